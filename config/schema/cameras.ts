@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { id } from './common.ts';
+
+export const cameraSchema = z
+  .object({
+    id,
+    name: z.string().min(1),
+    role: z.enum(['teacher', 'students', 'blackboard', 'overview', 'other']).default('other'),
+    xaddr: z.url().describe('ONVIF device service URL, e.g. http://10.0.0.21/onvif/device_service'),
+    user: z.string().default(''),
+    password: z.string().default('').describe('ONVIF password (never logged)'),
+    streamUri: z.string().optional().describe('RTSP URI override; default from GetStreamUri'),
+  })
+  .describe('an ONVIF PTZ camera');
+
+export const camerasSchema = z.array(cameraSchema).default([]);

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { apiSchema } from './api.ts';
+import { camerasSchema } from './cameras.ts';
+import { micArraysSchema } from './micarrays.ts';
+import { pipelineSchema } from './pipeline.ts';
+import { scheduleSchema } from './schedule.ts';
+import { sfuSchema } from './sfu.ts';
+
+/**
+ * The whole config file. Each component gets its own slice (`config.sfu`, `config.cameras`, …);
+ * each slice's schema lives in its own file beside this one.
+ */
+export const configSchema = z
+  .object({
+    site: z
+      .object({
+        name: z.string().min(1).default('classcast'),
+        classroom: z.string().min(1).default('broadcast-1').describe('this broadcast classroom'),
+      })
+      .prefault({}),
+    roles: z
+      .object({
+        classroom: z.boolean().default(true).describe('devices, pipeline, scheduler, API'),
+        sfu: z.boolean().default(true).describe('mediasoup and the member-classroom page'),
+      })
+      .prefault({}),
+    dataDir: z.string().min(1).default('var').describe('state, presets, recordings, audit log'),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+    api: apiSchema.prefault({}),
+    sfu: sfuSchema.prefault({}),
+    cameras: camerasSchema,
+    micArrays: micArraysSchema,
+    pipeline: pipelineSchema.prefault({}),
+    schedule: scheduleSchema.prefault({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
