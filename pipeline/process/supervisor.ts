@@ -1,0 +1,226 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Logger } from 'pino';
+import { Backoff } from '../../config/foundation/backoff.ts';
+import { TypedEmitter } from '../../config/foundation/emitter.ts';
+import { ClasscastError, InvalidStateError } from '../../config/foundation/errors.ts';
+import { orphanSafe } from './orphan-safe.ts';
+
+export interface SupervisorOptions {
+  /** Short name for logs, e.g. `ffmpeg-composite`. */
+  name: string;
+  command: string;
+  /** Arguments, or a function called before every (re)start so a restart can use fresh ports. */
+  args: string[] | (() => string[]);
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  logger: Logger;
+  /** The child is ready when a stdout/stderr line matches; without it, ready at spawn. */
+  readyWhen?: (line: string) => boolean;
+  readyTimeoutMs?: number;
+  /** Restart after an exit we did not ask for (default true). */
+  restart?: boolean;
+  backoff?: { initialMs: number; maxMs: number };
+  /** A run this long counts as healthy and resets the backoff. */
+  stableAfterMs?: number;
+  /** Polite stop first (default SIGTERM), SIGKILL after stopTimeoutMs. */
+  stopSignal?: NodeJS.Signals;
+  stopTimeoutMs?: number;
+  /** Keep stdin open as a pipe (e.g. to feed raw frames); default ignore. */
+  stdin?: 'pipe' | 'ignore';
+  /** stdout as data (e.g. raw media), not lines for the log. */
+  stdoutData?: boolean;
+}
+
+export type SupervisorState = 'idle' | 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped';
+
+export type SupervisorEvents = {
+  spawn: [child: ChildProcess];
+  ready: [];
+  /** `expected` is true when we asked for the exit (stop or restart()). */
+  exit: [code: number | null, signal: NodeJS.Signals | null, expected: boolean];
+  line: [stream: 'stdout' | 'stderr', line: string];
+  state: [SupervisorState];
+};
+
+/**
+ * Keeps one child process in its desired state (LiveKit's supervised_proc, in spirit):
+ * readiness races the ready line against exit and a timeout; an unexpected exit restarts it
+ * after a capped backoff; stop is polite first, then SIGKILL. Children are spawned
+ * orphan-safe, so they die with the daemon even when it is killed with SIGKILL.
+ */
+export class Supervisor extends TypedEmitter<SupervisorEvents> {
+  readonly #options: Required<Omit<SupervisorOptions, 'env' | 'cwd' | 'readyWhen'>> &
+    Pick<SupervisorOptions, 'env' | 'cwd' | 'readyWhen'>;
+  readonly #logger: Logger;
+  readonly #backoff: Backoff;
+  #state: SupervisorState = 'idle';
+  #child: ChildProcess | undefined;
+  #restartTimer: NodeJS.Timeout | undefined;
+  #stableTimer: NodeJS.Timeout | undefined;
+  #expectExit = false;
+  #restarts = 0;
+
+  constructor(options: SupervisorOptions) {
+    super();
+    this.#options = {
+      readyTimeoutMs: 15_000,
+      restart: true,
+      backoff: { initialMs: 250, maxMs: 10_000 },
+      stableAfterMs: 10_000,
+      stopSignal: 'SIGTERM',
+      stopTimeoutMs: 3_000,
+      stdin: 'ignore',
+      stdoutData: false,
+      ...options,
+    };
+    this.#logger = options.logger.child({ process: options.name });
+    this.#backoff = new Backoff(this.#options.backoff);
+  }
+
+  get state(): SupervisorState {
+    return this.#state;
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  get child(): ChildProcess | undefined {
+    return this.#child;
+  }
+
+  /** How many times the child was restarted after exits we did not ask for. */
+  get restarts(): number {
+    return this.#restarts;
+  }
+
+  /** Spawns the child; resolves when it is ready, rejects if it exits or times out first. */
+  async start(): Promise<void> {
+    if (this.#state === 'stopped' || this.#state === 'stopping') throw new InvalidStateError(`${this.#options.name} is stopped`);
+    if (this.#state !== 'idle') throw new InvalidStateError(`${this.#options.name} already started`);
+    await this.#spawnOnce();
+  }
+
+  /** Kills the current child on purpose; the supervisor starts a fresh one at once. */
+  async restart(): Promise<void> {
+    if (this.#state === 'stopped' || this.#state === 'stopping') throw new InvalidStateError(`${this.#options.name} is stopped`);
+    const child = this.#child;
+    if (!child) return;
+    this.#expectExit = true;
+    await this.#kill(child);
+    this.#expectExit = false;
+    // stop() may have run while we awaited the kill.
+    const state = this.#state as SupervisorState;
+    if (state !== 'stopping' && state !== 'stopped') await this.#spawnOnce().catch(() => this.#scheduleRestart());
+  }
+
+  /** Idempotent: polite signal, then SIGKILL after stopTimeoutMs. */
+  async stop(): Promise<void> {
+    if (this.#state === 'stopped') return;
+    this.#setState('stopping');
+    clearTimeout(this.#restartTimer);
+    clearTimeout(this.#stableTimer);
+    const child = this.#child;
+    if (child) {
+      this.#expectExit = true;
+      await this.#kill(child);
+    }
+    this.#setState('stopped');
+  }
+
+  #setState(state: SupervisorState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.safeEmit('state', state);
+  }
+
+  #spawnOnce(): Promise<void> {
+    this.#setState('starting');
+    const args = typeof this.#options.args === 'function' ? this.#options.args() : this.#options.args;
+    const [command, finalArgs] = orphanSafe(this.#options.command, args);
+    this.#logger.debug({ args }, 'spawning');
+    const child = spawn(command, finalArgs, {
+      env: this.#options.env ?? process.env,
+      cwd: this.#options.cwd,
+      stdio: [this.#options.stdin, 'pipe', 'pipe'],
+    });
+    this.#child = child;
+
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const settle = (error?: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(readyTimer);
+        if (error) {
+          reject(error);
+        } else {
+          this.#setState('running');
+          this.#stableTimer = setTimeout(() => this.#backoff.reset(), this.#options.stableAfterMs);
+          this.#stableTimer.unref();
+          this.safeEmit('ready');
+          resolve();
+        }
+      };
+      const readyTimer = setTimeout(() => {
+        settle(new ClasscastError('FFMPEG_START_FAILED', `${this.#options.name} not ready after ${this.#options.readyTimeoutMs} ms`));
+        // A child that never became ready is killed; the exit handler schedules a retry.
+        child.kill('SIGKILL');
+      }, this.#options.readyTimeoutMs);
+      readyTimer.unref();
+
+      const onLine = (stream: 'stdout' | 'stderr') => (line: string) => {
+        this.safeEmit('line', stream, line);
+        this.#logger.debug({ stream }, line);
+        if (!settled && this.#options.readyWhen?.(line)) settle();
+      };
+      createInterface({ input: child.stderr! }).on('line', onLine('stderr'));
+      if (!this.#options.stdoutData) createInterface({ input: child.stdout! }).on('line', onLine('stdout'));
+
+      child.once('spawn', () => {
+        this.safeEmit('spawn', child);
+        if (!this.#options.readyWhen) settle();
+      });
+      child.once('error', (error) => {
+        this.#logger.error({ err: error }, 'spawn failed');
+        settle(new ClasscastError('FFMPEG_START_FAILED', `${this.#options.name} failed to spawn`, { cause: error }));
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(this.#stableTimer);
+        const expected = this.#expectExit || this.#state === 'stopping' || this.#state === 'stopped';
+        if (this.#child === child) this.#child = undefined;
+        settle(new ClasscastError('FFMPEG_EXITED', `${this.#options.name} exited (code ${code}, signal ${signal}) before ready`));
+        this.safeEmit('exit', code, signal, expected);
+        if (expected) return;
+        this.#logger.warn({ code, signal }, 'process exited unexpectedly');
+        if (this.#options.restart) this.#scheduleRestart();
+        else this.#setState('stopped');
+      });
+    });
+  }
+
+  #scheduleRestart(): void {
+    if (this.#state === 'stopping' || this.#state === 'stopped') return;
+    this.#setState('backoff');
+    const delay = this.#backoff.next();
+    this.#logger.info({ delayMs: delay, attempt: this.#backoff.attempt }, 'restarting after backoff');
+    this.#restartTimer = setTimeout(() => {
+      this.#restarts += 1;
+      // A failed start leaves an exit behind, whose handler schedules the next try.
+      this.#spawnOnce().catch((error: unknown) => this.#logger.warn({ err: error }, 'restart failed'));
+    }, delay);
+  }
+
+  #kill(child: ChildProcess): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const hard = setTimeout(() => child.kill('SIGKILL'), this.#options.stopTimeoutMs);
+      child.once('exit', () => {
+        clearTimeout(hard);
+        resolve();
+      });
+      child.kill(this.#options.stopSignal);
+    });
+  }
+}

@@ -1,0 +1,109 @@
+import { execFileSync } from 'node:child_process';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Supervisor } from '../../pipeline/process/supervisor.ts';
+
+const logger = pino({ level: 'silent' });
+const supervisors: Supervisor[] = [];
+
+function make(options: Partial<ConstructorParameters<typeof Supervisor>[0]> = {}): Supervisor {
+  const s = new Supervisor({
+    name: 'test',
+    command: process.execPath,
+    args: ['-e', 'console.error("ready"); setInterval(() => {}, 1000)'],
+    logger,
+    readyWhen: (line) => line === 'ready',
+    backoff: { initialMs: 20, maxMs: 100 },
+    ...options,
+  });
+  supervisors.push(s);
+  return s;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+afterEach(async () => {
+  await Promise.all(supervisors.splice(0).map((s) => s.stop()));
+});
+
+describe('Supervisor', () => {
+  it('resolves start when the ready line appears', async () => {
+    const s = make();
+    await s.start();
+    expect(s.state).toBe('running');
+    expect(s.pid).toBeGreaterThan(0);
+  });
+
+  it('restarts a child that dies and reports the exit as unexpected', async () => {
+    const s = make();
+    await s.start();
+    const firstPid = s.pid!;
+    const exited = s.next('exit', 10_000);
+    const readyAgain = s.next('ready', 10_000);
+    process.kill(firstPid, 'SIGKILL');
+    const [, signal, expected] = await exited;
+    expect(signal).toBe('SIGKILL');
+    expect(expected).toBe(false);
+    await readyAgain;
+    expect(s.pid).not.toBe(firstPid);
+    expect(s.restarts).toBe(1);
+  });
+
+  it('rejects start when the child exits before ready, and stop is idempotent', async () => {
+    const s = make({ args: ['-e', 'process.exit(3)'], restart: false });
+    await expect(s.start()).rejects.toMatchObject({ code: 'FFMPEG_EXITED' });
+    await s.stop();
+    await s.stop();
+    expect(s.state).toBe('stopped');
+    await expect(s.start()).rejects.toMatchObject({ code: 'INVALID_STATE' });
+  });
+
+  it('kills with SIGKILL a child that ignores the polite signal', async () => {
+    const s = make({
+      args: ['-e', 'process.on("SIGTERM", () => {}); console.error("ready"); setInterval(() => {}, 1000)'],
+      stopTimeoutMs: 200,
+    });
+    await s.start();
+    const pid = s.pid!;
+    const exit = s.next('exit', 10_000);
+    await s.stop();
+    const [, signal, expected] = await exit;
+    expect(signal).toBe('SIGKILL');
+    expect(expected).toBe(true);
+    expect(alive(pid)).toBe(false);
+  });
+
+  it('children die with their parent even when the parent is SIGKILLed', () => {
+    // A parent node process supervises a sleeping child and prints its pid; we SIGKILL the
+    // parent and the kernel's PDEATHSIG must take the child down.
+    const script = `
+      import pino from 'pino';
+      import { Supervisor } from './pipeline/process/supervisor.ts';
+      const s = new Supervisor({ name: 'c', command: 'sleep', args: ['300'], logger: pino({ level: 'silent' }) });
+      await s.start();
+      console.log(s.pid);
+      process.kill(process.pid, 'SIGKILL');
+    `;
+    let out = '';
+    try {
+      out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        cwd: process.cwd(),
+        encoding: 'utf8',
+      });
+    } catch (error) {
+      out = String((error as { stdout?: string }).stdout ?? '');
+    }
+    const pid = Number(out.trim().split('\n').pop());
+    expect(pid).toBeGreaterThan(0);
+    const deadline = Date.now() + 5_000;
+    while (alive(pid) && Date.now() < deadline) execFileSync('sleep', ['0.05']);
+    expect(alive(pid)).toBe(false);
+  });
+});
