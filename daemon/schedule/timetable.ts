@@ -1,0 +1,164 @@
+import path from 'node:path';
+import type { CalendarResponse } from 'node-ical';
+import { DateTime } from 'luxon';
+import type { ScheduleConfig, WeeklyLesson } from '../../config/schema/schedule.ts';
+import { SchoolCalendar } from './calendar.ts';
+import { icalOccurrences, loadIcalFile } from './ical.ts';
+import { lessonId, slug } from './lesson-id.ts';
+import type { Lesson } from './types.ts';
+
+const DAY_MS = 24 * 3600_000;
+
+export interface TimetableOptions {
+  /** Directory relative iCalendar paths resolve from (the config file's directory). */
+  baseDir?: string;
+}
+
+/**
+ * Turns the timetable config (weekly lessons on bell periods, terms, holidays, make-up days,
+ * one-off lessons and imported iCalendar files) into concrete lessons with absolute times.
+ * Pure apart from reading the .ics files once in the constructor.
+ */
+export class Timetable {
+  readonly config: ScheduleConfig;
+  readonly calendar: SchoolCalendar;
+  readonly #ical: { source: ScheduleConfig['ical'][number]; calendar: CalendarResponse }[];
+
+  constructor(config: ScheduleConfig, options: TimetableOptions = {}) {
+    this.config = config;
+    this.calendar = new SchoolCalendar(config);
+    const baseDir = options.baseDir ?? process.cwd();
+    this.#ical = config.ical.map((source) => ({
+      source,
+      calendar: loadIcalFile(path.resolve(baseDir, source.file)),
+    }));
+  }
+
+  get zone(): string {
+    return this.config.timezone;
+  }
+
+  /** Lessons that overlap [from, to), sorted by start; ids are unique. */
+  lessonsBetween(from: number, to: number): Lesson[] {
+    const lessons = [...this.#weekly(from, to), ...this.#oneOff(), ...this.#fromIcal(from, to)].filter(
+      (l) => l.end > from && l.start < to,
+    );
+    lessons.sort((a, b) => a.start - b.start || a.end - b.end || a.id.localeCompare(b.id));
+    const seen = new Map<string, number>();
+    return lessons.map((lesson) => {
+      const count = (seen.get(lesson.id) ?? 0) + 1;
+      seen.set(lesson.id, count);
+      return count === 1 ? lesson : { ...lesson, id: `${lesson.id}-${count}` };
+    });
+  }
+
+  /** The date (YYYY-MM-DD) of `at` in the timetable zone. */
+  dateOf(at: number): string {
+    return DateTime.fromMillis(at, { zone: this.zone }).toISODate() ?? '';
+  }
+
+  #weekly(from: number, to: number): Lesson[] {
+    const out: Lesson[] = [];
+    // A day earlier: a lesson that started yesterday evening may cross midnight into range.
+    let day = DateTime.fromMillis(from - DAY_MS, { zone: this.zone }).startOf('day');
+    const last = DateTime.fromMillis(to, { zone: this.zone }).startOf('day');
+    while (day <= last) {
+      const date = day.toISODate() ?? '';
+      const plan = this.calendar.dayPlan(date);
+      if (plan.follows !== null) {
+        for (const entry of this.config.weekly[plan.follows] ?? []) {
+          const lesson = this.#weeklyLesson(day, date, entry);
+          if (lesson) out.push(lesson);
+        }
+      }
+      day = day.plus({ days: 1 });
+    }
+    return out;
+  }
+
+  #weeklyLesson(day: DateTime, date: string, entry: WeeklyLesson): Lesson | undefined {
+    const period = entry.period === undefined ? undefined : this.config.periods.find((p) => p.id === entry.period);
+    const startText = period?.start ?? entry.start;
+    const endText = period?.end ?? entry.end;
+    if (startText === undefined || endText === undefined) return undefined;
+    const start = at(day, startText);
+    let end = at(day, endText);
+    if (end <= start) end = at(day.plus({ days: 1 }), endText);
+    return this.#lesson({
+      id: lessonId(start, entry.subject ?? entry.title),
+      fields: entry,
+      start: start.toMillis(),
+      end: end.toMillis(),
+      source: 'weekly',
+      day: date,
+    });
+  }
+
+  #oneOff(): Lesson[] {
+    return this.config.oneOff.map((entry) => {
+      const start = DateTime.fromISO(entry.start, { zone: this.zone });
+      const end = DateTime.fromISO(entry.end, { zone: this.zone });
+      return this.#lesson({
+        id: entry.id ?? lessonId(start, entry.subject ?? entry.title),
+        fields: entry,
+        start: start.toMillis(),
+        end: end.toMillis(),
+        source: 'oneoff',
+        day: start.toISODate() ?? '',
+      });
+    });
+  }
+
+  #fromIcal(from: number, to: number): Lesson[] {
+    const out: Lesson[] = [];
+    for (const { source, calendar } of this.#ical) {
+      for (const occurrence of icalOccurrences(calendar, from, to)) {
+        const start = DateTime.fromMillis(occurrence.start, { zone: this.zone });
+        const date = start.toISODate() ?? '';
+        if (source.followHolidays && this.calendar.holidayOn(date) !== undefined) continue;
+        out.push(
+          this.#lesson({
+            id: `${lessonId(start, occurrence.title)}-${slug(occurrence.uid).slice(0, 12)}`,
+            fields: { title: occurrence.title, ...source },
+            start: occurrence.start,
+            end: occurrence.end,
+            source: 'ical',
+            day: date,
+          }),
+        );
+      }
+    }
+    return out;
+  }
+
+  #lesson(input: {
+    id: string;
+    fields: Partial<Pick<Lesson, 'subject' | 'teacher' | 'layout' | 'classrooms' | 'presets'>> & { title: string };
+    start: number;
+    end: number;
+    source: Lesson['source'];
+    day: string;
+  }): Lesson {
+    const { fields } = input;
+    const defaults = this.config.defaults;
+    const layout = fields.layout ?? defaults.layout;
+    return {
+      id: input.id,
+      title: fields.title,
+      ...(fields.subject !== undefined ? { subject: fields.subject } : {}),
+      ...(fields.teacher !== undefined ? { teacher: fields.teacher } : {}),
+      classrooms: [...(fields.classrooms ?? defaults.classrooms ?? [])],
+      presets: { ...(defaults.presets ?? {}), ...(fields.presets ?? {}) },
+      ...(layout !== undefined ? { layout } : {}),
+      start: input.start,
+      end: input.end,
+      source: input.source,
+      day: input.day,
+    };
+  }
+}
+
+function at(day: DateTime, hhmm: string): DateTime {
+  const [hour, minute] = hhmm.split(':').map(Number);
+  return day.set({ hour: hour ?? 0, minute: minute ?? 0, second: 0, millisecond: 0 });
+}
