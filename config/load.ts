@@ -4,6 +4,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ClasscastError } from './foundation/errors.ts';
 import { configSchema, type Config } from './schema/index.ts';
+import { hashApiTokens } from './secrets.ts';
 
 export interface ConfigProblem {
   /** Dotted path into the config, e.g. `cameras.0.xaddr`; empty for the whole file. */
@@ -38,11 +39,18 @@ function deepFreeze<T>(value: T): T {
 }
 
 /** Validates an already-parsed object; returns the frozen config or throws ConfigInvalidError. */
-export function parseConfig(raw: unknown, source = 'config', baseDir = process.cwd()): Readonly<Config> {
+export function parseConfig(
+  raw: unknown,
+  source = 'config',
+  baseDir = process.cwd(),
+  env: NodeJS.ProcessEnv = process.env,
+): Readonly<Config> {
   const result = configSchema.safeParse(raw ?? {});
   if (!result.success) throw new ConfigInvalidError(source, issuesToProblems(result.error.issues));
   const config = result.data;
   config.dataDir = path.resolve(baseDir, config.dataDir);
+  const problems = hashApiTokens(config, env, baseDir);
+  if (problems.length > 0) throw new ConfigInvalidError(source, problems);
   return deepFreeze(config);
 }
 

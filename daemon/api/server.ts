@@ -1,0 +1,101 @@
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import type { Logger } from 'pino';
+import { ClasscastError, isClasscastError } from '../../config/foundation/errors.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { TokenStore } from '../auth/token-store.ts';
+import { statusForCode } from './error-status.ts';
+
+export interface ApiServerOptions {
+  logger: Logger;
+  tokens: TokenStore;
+  audit: AuditLog;
+  /** Requests per minute per client address on /api (default 600). */
+  rateLimitPerMinute?: number;
+  bodyLimitBytes?: number;
+}
+
+function errorBody(code: string, message: string) {
+  return { error: { code, message } };
+}
+
+/**
+ * Builds the HTTP app (it does not listen: the composition root does). Every `/api` route
+ * sits in one scope that authenticates the bearer token, checks the route's declared role,
+ * and writes control actions to the audit log; every error becomes `{error: {code, message}}`.
+ */
+export async function buildApiServer(
+  options: ApiServerOptions,
+  registerApi: (api: FastifyInstance) => void | Promise<void>,
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: options.bodyLimitBytes ?? 64 * 1024,
+    return503OnClosing: true,
+  });
+
+  app.setErrorHandler((error: FastifyError | ClasscastError, request, reply) => {
+    if (isClasscastError(error)) {
+      const status = statusForCode(error.code);
+      if (status >= 500) request.log.warn({ err: error }, 'request failed');
+      return reply.status(status).send(errorBody(error.code, error.message));
+    }
+    const status = (error as FastifyError).statusCode ?? 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, 'unhandled error');
+      return reply.status(500).send(errorBody('INTERNAL', 'internal error'));
+    }
+    const code = status === 429 ? 'RATE_LIMITED' : status === 413 ? 'BAD_REQUEST' : 'BAD_REQUEST';
+    return reply.status(status).send(errorBody(code, error.message));
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)),
+  );
+
+  app.get('/healthz', async () => ({ ok: true }));
+
+  await app.register(async (api) => {
+    await api.register(rateLimit, {
+      max: options.rateLimitPerMinute ?? 600,
+      timeWindow: 60_000,
+      errorResponseBuilder: (_request, context) => ({
+        statusCode: 429,
+        message: `rate limit: at most ${context.max} requests a minute`,
+      }),
+    });
+
+    api.addHook('onRequest', async (request) => {
+      const role = request.routeOptions.config.role;
+      if (!role) return; // unknown routes fall through to the 404 handler
+      const header = request.headers.authorization ?? '';
+      const match = /^Bearer\s+(\S+)$/i.exec(header);
+      if (!match) throw new ClasscastError('UNAUTHORIZED', 'missing bearer token');
+      const principal = options.tokens.authenticate(match[1]!);
+      if (!principal) throw new ClasscastError('UNAUTHORIZED', 'unknown token');
+      if (role === 'technician' && principal.role !== 'technician') {
+        throw new ClasscastError('FORBIDDEN', 'this action needs a technician token');
+      }
+      request.principal = principal;
+    });
+
+    api.addHook('onResponse', async (request, reply) => {
+      const action = request.routeOptions.config.audit;
+      if (!action || !request.principal) return;
+      const params = request.params as Record<string, string> | undefined;
+      options.audit.append({
+        who: request.principal.name,
+        role: request.principal.role,
+        action,
+        target: params && Object.keys(params).length > 0 ? Object.values(params).join('/') : undefined,
+        result: reply.statusCode < 400 ? 'ok' : 'error',
+        status: reply.statusCode,
+      });
+    });
+
+    await registerApi(api);
+  }, { prefix: '/api' });
+
+  return app;
+}

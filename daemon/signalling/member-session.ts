@@ -1,0 +1,175 @@
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import { ClasscastError, isClasscastError } from '../../config/foundation/errors.ts';
+import type { BroadcastRoom } from '../../pipeline/sfu/room.ts';
+import type { Sfu } from '../../pipeline/sfu/sfu.ts';
+import type { Viewer } from '../../pipeline/sfu/viewer.ts';
+import type { JoinClaims, JoinTokens } from '../auth/join-tokens.ts';
+import { parseInput } from '../api/validate.ts';
+import { requestSchema, type BroadcastInfo, type Notification, type SignalRequest } from './protocol.ts';
+
+export interface MemberSessionDeps {
+  sfu: Sfu;
+  joinTokens: JoinTokens;
+  /** Current state of a broadcast (room id). */
+  broadcastInfo: (roomId: string) => BroadcastInfo;
+  logger: Logger;
+}
+
+/** At most this many requests a second per connection; more get an error frame. */
+const MAX_REQUESTS_PER_SECOND = 40;
+
+/**
+ * One member classroom's signalling connection. A join token is needed before anything
+ * else; the session only ever reaches the room its token names. Bad frames get an error
+ * frame and the connection stays up.
+ */
+export class MemberSession {
+  readonly #socket: WebSocket;
+  readonly #deps: MemberSessionDeps;
+  readonly #logger: Logger;
+  #claims: JoinClaims | undefined;
+  #viewer: Viewer | undefined;
+  #room: BroadcastRoom | undefined;
+  #windowStart = 0;
+  #windowCount = 0;
+  readonly #detach: (() => void)[] = [];
+
+  constructor(socket: WebSocket, deps: MemberSessionDeps) {
+    this.#socket = socket;
+    this.#deps = deps;
+    this.#logger = deps.logger.child({ component: 'member-session' });
+    socket.on('message', (raw, isBinary) => void this.#onMessage(raw.toString(), isBinary));
+    socket.on('close', () => this.close());
+  }
+
+  get classroom(): string | undefined {
+    return this.#claims?.classroom;
+  }
+
+  get roomId(): string | undefined {
+    return this.#claims?.broadcast;
+  }
+
+  get viewer(): Viewer | undefined {
+    return this.#viewer;
+  }
+
+  notify(message: Notification): void {
+    if (this.#socket.readyState === this.#socket.OPEN) this.#socket.send(JSON.stringify(message));
+  }
+
+  close(): void {
+    for (const detach of this.#detach.splice(0)) detach();
+    this.#viewer?.close();
+    this.#viewer = undefined;
+  }
+
+  async #onMessage(text: string, isBinary: boolean): Promise<void> {
+    let id: number | null = null;
+    try {
+      this.#rateLimit();
+      if (isBinary) throw new ClasscastError('BAD_REQUEST', 'binary frames are not accepted');
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        throw new ClasscastError('BAD_REQUEST', 'frame is not JSON');
+      }
+      if (json && typeof json === 'object' && typeof (json as { id?: unknown }).id === 'number') {
+        id = (json as { id: number }).id;
+      }
+      const request = parseInput(requestSchema, json, 'message');
+      const data = await this.#handle(request);
+      this.#send({ id, ok: true, data });
+    } catch (error) {
+      const code = isClasscastError(error) ? error.code : 'INTERNAL';
+      const message = isClasscastError(error) ? error.message : 'internal error';
+      if (!isClasscastError(error)) this.#logger.warn({ err: error }, 'signalling request failed');
+      this.#send({ id, ok: false, error: { code, message } });
+    }
+  }
+
+  async #handle(request: SignalRequest): Promise<unknown> {
+    if (request.method === 'ping') return { pong: Date.now() };
+    if (request.method === 'join') return this.#join(request.data.token);
+    const claims = this.#claims;
+    if (!claims) throw new ClasscastError('UNAUTHORIZED', 'join with a token first');
+    if (claims.expiresAt.getTime() <= Date.now()) throw new ClasscastError('FORBIDDEN', 'join token has expired');
+    switch (request.method) {
+      case 'createTransport': {
+        const room = this.#requireRoom();
+        this.#viewer?.close();
+        const viewer = await room.createViewer(claims.classroom, { forceTcp: request.data.forceTcp });
+        this.#viewer = viewer;
+        viewer.on('closed', (reason) => {
+          if (this.#viewer === viewer) this.notify({ notification: 'reconnect', data: { reason } });
+        });
+        return { ...viewer.transportInfo, rtpCapabilities: room.rtpCapabilities() };
+      }
+      case 'connectTransport':
+        await this.#requireViewer().connect(request.data.dtlsParameters as never);
+        return {};
+      case 'consume': {
+        const room = this.#requireRoom();
+        return this.#requireViewer().consume(room.producerIds, request.data.rtpCapabilities as never);
+      }
+      case 'resume':
+        await this.#requireViewer().resume(request.data.consumerId);
+        return {};
+    }
+  }
+
+  #join(token: string): unknown {
+    const claims = this.#deps.joinTokens.verify(token);
+    if (this.#claims && this.#claims.broadcast !== claims.broadcast) {
+      throw new ClasscastError('CONFLICT', 'this connection already joined another broadcast');
+    }
+    this.#claims = claims;
+    this.#logger.info({ classroom: claims.classroom, broadcast: claims.broadcast }, 'member classroom joined');
+    this.#watchRoom();
+    const room = this.#deps.sfu.room(claims.broadcast);
+    return {
+      classroom: claims.classroom,
+      broadcast: claims.broadcast,
+      expiresAt: claims.expiresAt.toISOString(),
+      ...this.#deps.broadcastInfo(claims.broadcast),
+      available: Boolean(room && room.producerIds.length > 0),
+    };
+  }
+
+  #watchRoom(): void {
+    const room = this.#deps.sfu.room(this.#claims!.broadcast);
+    if (!room || room === this.#room) return;
+    this.#room = room;
+    const onProducers = () => this.notify({ notification: 'producers', data: { reason: 'producers recreated' } });
+    room.on('producers', onProducers);
+    this.#detach.push(() => room.off('producers', onProducers));
+  }
+
+  #requireRoom(): BroadcastRoom {
+    const room = this.#deps.sfu.room(this.#claims!.broadcast);
+    if (!room) throw new ClasscastError('SFU_NO_BROADCAST', 'the broadcast is not available');
+    this.#watchRoom();
+    return room;
+  }
+
+  #requireViewer(): Viewer {
+    if (!this.#viewer || this.#viewer.closed) throw new ClasscastError('INVALID_STATE', 'create a transport first');
+    return this.#viewer;
+  }
+
+  #rateLimit(): void {
+    const now = Date.now();
+    if (now - this.#windowStart >= 1000) {
+      this.#windowStart = now;
+      this.#windowCount = 0;
+    }
+    this.#windowCount += 1;
+    if (this.#windowCount > MAX_REQUESTS_PER_SECOND) throw new ClasscastError('RATE_LIMITED', 'too many messages');
+  }
+
+  #send(frame: unknown): void {
+    if (this.#socket.readyState === this.#socket.OPEN) this.#socket.send(JSON.stringify(frame));
+  }
+}

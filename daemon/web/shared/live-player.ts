@@ -1,0 +1,227 @@
+import { Device } from 'mediasoup-client';
+import type { types } from 'mediasoup-client';
+import { SignalClient } from './signal-client.ts';
+
+export interface PlayerStatus {
+  level: 'info' | 'warn' | 'error';
+  /** connecting | waiting | live | reconnecting | denied */
+  phase: string;
+  text: string;
+  lesson?: string;
+}
+
+interface JoinAnswer {
+  classroom: string;
+  broadcast: string;
+  state: string;
+  lesson?: { title: string };
+  available: boolean;
+}
+
+interface TransportAnswer {
+  id: string;
+  iceParameters: types.IceParameters;
+  iceCandidates: types.IceCandidate[];
+  dtlsParameters: types.DtlsParameters;
+  rtpCapabilities: types.RtpCapabilities;
+}
+
+interface ConsumerAnswer {
+  id: string;
+  producerId: string;
+  kind: types.MediaKind;
+  rtpParameters: types.RtpParameters;
+}
+
+/**
+ * Plays one broadcast from the SFU into a <video>, for a kiosk nobody touches: it joins with
+ * the token, waits for the lesson, consumes, and on any break (socket, ICE, worker, new
+ * producers, the lesson ending and the next starting) tears down and comes back by itself
+ * with capped, jittered backoff. A token that is refused stops retrying (nothing would fix it).
+ */
+export class LivePlayer {
+  readonly #video: HTMLVideoElement;
+  readonly #wsUrl: string;
+  readonly #token: string;
+  readonly #onStatus: (s: PlayerStatus) => void;
+  #client: SignalClient | undefined;
+  #device: Device | undefined;
+  #transport: types.Transport | undefined;
+  #consumers: types.Consumer[] = [];
+  #attempt = 0;
+  #retryTimer: number | undefined;
+  #generation = 0;
+  #lesson: string | undefined;
+  #stopped = false;
+
+  constructor(video: HTMLVideoElement, wsUrl: string, token: string, onStatus: (s: PlayerStatus) => void) {
+    this.#video = video;
+    this.#wsUrl = wsUrl;
+    this.#token = token;
+    this.#onStatus = onStatus;
+  }
+
+  get transport(): types.Transport | undefined {
+    return this.#transport;
+  }
+
+  start(): void {
+    void this.#connect();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#retryTimer);
+    this.#teardown();
+    this.#client?.close();
+  }
+
+  /** RTCStatsReport of the receive transport (for the status line and tests). */
+  async stats(): Promise<RTCStatsReport | undefined> {
+    return this.#transport && !this.#transport.closed ? this.#transport.getStats() : undefined;
+  }
+
+  async #connect(): Promise<void> {
+    const generation = ++this.#generation;
+    this.#status('info', this.#attempt === 0 ? 'connecting' : 'reconnecting', this.#attempt === 0 ? 'Connecting…' : 'Reconnecting…');
+    try {
+      const client = await SignalClient.open(this.#wsUrl);
+      if (generation !== this.#generation) return client.close();
+      this.#client = client;
+      client.onClose = () => this.#retry('connection lost');
+      client.onNotification = (name, data) => this.#onNotification(name, data);
+      const join = await client.request<JoinAnswer>('join', { token: this.#token });
+      this.#lesson = join.lesson?.title;
+      this.#attempt = 0;
+      if (join.state === 'live' && join.available) await this.#startMedia(generation);
+      else this.#status('info', 'waiting', 'Waiting for the lesson to start…');
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'UNAUTHORIZED' || code === 'FORBIDDEN') {
+        this.#status('error', 'denied', `This link is not valid (${(error as Error).message}). Ask the school for a new one.`);
+        this.#stopped = true;
+        this.#client?.close();
+        return;
+      }
+      this.#retry((error as Error).message);
+    }
+  }
+
+  async #startMedia(generation: number): Promise<void> {
+    const client = this.#client!;
+    this.#teardown();
+    const answer = await client.request<TransportAnswer>('createTransport', {});
+    if (generation !== this.#generation) return;
+    if (!this.#device) {
+      this.#device = new Device();
+      await this.#device.load({ routerRtpCapabilities: answer.rtpCapabilities });
+    }
+    const transport = this.#device.createRecvTransport({
+      id: answer.id,
+      iceParameters: answer.iceParameters,
+      iceCandidates: answer.iceCandidates,
+      dtlsParameters: answer.dtlsParameters,
+    });
+    this.#transport = transport;
+    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+      client.request('connectTransport', { dtlsParameters }).then(() => callback(), errback);
+    });
+    transport.on('connectionstatechange', (state) => {
+      if (transport !== this.#transport) return;
+      if (state === 'failed' || state === 'closed') this.#retry(`network ${state}`);
+      if (state === 'disconnected') {
+        // ICE often recovers from a short outage by itself; give it a moment, then rebuild.
+        window.setTimeout(() => {
+          if (transport === this.#transport && transport.connectionState === 'disconnected') this.#retry('network lost');
+        }, 4000);
+      }
+    });
+    await this.#consume(generation);
+  }
+
+  async #consume(generation: number): Promise<void> {
+    const client = this.#client!;
+    const transport = this.#transport!;
+    for (const consumer of this.#consumers) consumer.close();
+    this.#consumers = [];
+    const answers = await client.request<ConsumerAnswer[]>('consume', { rtpCapabilities: this.#device!.rtpCapabilities });
+    if (generation !== this.#generation) return;
+    const stream = new MediaStream();
+    for (const answer of answers) {
+      const consumer = await transport.consume(answer);
+      this.#consumers.push(consumer);
+      stream.addTrack(consumer.track);
+    }
+    this.#video.srcObject = stream;
+    await Promise.all(this.#consumers.map((c) => client.request('resume', { consumerId: c.id })));
+    await this.#play();
+    this.#status('info', 'live', this.#lesson ? `Live · ${this.#lesson}` : 'Live');
+  }
+
+  async #play(): Promise<void> {
+    // Kiosks are usually started with autoplay allowed; if not, play muted and ask for a tap.
+    this.#video.muted = false;
+    try {
+      await this.#video.play();
+      document.dispatchEvent(new CustomEvent('classcast:sound', { detail: true }));
+    } catch {
+      this.#video.muted = true;
+      await this.#video.play().catch(() => undefined);
+      document.dispatchEvent(new CustomEvent('classcast:sound', { detail: false }));
+    }
+  }
+
+  unmute(): void {
+    this.#video.muted = false;
+    void this.#video.play();
+  }
+
+  #onNotification(name: string, data: unknown): void {
+    const generation = this.#generation;
+    if (name === 'state') {
+      const info = data as { state: string; lesson?: { title: string } };
+      this.#lesson = info.lesson?.title ?? this.#lesson;
+      if (info.state === 'live' && !this.#transport) {
+        this.#startMedia(generation).catch((e: Error) => this.#retry(e.message));
+      } else if (info.state === 'idle') {
+        this.#teardown();
+        this.#video.srcObject = null;
+        this.#status('info', 'waiting', 'The lesson has ended. Waiting for the next one…');
+      }
+    } else if (name === 'producers') {
+      if (this.#transport) this.#consume(generation).catch((e: Error) => this.#retry(e.message));
+      else this.#startMedia(generation).catch((e: Error) => this.#retry(e.message));
+    } else if (name === 'reconnect') {
+      this.#retry((data as { reason?: string }).reason ?? 'server asked to reconnect');
+    }
+  }
+
+  #retry(reason: string): void {
+    if (this.#stopped) return;
+    this.#generation += 1;
+    this.#teardown();
+    const client = this.#client;
+    this.#client = undefined;
+    if (client) {
+      client.onClose = () => {};
+      client.close();
+    }
+    clearTimeout(this.#retryTimer);
+    const base = Math.min(10_000, 500 * 2 ** this.#attempt);
+    const delay = Math.round(base * (0.75 + Math.random() * 0.5));
+    this.#attempt += 1;
+    this.#status('warn', 'reconnecting', `Reconnecting in ${Math.ceil(delay / 1000)} s (${reason})…`);
+    this.#retryTimer = window.setTimeout(() => void this.#connect(), delay);
+  }
+
+  #teardown(): void {
+    for (const consumer of this.#consumers) consumer.close();
+    this.#consumers = [];
+    this.#transport?.close();
+    this.#transport = undefined;
+  }
+
+  #status(level: PlayerStatus['level'], phase: string, text: string): void {
+    this.#onStatus({ level, phase, text, lesson: this.#lesson });
+  }
+}

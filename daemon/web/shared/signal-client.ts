@@ -1,0 +1,81 @@
+/**
+ * Browser side of the request/answer WebSocket protocol used by `/ws/sfu` and `/ws/events`:
+ * `{id, method, data}` → `{id, ok, data|error}`; pushes arrive as `{notification, data}`.
+ */
+export class SignalClient {
+  readonly #socket: WebSocket;
+  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: number }>();
+  #nextId = 1;
+  onNotification: (name: string, data: unknown) => void = () => {};
+  onClose: (reason: string) => void = () => {};
+
+  private constructor(socket: WebSocket) {
+    this.#socket = socket;
+    socket.addEventListener('message', (event) => this.#onMessage(String(event.data)));
+    socket.addEventListener('close', (event) => {
+      for (const pending of this.#pending.values()) {
+        clearTimeout(pending.timer);
+        pending.reject(new Error('connection closed'));
+      }
+      this.#pending.clear();
+      this.onClose(`socket closed (${event.code})`);
+    });
+  }
+
+  static open(url: string, timeoutMs = 8000): Promise<SignalClient> {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(url);
+      const timer = setTimeout(() => {
+        socket.close();
+        reject(new Error('connect timeout'));
+      }, timeoutMs);
+      socket.addEventListener('open', () => {
+        clearTimeout(timer);
+        resolve(new SignalClient(socket));
+      });
+      socket.addEventListener('error', () => {
+        clearTimeout(timer);
+        reject(new Error('cannot connect'));
+      });
+    });
+  }
+
+  request<T = unknown>(method: string, data: unknown = {}, timeoutMs = 10_000): Promise<T> {
+    const id = this.#nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = window.setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new Error(`${method} timed out`));
+      }, timeoutMs);
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      this.#socket.send(JSON.stringify({ id, method, data }));
+    });
+  }
+
+  close(): void {
+    this.#socket.close();
+  }
+
+  #onMessage(text: string): void {
+    let frame: { id?: number; ok?: boolean; data?: unknown; error?: { code: string; message: string }; notification?: string };
+    try {
+      frame = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (frame.notification) {
+      this.onNotification(frame.notification, frame.data);
+      return;
+    }
+    const pending = frame.id !== undefined ? this.#pending.get(frame.id) : undefined;
+    if (!pending) return;
+    this.#pending.delete(frame.id!);
+    clearTimeout(pending.timer);
+    if (frame.ok) pending.resolve(frame.data);
+    else {
+      const error = new Error(frame.error?.message ?? 'request failed') as Error & { code?: string };
+      error.code = frame.error?.code;
+      pending.reject(error);
+    }
+  }
+}

@@ -1,0 +1,221 @@
+import type { types } from 'mediasoup';
+import type { Logger } from 'pino';
+import { TypedEmitter } from '../../config/foundation/emitter.ts';
+import { ClasscastError, InvalidStateError } from '../../config/foundation/errors.ts';
+import { audioProducerRtpParameters, ROUTER_CODECS, videoProducerRtpParameters, type IngestPlan } from './codecs.ts';
+import { Viewer } from './viewer.ts';
+import type { WorkerPool } from './worker-pool.ts';
+
+export interface RoomNetwork {
+  listenIp: string;
+  announcedAddress?: string;
+  rtcMinPort: number;
+  rtcMaxPort: number;
+  /** Address the encoder sends RTP to (the ingest PlainTransports listen there). */
+  ingestIp: string;
+}
+
+/** Where the encoder sends: one PlainTransport (comedia, RTCP-mux) per kind. */
+export interface IngestEndpoints {
+  video: { ip: string; port: number };
+  audio: { ip: string; port: number };
+}
+
+export type RoomEvents = {
+  /** New ingest ports (first open, or after the origin worker died and the room rebuilt). */
+  ingest: [IngestEndpoints];
+  /** The producers were recreated; viewers must consume again. */
+  producers: [ids: string[]];
+};
+
+interface Edge {
+  router: types.Router;
+  viewers: Set<Viewer>;
+}
+
+/**
+ * One broadcast's media inside the SFU. The encoder publishes into an origin router; every
+ * other live worker gets an edge router fed by `pipeToRouter`, and each member classroom is
+ * placed on the router with the fewest viewers, so fan-out uses every core. When the origin
+ * worker dies the room rebuilds on a live worker and announces new ingest ports; when an
+ * edge worker dies its viewers are closed and reconnect onto the remaining routers.
+ */
+export class BroadcastRoom extends TypedEmitter<RoomEvents> {
+  readonly id: string;
+  readonly #pool: WorkerPool;
+  readonly #net: RoomNetwork;
+  readonly #plan: IngestPlan;
+  readonly #logger: Logger;
+  readonly #edges = new Map<number, Edge>();
+  #originIndex = -1;
+  #producers: types.Producer[] = [];
+  #ingest: IngestEndpoints | undefined;
+  #rebuilding: Promise<void> | undefined;
+  #closed = false;
+  readonly #onDied = (index: number) => this.#workerDied(index);
+  readonly #onReady = (index: number) => this.#workerReady(index);
+
+  constructor(id: string, pool: WorkerPool, net: RoomNetwork, plan: IngestPlan, logger: Logger) {
+    super();
+    this.id = id;
+    this.#pool = pool;
+    this.#net = net;
+    this.#plan = plan;
+    this.#logger = logger.child({ component: 'sfu-room', room: id });
+  }
+
+  get ingest(): IngestEndpoints | undefined {
+    return this.#ingest;
+  }
+
+  get producerIds(): string[] {
+    return this.#producers.filter((p) => !p.closed).map((p) => p.id);
+  }
+
+  get viewerCount(): number {
+    let n = 0;
+    for (const edge of this.#edges.values()) n += edge.viewers.size;
+    return n;
+  }
+
+  viewers(): Viewer[] {
+    return [...this.#edges.values()].flatMap((e) => [...e.viewers]);
+  }
+
+  /** Viewers per worker index, for metrics and the fan-out benchmark. */
+  spread(): Record<number, number> {
+    return Object.fromEntries([...this.#edges].map(([i, e]) => [i, e.viewers.size]));
+  }
+
+  async open(): Promise<void> {
+    this.#pool.on('workerdied', this.#onDied);
+    this.#pool.on('workerready', this.#onReady);
+    await this.#build();
+  }
+
+  /** Resolves once the room has producers again (after a rebuild in progress, if any). */
+  async ready(): Promise<void> {
+    this.#assertOpen();
+    while (this.#rebuilding) await this.#rebuilding;
+    if (this.#producers.length === 0) throw new ClasscastError('SFU_NO_BROADCAST', `room ${this.id} has no producers`);
+  }
+
+  rtpCapabilities(): types.RtpCapabilities {
+    const origin = this.#edges.get(this.#originIndex);
+    if (!origin) throw new ClasscastError('SFU_NO_BROADCAST', `room ${this.id} is rebuilding`);
+    return origin.router.rtpCapabilities;
+  }
+
+  /** A member classroom joins: a receive transport on the least loaded router. */
+  async createViewer(name: string, options: { forceTcp?: boolean } = {}): Promise<Viewer> {
+    await this.ready();
+    const [index, edge] = [...this.#edges].sort((a, b) => a[1].viewers.size - b[1].viewers.size)[0]!;
+    const announcedAddress = this.#net.announcedAddress;
+    const range = { min: this.#net.rtcMinPort, max: this.#net.rtcMaxPort };
+    const listenInfos: types.TransportListenInfo[] = [
+      { protocol: 'udp', ip: this.#net.listenIp, announcedAddress, portRange: range },
+      { protocol: 'tcp', ip: this.#net.listenIp, announcedAddress, portRange: range },
+    ];
+    const transport = await edge.router.createWebRtcTransport({
+      // ICE over TCP is offered too, so classrooms behind firewalls that drop UDP still connect.
+      listenInfos: options.forceTcp ? listenInfos.filter((l) => l.protocol === 'tcp') : listenInfos,
+      enableUdp: !options.forceTcp,
+      enableTcp: true,
+      preferUdp: true,
+      initialAvailableOutgoingBitrate: 1_000_000,
+    });
+    const viewer = new Viewer(name, index, edge.router, transport);
+    edge.viewers.add(viewer);
+    viewer.on('closed', () => edge.viewers.delete(viewer));
+    transport.observer.once('close', () => edge.viewers.delete(viewer));
+    return viewer;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#pool.off('workerdied', this.#onDied);
+    this.#pool.off('workerready', this.#onReady);
+    for (const edge of this.#edges.values()) edge.router.close();
+    this.#edges.clear();
+    this.#producers = [];
+  }
+
+  async #build(): Promise<void> {
+    const live = this.#pool.liveIndexes();
+    if (live.length === 0) throw new ClasscastError('SFU_WORKER_DIED', 'no live mediasoup worker');
+    const originIndex = live[0]!;
+    const origin = await this.#routerOn(originIndex);
+    const plainOptions = { listenInfo: { protocol: 'udp' as const, ip: this.#net.ingestIp }, rtcpMux: true, comedia: true };
+    const videoTransport = await origin.createPlainTransport(plainOptions);
+    const audioTransport = await origin.createPlainTransport(plainOptions);
+    const video = await videoTransport.produce({ kind: 'video', rtpParameters: videoProducerRtpParameters(this.#plan) });
+    const audio = await audioTransport.produce({ kind: 'audio', rtpParameters: audioProducerRtpParameters(this.#plan) });
+    this.#originIndex = originIndex;
+    this.#producers = [video, audio];
+    this.#edges.set(originIndex, { router: origin, viewers: new Set() });
+    for (const index of live.slice(1)) await this.#addEdge(index);
+    this.#ingest = {
+      video: { ip: this.#net.ingestIp, port: videoTransport.tuple.localPort },
+      audio: { ip: this.#net.ingestIp, port: audioTransport.tuple.localPort },
+    };
+    this.#logger.info({ originIndex, edges: [...this.#edges.keys()], ingest: this.#ingest }, 'room built');
+    this.safeEmit('ingest', this.#ingest);
+    this.safeEmit('producers', this.producerIds);
+  }
+
+  async #routerOn(index: number): Promise<types.Router> {
+    const worker = this.#pool.worker(index);
+    if (!worker) throw new ClasscastError('SFU_WORKER_DIED', `worker ${index} is not running`);
+    return worker.createRouter({ mediaCodecs: ROUTER_CODECS, appData: { room: this.id } });
+  }
+
+  async #addEdge(index: number): Promise<void> {
+    if (this.#edges.has(index)) return;
+    const origin = this.#edges.get(this.#originIndex);
+    if (!origin) return;
+    const router = await this.#routerOn(index);
+    for (const producer of this.#producers) {
+      await origin.router.pipeToRouter({ producerId: producer.id, router });
+    }
+    this.#edges.set(index, { router, viewers: new Set() });
+  }
+
+  #workerDied(index: number): void {
+    if (this.#closed) return;
+    const edge = this.#edges.get(index);
+    this.#edges.delete(index);
+    // The routers on a dead worker are closed already; their viewers see `closed` and the
+    // member classroom's page reconnects, landing on a live router.
+    if (edge) for (const viewer of edge.viewers) viewer.close();
+    if (index !== this.#originIndex) return;
+    this.#logger.warn({ index }, 'origin worker died; rebuilding the room');
+    for (const other of this.#edges.values()) other.router.close();
+    this.#edges.clear();
+    this.#producers = [];
+    this.#originIndex = -1;
+    this.#rebuild();
+  }
+
+  #workerReady(index: number): void {
+    if (this.#closed) return;
+    if (this.#originIndex === -1) {
+      this.#rebuild();
+      return;
+    }
+    this.#addEdge(index).catch((error: unknown) => this.#logger.warn({ index, err: error }, 'edge router failed'));
+  }
+
+  #rebuild(): void {
+    if (this.#rebuilding || this.#closed) return;
+    this.#rebuilding = this.#build()
+      .catch((error: unknown) => this.#logger.warn({ err: error }, 'room rebuild waits for a live worker'))
+      .finally(() => {
+        this.#rebuilding = undefined;
+      });
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new InvalidStateError(`room ${this.id} is closed`);
+  }
+}

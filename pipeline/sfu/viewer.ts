@@ -1,0 +1,158 @@
+import type { types } from 'mediasoup';
+import { TypedEmitter } from '../../config/foundation/emitter.ts';
+import { ClasscastError, InvalidStateError } from '../../config/foundation/errors.ts';
+
+export interface TransportInfo {
+  id: string;
+  iceParameters: types.IceParameters;
+  iceCandidates: types.IceCandidate[];
+  dtlsParameters: types.DtlsParameters;
+}
+
+export interface ConsumerInfo {
+  id: string;
+  producerId: string;
+  kind: types.MediaKind;
+  rtpParameters: types.RtpParameters;
+}
+
+export interface ViewerStats {
+  name: string;
+  workerIndex: number;
+  bitrateKbps: number;
+  roundTripMs: number | undefined;
+  lossPercent: number;
+  videoLayer: number | undefined;
+  availableOutgoingKbps: number | undefined;
+}
+
+export type ViewerEvents = {
+  /** The viewer's transport or router went away under it (worker died, room rebuilt, …). */
+  closed: [reason: string];
+  /** A consumer closed because its producer went away; the client should consume again. */
+  consumerclosed: [consumerId: string];
+  layerschange: [consumerId: string, spatialLayer: number | undefined];
+};
+
+/**
+ * One member classroom's session inside a room: one WebRtcTransport for receiving and its
+ * consumers. Consumers start paused (mediasoup's advice) and are resumed once the browser
+ * has set them up, which also triggers the keyframe request for the newcomer.
+ */
+export class Viewer extends TypedEmitter<ViewerEvents> {
+  readonly name: string;
+  readonly workerIndex: number;
+  readonly #router: types.Router;
+  readonly #transport: types.WebRtcTransport;
+  readonly #consumers = new Map<string, types.Consumer>();
+  #closed = false;
+
+  constructor(name: string, workerIndex: number, router: types.Router, transport: types.WebRtcTransport) {
+    super();
+    this.name = name;
+    this.workerIndex = workerIndex;
+    this.#router = router;
+    this.#transport = transport;
+    transport.observer.once('close', () => this.#closeFromBelow('transport closed'));
+    router.observer.once('close', () => this.#closeFromBelow('router closed'));
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get transportInfo(): TransportInfo {
+    const t = this.#transport;
+    return { id: t.id, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates, dtlsParameters: t.dtlsParameters };
+  }
+
+  get consumerCount(): number {
+    return this.#consumers.size;
+  }
+
+  async connect(dtlsParameters: types.DtlsParameters): Promise<void> {
+    this.#assertOpen();
+    await this.#transport.connect({ dtlsParameters });
+  }
+
+  /** Creates paused consumers for the given producers this viewer does not consume yet. */
+  async consume(producerIds: string[], rtpCapabilities: types.RtpCapabilities): Promise<ConsumerInfo[]> {
+    this.#assertOpen();
+    const have = new Set([...this.#consumers.values()].map((c) => c.producerId));
+    const created: ConsumerInfo[] = [];
+    for (const producerId of producerIds) {
+      if (have.has(producerId)) continue;
+      if (!this.#router.canConsume({ producerId, rtpCapabilities })) {
+        throw new ClasscastError('BAD_REQUEST', `the client cannot receive producer ${producerId}`);
+      }
+      const consumer = await this.#transport.consume({ producerId, rtpCapabilities, paused: true });
+      this.#consumers.set(consumer.id, consumer);
+      consumer.on('producerclose', () => {
+        this.#consumers.delete(consumer.id);
+        consumer.close();
+        this.safeEmit('consumerclosed', consumer.id);
+      });
+      consumer.on('transportclose', () => this.#consumers.delete(consumer.id));
+      consumer.on('layerschange', (layers) => this.safeEmit('layerschange', consumer.id, layers?.spatialLayer));
+      created.push({ id: consumer.id, producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters });
+    }
+    return created;
+  }
+
+  async resume(consumerId: string): Promise<void> {
+    this.#assertOpen();
+    const consumer = this.#consumers.get(consumerId);
+    if (!consumer) throw new ClasscastError('NOT_FOUND', `no consumer ${consumerId}`);
+    await consumer.resume();
+    if (consumer.kind === 'video') await consumer.requestKeyFrame();
+  }
+
+  async stats(): Promise<ViewerStats> {
+    let bitrate = 0;
+    let rtt: number | undefined;
+    let loss = 0;
+    let layer: number | undefined;
+    let available: number | undefined;
+    if (!this.#closed) {
+      for (const stat of await this.#transport.getStats()) {
+        bitrate += (stat.sendBitrate ?? 0) / 1000;
+        available = stat.availableOutgoingBitrate !== undefined ? stat.availableOutgoingBitrate / 1000 : available;
+      }
+      for (const consumer of this.#consumers.values()) {
+        for (const stat of await consumer.getStats()) {
+          if (stat.type !== 'outbound-rtp') continue;
+          if (stat.roundTripTime !== undefined) rtt = Math.max(rtt ?? 0, stat.roundTripTime);
+          if (stat.packetCount > 0) loss = Math.max(loss, (100 * (stat.packetsLost ?? 0)) / stat.packetCount);
+        }
+        if (consumer.kind === 'video') layer = consumer.currentLayers?.spatialLayer;
+      }
+    }
+    return {
+      name: this.name,
+      workerIndex: this.workerIndex,
+      bitrateKbps: Math.round(bitrate),
+      roundTripMs: rtt,
+      lossPercent: Math.round(loss * 10) / 10,
+      videoLayer: layer,
+      availableOutgoingKbps: available === undefined ? undefined : Math.round(available),
+    };
+  }
+
+  /** Idempotent user close. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#transport.close();
+  }
+
+  #closeFromBelow(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#transport.close();
+    this.safeEmit('closed', reason);
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new InvalidStateError(`viewer ${this.name} is closed`);
+  }
+}
