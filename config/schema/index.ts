@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { apiSchema } from './api.ts';
+import { audioSchema } from './audio.ts';
 import { camerasSchema } from './cameras.ts';
+import { directorSchema } from './director.ts';
 import { micArraysSchema } from './micarrays.ts';
 import { pipelineSchema } from './pipeline.ts';
 import { scheduleSchema } from './schedule.ts';
@@ -30,6 +32,8 @@ export const configSchema = z
     sfu: sfuSchema.prefault({}),
     cameras: camerasSchema,
     micArrays: micArraysSchema,
+    director: directorSchema.prefault({}),
+    audio: audioSchema.prefault({}),
     pipeline: pipelineSchema.prefault({}),
     schedule: scheduleSchema.prefault({}),
   })
