@@ -34,7 +34,8 @@ export function loadIcalFile(file: string): CalendarResponse {
 
 /**
  * Occurrences that overlap [from, to). Expansion (RRULE, EXDATE, RECURRENCE-ID overrides, time
- * zones) is node-ical's `expandRecurringEvent`; all-day and cancelled events are not lessons.
+ * zones) is node-ical's `expandRecurringEvent`; all-day, multi-day and cancelled events are
+ * not lessons.
  */
 export function icalOccurrences(calendar: CalendarResponse, from: number, to: number): IcalOccurrence[] {
   const out: IcalOccurrence[] = [];
@@ -52,7 +53,8 @@ export function icalOccurrences(calendar: CalendarResponse, from: number, to: nu
       if (instance.isFullDay || instance.event.status === 'CANCELLED') continue;
       const start = instance.start.getTime();
       const end = instance.end.getTime();
-      if (!(end > start) || end <= from || start >= to) continue;
+      // A lesson is shorter than a day; longer events (trips, exam weeks) are not broadcasts.
+      if (!(end > start) || end - start > 24 * 3600_000 || end <= from || start >= to) continue;
       const description = text(instance.event.description);
       out.push({
         uid: event.uid,

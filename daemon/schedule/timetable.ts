@@ -23,6 +23,7 @@ export class Timetable {
   readonly config: ScheduleConfig;
   readonly calendar: SchoolCalendar;
   readonly #ical: { source: ScheduleConfig['ical'][number]; calendar: CalendarResponse }[];
+  readonly #days: { start: number; end: number; lessons: Lesson[] }[] = [];
 
   constructor(config: ScheduleConfig, options: TimetableOptions = {}) {
     this.config = config;
@@ -38,18 +39,21 @@ export class Timetable {
     return this.config.timezone;
   }
 
-  /** Lessons that overlap [from, to), sorted by start; ids are unique. */
+  /**
+   * Lessons that overlap [from, to), sorted by start; ids are unique. Lessons are made per
+   * start day and cached, because the engine asks on every wake (at least twice a minute).
+   */
   lessonsBetween(from: number, to: number): Lesson[] {
-    const lessons = [...this.#weekly(from, to), ...this.#oneOff(), ...this.#fromIcal(from, to)].filter(
-      (l) => l.end > from && l.start < to,
-    );
-    lessons.sort((a, b) => a.start - b.start || a.end - b.end || a.id.localeCompare(b.id));
-    const seen = new Map<string, number>();
-    return lessons.map((lesson) => {
-      const count = (seen.get(lesson.id) ?? 0) + 1;
-      seen.set(lesson.id, count);
-      return count === 1 ? lesson : { ...lesson, id: `${lesson.id}-${count}` };
-    });
+    const out: Lesson[] = [];
+    // A day earlier: a lesson that started yesterday evening may cross midnight into range.
+    let at = from - DAY_MS;
+    for (;;) {
+      const day = this.#dayAt(at);
+      for (const lesson of day.lessons) if (lesson.end > from && lesson.start < to) out.push(lesson);
+      if (day.end > to) break;
+      at = day.end;
+    }
+    return out;
   }
 
   /** The date (YYYY-MM-DD) of `at` in the timetable zone. */
@@ -57,21 +61,39 @@ export class Timetable {
     return DateTime.fromMillis(at, { zone: this.zone }).toISODate() ?? '';
   }
 
-  #weekly(from: number, to: number): Lesson[] {
+  /** The cached calendar day containing `at`; days differ in length across DST changes. */
+  #dayAt(at: number): { start: number; end: number; lessons: Lesson[] } {
+    const cached = this.#days.find((d) => d.start <= at && at < d.end);
+    if (cached) return cached;
+    const day = DateTime.fromMillis(at, { zone: this.zone }).startOf('day');
+    const date = day.toISODate() ?? '';
+    const start = day.toMillis();
+    const end = day.plus({ days: 1 }).toMillis();
+    const lessons = [
+      ...this.#weekly(day, date),
+      ...this.#oneOff().filter((l) => l.day === date),
+      ...this.#fromIcal(start, end).filter((l) => l.day === date),
+    ];
+    lessons.sort((a, b) => a.start - b.start || a.end - b.end || a.id.localeCompare(b.id));
+    const seen = new Map<string, number>();
+    const unique = lessons.map((lesson) => {
+      const count = (seen.get(lesson.id) ?? 0) + 1;
+      seen.set(lesson.id, count);
+      return count === 1 ? lesson : { ...lesson, id: `${lesson.id}-${count}` };
+    });
+    if (this.#days.length >= 64) this.#days.splice(0, 32);
+    const entry = { start, end, lessons: unique };
+    this.#days.push(entry);
+    return entry;
+  }
+
+  #weekly(day: DateTime, date: string): Lesson[] {
+    const plan = this.calendar.dayPlan(date);
+    if (plan.follows === null) return [];
     const out: Lesson[] = [];
-    // A day earlier: a lesson that started yesterday evening may cross midnight into range.
-    let day = DateTime.fromMillis(from - DAY_MS, { zone: this.zone }).startOf('day');
-    const last = DateTime.fromMillis(to, { zone: this.zone }).startOf('day');
-    while (day <= last) {
-      const date = day.toISODate() ?? '';
-      const plan = this.calendar.dayPlan(date);
-      if (plan.follows !== null) {
-        for (const entry of this.config.weekly[plan.follows] ?? []) {
-          const lesson = this.#weeklyLesson(day, date, entry);
-          if (lesson) out.push(lesson);
-        }
-      }
-      day = day.plus({ days: 1 });
+    for (const entry of this.config.weekly[plan.follows] ?? []) {
+      const lesson = this.#weeklyLesson(day, date, entry);
+      if (lesson) out.push(lesson);
     }
     return out;
   }
