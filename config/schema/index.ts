@@ -5,6 +5,7 @@ import { camerasSchema } from './cameras.ts';
 import { directorSchema } from './director.ts';
 import { micArraysSchema } from './micarrays.ts';
 import { pipelineSchema } from './pipeline.ts';
+import { recordingSchema } from './recording.ts';
 import { scheduleSchema } from './schedule.ts';
 import { sfuSchema } from './sfu.ts';
 
@@ -35,6 +36,7 @@ export const configSchema = z
     director: directorSchema.prefault({}),
     audio: audioSchema.prefault({}),
     pipeline: pipelineSchema.prefault({}),
+    recording: recordingSchema.prefault({}),
     schedule: scheduleSchema.prefault({}),
   })
   .strict();

@@ -1,0 +1,106 @@
+import ffmpeg from 'fluent-ffmpeg';
+import type { GraphPlan, InputSpec } from './graph.ts';
+
+/**
+ * The one file that imports fluent-ffmpeg. It only builds argument lists; the processes run
+ * under the Supervisor (restart with backoff, polite stop, orphan-safe), which fluent-ffmpeg's
+ * own runner does not offer.
+ */
+
+export interface H264Output {
+  label: string;
+  bitrateKbps: number;
+  gopFrames: number;
+  threads: number;
+  payloadType: number;
+  ssrc: number;
+  url: string;
+}
+
+export interface OpusOutput {
+  label: string;
+  bitrateKbps: number;
+  payloadType: number;
+  ssrc: number;
+  url: string;
+}
+
+/** An RTP URL where RTP and RTCP go to the same port (rtcp-mux at the receiver). */
+export function rtpUrl(host: string, port: number): string {
+  return `rtp://${host}:${port}?rtcpport=${port}&pkt_size=1200`;
+}
+
+export function compositorArgs(plan: GraphPlan, video: H264Output[], audio: OpusOutput): string[] {
+  const command = ffmpeg();
+  addInputs(command, plan.inputs);
+  command.complexFilter(plan.filter);
+  for (const v of video) {
+    command.output(v.url).outputOptions([
+      '-map', `[${v.label}]`,
+      ...h264Options(v.bitrateKbps, v.gopFrames, v.threads),
+      // The RTP muxer takes the SSRC as a signed 32-bit option and writes it unsigned.
+      '-payload_type', String(v.payloadType), '-ssrc', String(v.ssrc | 0),
+      '-f', 'rtp',
+    ]);
+  }
+  command.output(audio.url).outputOptions([
+    '-map', `[${audio.label}]`,
+    ...opusOptions(audio.bitrateKbps),
+    '-payload_type', String(audio.payloadType), '-ssrc', String(audio.ssrc | 0),
+    '-f', 'rtp',
+  ]);
+  return [...globalOptions(), ...command._getArguments()];
+}
+
+/**
+ * H.264 for browsers at low delay: constrained baseline (x264's baseline sets
+ * constraint_set1), level 3.1 = profile-level-id 42e01f, no B-frames, zerolatency (no
+ * lookahead, no frame-threading delay: sliced threads), a fixed GOP without scene-cut IDRs so
+ * keyframes come on a known clock, and a VBV of half a second so a keyframe's burst stays
+ * small. Without a global header the RTP muxer gets SPS/PPS in band before every IDR, which is
+ * what a viewer joining mid-stream needs; packetization-mode 1 (FU-A) is the muxer's default.
+ */
+export function h264Options(bitrateKbps: number, gopFrames: number, threads: number): string[] {
+  return [
+    '-c:v', 'libx264',
+    '-preset', 'ultrafast',
+    '-tune', 'zerolatency',
+    '-profile:v', 'baseline',
+    '-level:v', '3.1',
+    '-pix_fmt', 'yuv420p',
+    '-b:v', `${bitrateKbps}k`,
+    '-maxrate', `${bitrateKbps}k`,
+    '-bufsize', `${Math.round(bitrateKbps / 2)}k`,
+    '-g', String(gopFrames),
+    '-keyint_min', String(gopFrames),
+    '-sc_threshold', '0',
+    '-bf', '0',
+    '-threads', String(threads),
+    '-x264-params', 'repeat-headers=1:aud=0',
+  ];
+}
+
+/** Opus 48 kHz stereo, 20 ms frames, the low-delay mode (2.5 ms look-ahead instead of 6.5). */
+export function opusOptions(bitrateKbps: number): string[] {
+  return ['-c:a', 'libopus', '-b:a', `${bitrateKbps}k`, '-ar', '48000', '-ac', '2', '-application', 'lowdelay', '-frame_duration', '20'];
+}
+
+/**
+ * Progress as `key=value` lines on stdout once a second: the pipeline's liveness signal (an
+ * RTSP input that stalls without closing leaves ffmpeg alive but silent).
+ */
+export function globalOptions(): string[] {
+  return ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info', '-progress', 'pipe:1', '-stats_period', '1'];
+}
+
+function addInputs(command: ffmpeg.FfmpegCommand, inputs: InputSpec[]): void {
+  for (const input of inputs) command.input(input.url).inputOptions(input.options);
+}
+
+/** A generic single-input, single-output command (ingest, recorder). */
+export function simpleArgs(input: InputSpec, output: string, outputOptions: string[], extraGlobal: string[] = []): string[] {
+  const command = ffmpeg();
+  addInputs(command, [input]);
+  command.output(output).outputOptions(outputOptions);
+  return [...globalOptions().filter((o, i, all) => !(o === '-progress' || all[i - 1] === '-progress')), ...extraGlobal, ...command._getArguments()];
+}

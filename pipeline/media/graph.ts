@@ -1,0 +1,200 @@
+import type { AudioChannelConfig, Layout, PipelineSlice } from '../../config/schema/pipeline.ts';
+import { halfSize, insetSize, OVERLAYS, overlayY, placeLayout, type Canvas } from './layouts.ts';
+
+/** One ffmpeg input: `options` go before `-i url`. */
+export interface InputSpec {
+  url: string;
+  options: string[];
+}
+
+/** What feeds a picture slot of the compositor. */
+export type VideoSlotSource =
+  | { kind: 'input'; input: InputSpec }
+  /** A generated picture (test pattern) paced in real time with `-re`. */
+  | { kind: 'generated'; lavfi: string }
+  /** A flat colour, generated inside the graph; only pulled as fast as the other inputs. */
+  | { kind: 'slate'; color: string };
+
+export interface VideoSlots {
+  teacher: VideoSlotSource;
+  students: VideoSlotSource;
+  courseware: VideoSlotSource;
+}
+
+export interface GraphPlan {
+  inputs: InputSpec[];
+  filter: string;
+  /** Output labels for the encoders: video layers (highest first) and the audio mix. */
+  videoLabels: string[];
+  audioLabel: string;
+}
+
+export interface GraphOptions {
+  config: PipelineSlice;
+  slots: VideoSlots;
+  layout: Layout;
+  /** Sizes of the encoded layers, highest first; the first is the canvas. */
+  layers: Canvas[];
+  /** Current gains/mutes by channel id (the config's values at first start). */
+  mix: Map<string, { gainDb: number; muted: boolean }>;
+  /** `zmq` filter bind address, already in ffmpeg URL form (`ipc:///…`). */
+  controlAddress: string;
+}
+
+/** Linear volume for a gain in dB and a mute; what `volume@g_<id>` gets. */
+export function volumeOf(gainDb: number, muted: boolean): number {
+  return muted ? 0 : Number((10 ** (gainDb / 20)).toFixed(6));
+}
+
+export function gainFilterName(channelId: string): string {
+  return `volume@g_${channelId}`;
+}
+
+export function meterFilterName(channelId: string): string {
+  return `ametadata@m_${channelId}`;
+}
+
+/**
+ * Builds the compositor's filter graph: picture slots → canvas with the layout's layers →
+ * one output per encoded layer; audio channels → gain/mute → teacher, student and room buses
+ * → optional ducking of students under the teacher → mix. Pure: tested without ffmpeg.
+ */
+export function buildGraph(options: GraphOptions): GraphPlan {
+  const { config, slots } = options;
+  const canvas = options.layers[0]!;
+  const inputs: InputSpec[] = [];
+  const chains: string[] = [];
+  const addInput = (input: InputSpec) => inputs.push(input) - 1;
+  const fps = config.fps;
+  const size = (c: Canvas) => `${c.width}x${c.height}`;
+  const fit = (c: Canvas) =>
+    `scale=${c.width}:${c.height}:force_original_aspect_ratio=decrease:flags=fast_bilinear,pad=${c.width}:${c.height}:-1:-1,setsar=1`;
+
+  const slotSource = (name: keyof VideoSlots): string => {
+    const source = slots[name];
+    const label = `src_${name}`;
+    if (source.kind === 'slate') {
+      chains.push(`color=c=${source.color}:s=${size(canvas)}:r=${fps},format=yuv420p[${label}]`);
+    } else {
+      const index =
+        source.kind === 'input' ? addInput(source.input) : addInput({ url: source.lavfi, options: ['-re', '-f', 'lavfi'] });
+      chains.push(`[${index}:v:0]fps=${fps},${fit(canvas)},format=yuv420p[${label}]`);
+    }
+    return label;
+  };
+
+  // --- video ---
+  const half = halfSize(canvas);
+  const inset = insetSize(canvas);
+  const teacher = slotSource('teacher');
+  const students = slotSource('students');
+  const courseware = slotSource('courseware');
+  for (const [who, src] of [
+    ['t', teacher],
+    ['s', students],
+  ] as const) {
+    chains.push(
+      `[${src}]split=2[${who}_full][${who}_h0]`,
+      `[${who}_h0]scale=${half.width}:${half.height}:flags=fast_bilinear,split=2[${who}_half][${who}_i0]`,
+      `[${who}_i0]scale=${inset.width}:${inset.height}:flags=fast_bilinear[${who}_inset]`,
+    );
+  }
+  const placement = placeLayout(options.layout, canvas);
+  chains.push(`color=c=black:s=${size(canvas)}:r=${fps},format=yuv420p[black]`);
+  chains.push(`[black][t_full][s_full][${courseware}]streamselect@bg=inputs=4:map=${placement.background}[bg]`);
+  const overlaySource: Record<(typeof OVERLAYS)[number], string> = { th: 't_half', sh: 's_half', ti: 't_inset', si: 's_inset' };
+  let below = 'bg';
+  for (const name of OVERLAYS) {
+    const out = `ov_${name}`;
+    chains.push(
+      `[${below}][${overlaySource[name]}]overlay@${name}=x=${placement.overlays[name]}:y=${overlayY(name, canvas)}:eval=frame:format=yuv420:repeatlast=1[${out}]`,
+    );
+    below = out;
+  }
+  // One zmq filter reaches every filter of the graph (avfilter_graph_send_command on the
+  // whole graph), audio ones too; it applies queued commands when the next frame passes.
+  const videoLabels = options.layers.map((_, i) => `vout${i}`);
+  const split = options.layers.length > 1 ? `,split=${options.layers.length}${options.layers.map((_, i) => `[vl${i}]`).join('')}` : `[vl0]`;
+  chains.push(`[${below}]zmq=b=${escapeFilterValue(options.controlAddress)}${split}`);
+  options.layers.forEach((layer, i) => {
+    chains.push(i === 0 ? `[vl0]null[${videoLabels[0]}]` : `[vl${i}]scale=${layer.width}:${layer.height}:flags=fast_bilinear[${videoLabels[i]}]`);
+  });
+
+  // --- audio ---
+  const audioLabel = 'aout';
+  const buses: Record<AudioChannelConfig['role'], string[]> = { teacher: [], student: [], room: [] };
+  for (const channel of config.audioChannels) {
+    const index = addInput(audioInput(channel));
+    const state = options.mix.get(channel.id) ?? { gainDb: channel.gainDb, muted: channel.muted };
+    const label = `ch_${channel.id}`;
+    const pre = `[${index}:a:0]aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo,${gainFilterName(channel.id)}=volume=${volumeOf(state.gainDb, state.muted)}:precision=float`;
+    if (config.meters) {
+      chains.push(`${pre},asplit=2[${label}][mt_${channel.id}]`);
+      // 12,000 samples = 250 ms per meter reading; the branch ends in a sink.
+      chains.push(
+        `[mt_${channel.id}]asetnsamples=n=12000:p=0,astats=metadata=1:reset=1:measure_perchannel=none:measure_overall=RMS_level+Peak_level,${meterFilterName(channel.id)}=mode=print:key=lavfi.astats.Overall.RMS_level,anullsink`,
+      );
+    } else {
+      chains.push(`${pre}[${label}]`);
+    }
+    buses[channel.role].push(label);
+  }
+  const bus = (labels: string[], name: string): string | undefined => {
+    if (labels.length === 0) return undefined;
+    if (labels.length === 1) return labels[0];
+    chains.push(`${labels.map((l) => `[${l}]`).join('')}amix=inputs=${labels.length}:normalize=0:duration=longest[${name}]`);
+    return name;
+  };
+  let teacherBus = bus(buses.teacher, 'bus_teacher');
+  let studentBus = bus(buses.student, 'bus_student');
+  const roomBus = bus(buses.room, 'bus_room');
+  if (config.ducking.enabled && teacherBus && studentBus) {
+    const d = config.ducking;
+    chains.push(`[${teacherBus}]asplit=2[bus_teacher_main][bus_teacher_sc]`);
+    chains.push(
+      `[${studentBus}][bus_teacher_sc]sidechaincompress@duck=threshold=${(10 ** (d.thresholdDb / 20)).toFixed(6)}:ratio=${d.ratio}:attack=${d.attackMs}:release=${d.releaseMs}[bus_student_ducked]`,
+    );
+    teacherBus = 'bus_teacher_main';
+    studentBus = 'bus_student_ducked';
+  }
+  const mixed = [teacherBus, studentBus, roomBus].filter((b): b is string => b !== undefined);
+  if (mixed.length === 0) {
+    const index = addInput({ url: 'anullsrc=r=48000:cl=stereo', options: ['-re', '-f', 'lavfi'] });
+    chains.push(`[${index}:a:0]anull[${audioLabel}]`);
+  } else if (mixed.length === 1) {
+    chains.push(`[${mixed[0]}]anull[${audioLabel}]`);
+  } else {
+    chains.push(`${mixed.map((l) => `[${l}]`).join('')}amix=inputs=${mixed.length}:normalize=0:duration=longest[${audioLabel}]`);
+  }
+
+  return { inputs, filter: chains.join(';'), videoLabels, audioLabel };
+}
+
+export function audioInput(channel: AudioChannelConfig): InputSpec {
+  const source = channel.source;
+  switch (source.kind) {
+    case 'tone':
+      return { url: `sine=frequency=${source.frequency}:sample_rate=48000`, options: ['-re', '-f', 'lavfi'] };
+    case 'file':
+      return { url: source.path, options: ['-re', ...(source.loop ? ['-stream_loop', '-1'] : [])] };
+    case 'rtsp':
+      return { url: source.url, options: rtspInputOptions() };
+    case 'alsa':
+      return { url: source.device, options: ['-f', 'alsa', '-thread_queue_size', '1024'] };
+  }
+}
+
+/**
+ * RTSP input for low delay. UDP, because the camera simulator's relay (and many cameras)
+ * refuse interleaved TCP; a short probe so a restart is quick; `nobuffer` so ffmpeg does not
+ * hold frames for stream analysis.
+ */
+export function rtspInputOptions(): string[] {
+  return ['-rtsp_transport', 'udp', '-fflags', 'nobuffer', '-flags', 'low_delay', '-probesize', '500000', '-analyzeduration', '500000', '-timeout', '5000000'];
+}
+
+/** Escapes a filter option value for a filter_complex string (passed without a shell). */
+export function escapeFilterValue(value: string): string {
+  // First level: the option parser splits on ':'; second level: the graph parser eats one '\'.
+  return value.replace(/\\/g, '\\\\\\\\').replace(/:/g, '\\\\:').replace(/'/g, "\\\\'");
+}

@@ -1,0 +1,311 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { TypedEmitter } from '../../config/foundation/emitter.ts';
+import { ClasscastError, InvalidStateError } from '../../config/foundation/errors.ts';
+import { LAYOUTS, type Layout, type PipelineSlice } from '../../config/schema/pipeline.ts';
+import { Supervisor, type SupervisorState } from '../process/supervisor.ts';
+import { compositorArgs, rtpUrl } from './ffmpeg-command.ts';
+import { buildGraph, gainFilterName, volumeOf, type VideoSlots } from './graph.ts';
+import { layoutCommands, placeLayout } from './layouts.ts';
+import { parseMeterLine, type MeterParser } from './meters.ts';
+import { RtpForwarder } from './rtp-forwarder.ts';
+import type { PublishTargets } from './targets.ts';
+import { zmqAddress, zmqRequest } from './zmq-request.ts';
+
+export interface VideoInput {
+  id: string;
+  /** RTSP URI (from ONVIF GetStreamUri), or any URL/path ffmpeg reads. */
+  url: string;
+  /** The camera's role from config (`teacher`, `students`, `blackboard`, …). */
+  role?: string;
+}
+
+export interface MediaPipelineOptions {
+  config: PipelineSlice;
+  videoInputs: VideoInput[];
+  targets: PublishTargets;
+  logger: Logger;
+  /** Where the ffmpeg binary is; default `ffmpeg` on PATH. */
+  ffmpegPath?: string;
+  /** Turns each camera into a picture slot source; default: ffmpeg reads the camera itself. */
+  slotsFor?: (inputs: VideoInput[]) => VideoSlots;
+}
+
+/** What the audio API calls (PATCH /api/audio/{channel}). */
+export interface MixControl {
+  setGain(channelId: string, db: number): Promise<void>;
+  setMuted(channelId: string, muted: boolean): Promise<void>;
+}
+
+export type PipelineHealth = 'online' | 'degraded' | 'offline';
+
+export type MediaPipelineEvents = {
+  /** RMS level of a channel after its gain, in dBFS, about four times a second. */
+  level: [channelId: string, rmsDb: number];
+  health: [PipelineHealth];
+  /** The encoder process exited without us asking; it restarts with backoff. */
+  encoderExit: [code: number | null, signal: NodeJS.Signals | null];
+  layout: [Layout];
+};
+
+export interface ChannelState {
+  id: string;
+  name: string;
+  role: string;
+  gainDb: number;
+  muted: boolean;
+}
+
+/**
+ * The classroom's media pipeline: one compositor ffmpeg (cameras → layout → H.264 simulcast
+ * layers; mics → gain/mute/ducking → Opus) sending RTP through an RtpForwarder to the SFU.
+ * Layout, gain and mute change live through the graph's zmq filter: no restart, no new
+ * keyframe, nothing a member classroom can notice. A restart (crash, or a new config) builds
+ * the graph from the current layout and gains, so live changes survive it.
+ */
+export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements MixControl {
+  readonly #options: MediaPipelineOptions;
+  readonly #config: PipelineSlice;
+  readonly #logger: Logger;
+  readonly #forwarder: RtpForwarder;
+  readonly #mix = new Map<string, { gainDb: number; muted: boolean }>();
+  #layout: Layout;
+  #supervisor: Supervisor | undefined;
+  #workDir: string | undefined;
+  #health: PipelineHealth = 'offline';
+  #closed = false;
+  #started = false;
+  #lastProgressAt = 0;
+  #meter: MeterParser = { current: undefined };
+
+  constructor(options: MediaPipelineOptions) {
+    super();
+    this.#options = options;
+    this.#config = options.config;
+    this.#logger = options.logger.child({ component: 'media-pipeline' });
+    this.#forwarder = new RtpForwarder(options.targets, this.#logger);
+    this.#layout = options.config.layout;
+    for (const channel of options.config.audioChannels) {
+      this.#mix.set(channel.id, { gainDb: channel.gainDb, muted: channel.muted });
+    }
+  }
+
+  get layout(): Layout {
+    return this.#layout;
+  }
+
+  get health(): PipelineHealth {
+    return this.#health;
+  }
+
+  get forwarder(): RtpForwarder {
+    return this.#forwarder;
+  }
+
+  /** The encoder's process id (tests kill it to prove the restart). */
+  get encoderPid(): number | undefined {
+    return this.#supervisor?.pid;
+  }
+
+  get encoderState(): SupervisorState {
+    return this.#supervisor?.state ?? 'idle';
+  }
+
+  channels(): ChannelState[] {
+    return this.#config.audioChannels.map((c) => ({ id: c.id, name: c.name, role: c.role, ...this.#mix.get(c.id)! }));
+  }
+
+  /** Resolves once the encoder runs (first frames encoded and sent). */
+  async start(): Promise<void> {
+    if (this.#closed) throw new InvalidStateError('media pipeline is closed');
+    if (this.#started) throw new InvalidStateError('media pipeline already started');
+    this.#started = true;
+    this.#workDir = await mkdtemp(join(tmpdir(), 'classcast-media-'));
+    const controlPath = join(this.#workDir, 'control.sock');
+    const ports = await this.#forwarder.start();
+    const layers = this.#options.targets.layers;
+    const slots = (this.#options.slotsFor ?? directSlots(this.#config))(this.#options.videoInputs);
+    const fps = this.#config.fps;
+
+    const args = () => {
+      // Built on every (re)start, from the current layout and mix: live changes survive a crash.
+      const plan = buildGraph({
+        config: this.#config,
+        slots,
+        layout: this.#layout,
+        layers: layers.map((l) => ({ width: l.width, height: l.height })),
+        mix: this.#mix,
+        controlAddress: zmqAddress({ path: controlPath }),
+      });
+      return compositorArgs(
+        plan,
+        layers.map((layer, i) => ({
+          label: plan.videoLabels[i]!,
+          bitrateKbps: layer.bitrateKbps,
+          gopFrames: Math.max(1, Math.round(((i === 0 ? this.#config.keyframeIntervalMs : this.#config.lowKeyframeIntervalMs) * fps) / 1000)),
+          threads: i === 0 ? 2 : 1,
+          payloadType: this.#options.targets.videoPayloadType,
+          ssrc: layer.ssrc,
+          url: rtpUrl('127.0.0.1', ports.video),
+        })),
+        {
+          label: plan.audioLabel,
+          bitrateKbps: this.#config.audioBitrateKbps,
+          payloadType: this.#options.targets.audioPayloadType,
+          ssrc: this.#options.targets.audioSsrc,
+          url: rtpUrl('127.0.0.1', ports.audio),
+        },
+      );
+    };
+
+    const supervisor = new Supervisor({
+      name: 'ffmpeg-compositor',
+      command: this.#options.ffmpegPath ?? 'ffmpeg',
+      args,
+      logger: this.#logger,
+      // "Output #0" is printed once every output is initialised, i.e. the first frames passed.
+      readyWhen: (line) => line.startsWith('Output #0'),
+      readyTimeoutMs: 20_000,
+      backoff: { initialMs: 200, maxMs: 5_000 },
+    });
+    this.#supervisor = supervisor;
+    supervisor.on('line', (stream, line) => this.#onLine(stream, line));
+    supervisor.on('state', (state) => this.#setHealth(state === 'running' ? 'online' : state === 'backoff' || state === 'starting' ? 'degraded' : 'offline'));
+    supervisor.on('exit', (code, signal, expected) => {
+      if (!expected) this.safeEmit('encoderExit', code, signal);
+    });
+    await supervisor.start().catch(async (error: unknown) => {
+      await this.close();
+      throw new ClasscastError('FFMPEG_START_FAILED', 'the compositor did not start', { cause: error });
+    });
+  }
+
+  async setLayout(layout: Layout): Promise<void> {
+    this.#assertOpen();
+    if (!LAYOUTS.includes(layout)) throw new TypeError(`unknown layout ${String(layout)}`);
+    const canvas = this.#options.targets.layers[0]!;
+    const from = placeLayout(this.#layout, canvas);
+    this.#layout = layout;
+    await this.#send(layoutCommands(placeLayout(layout, canvas), from));
+    this.safeEmit('layout', layout);
+  }
+
+  async setGain(channelId: string, db: number): Promise<void> {
+    this.#assertOpen();
+    const state = this.#channel(channelId);
+    if (!Number.isFinite(db) || db < -60 || db > 20) throw new TypeError('gain must be between -60 and 20 dB');
+    state.gainDb = db;
+    await this.#send([`${gainFilterName(channelId)} volume ${volumeOf(state.gainDb, state.muted)}`]);
+  }
+
+  async setMuted(channelId: string, muted: boolean): Promise<void> {
+    this.#assertOpen();
+    const state = this.#channel(channelId);
+    state.muted = muted;
+    await this.#send([`${gainFilterName(channelId)} volume ${volumeOf(state.gainDb, state.muted)}`]);
+  }
+
+  /** Seconds since the encoder last reported progress; a watchdog input for the daemon. */
+  get secondsSinceProgress(): number {
+    return this.#lastProgressAt === 0 ? Infinity : (Date.now() - this.#lastProgressAt) / 1000;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#supervisor?.stop();
+    this.#forwarder.close();
+    if (this.#workDir) await rm(this.#workDir, { recursive: true, force: true });
+    this.#setHealth('offline');
+  }
+
+  #channel(channelId: string): { gainDb: number; muted: boolean } {
+    const state = this.#mix.get(channelId);
+    if (!state) throw new ClasscastError('NOT_FOUND', `no audio channel ${channelId}`);
+    return state;
+  }
+
+  /**
+   * Sends commands to the running graph. All at once, on parallel connections: the zmq filter
+   * drains every queued request when the next frame passes, so a layout's commands land in
+   * the same frame. While the encoder is down the state is kept and applied by the restart.
+   */
+  async #send(commands: string[]): Promise<void> {
+    const supervisor = this.#supervisor;
+    if (!supervisor || supervisor.state !== 'running' || !this.#workDir || commands.length === 0) return;
+    const endpoint = { path: join(this.#workDir, 'control.sock') };
+    const replies = await Promise.all(commands.map((command) => zmqRequest(endpoint, command)));
+    replies.forEach((reply, i) => {
+      if (!reply.startsWith('0 ')) {
+        throw new ClasscastError('INTERNAL', `filter command "${commands[i]}" failed: ${reply}`);
+      }
+    });
+  }
+
+  #onLine(stream: 'stdout' | 'stderr', line: string): void {
+    if (stream === 'stdout') {
+      if (line.startsWith('progress=')) this.#lastProgressAt = Date.now();
+      return;
+    }
+    const reading = parseMeterLine(this.#meter, line);
+    if (reading) this.safeEmit('level', reading.channelId, reading.rmsDb);
+  }
+
+  #setHealth(health: PipelineHealth): void {
+    if (this.#health === health) return;
+    this.#health = health;
+    this.safeEmit('health', health);
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new InvalidStateError('media pipeline is closed');
+  }
+}
+
+/**
+ * Picture slots when ffmpeg reads the cameras itself: teacher = the configured or
+ * `teacher`-role camera, else the first; students likewise, else the second; courseware =
+ * the configured feed, else a `blackboard` camera, else a slate. No camera: a test picture.
+ */
+export function directSlots(config: PipelineSlice): (inputs: VideoInput[]) => VideoSlots {
+  return (inputs) => {
+    const pick = assignCameras(config, inputs);
+    const slate = (color: string) => ({ kind: 'slate', color }) as const;
+    const fromCamera = (input: VideoInput | undefined) =>
+      input ? ({ kind: 'input', input: { url: input.url, options: cameraInputOptions(input.url) } } as const) : undefined;
+    return {
+      teacher: fromCamera(pick.teacher) ?? { kind: 'generated', lavfi: `testsrc2=s=${config.width}x${config.height}:r=${config.fps}` },
+      students: fromCamera(pick.students) ?? slate('0x1d2b3a'),
+      courseware: courseware(config) ?? fromCamera(pick.courseware) ?? slate('0x2b3a1d'),
+    };
+  };
+}
+
+export function assignCameras(config: PipelineSlice, inputs: VideoInput[]): { teacher?: VideoInput; students?: VideoInput; courseware?: VideoInput } {
+  const byId = (id?: string) => (id ? inputs.find((i) => i.id === id) : undefined);
+  const byRole = (role: string) => inputs.find((i) => i.role === role);
+  const teacher = byId(config.cameraRoles.teacher) ?? byRole('teacher') ?? inputs[0];
+  const students = byId(config.cameraRoles.students) ?? byRole('students') ?? inputs.find((i) => i !== teacher);
+  const courseware = byRole('blackboard');
+  return { teacher, students, courseware };
+}
+
+function courseware(config: PipelineSlice): VideoSlots['courseware'] | undefined {
+  const source = config.courseware;
+  if (!source) return undefined;
+  switch (source.kind) {
+    case 'rtsp':
+      return { kind: 'input', input: { url: source.url, options: cameraInputOptions(source.url) } };
+    case 'file':
+      return { kind: 'input', input: { url: source.path, options: ['-re', ...(source.loop ? ['-stream_loop', '-1'] : [])] } };
+    case 'test':
+      return { kind: 'generated', lavfi: `${source.pattern}=s=${config.width}x${config.height}:r=${config.fps}` };
+  }
+}
+
+function cameraInputOptions(url: string): string[] {
+  if (url.startsWith('rtsp://')) return ['-rtsp_transport', 'udp', '-fflags', 'nobuffer', '-flags', 'low_delay', '-probesize', '500000', '-analyzeduration', '500000', '-timeout', '5000000'];
+  return ['-re'];
+}

@@ -1,0 +1,167 @@
+import { createSocket, type Socket } from 'node:dgram';
+import type { Logger } from 'pino';
+import { TypedEmitter } from '../../config/foundation/emitter.ts';
+import { InvalidStateError } from '../../config/foundation/errors.ts';
+import type { PublishTargets, RtpEndpoint } from './targets.ts';
+
+export type MediaKind = 'video' | 'audio';
+
+export interface RtpTap {
+  kind: MediaKind;
+  endpoint: RtpEndpoint;
+  /** Only packets of these SSRCs (RTP and their RTCP sender reports); all when omitted. */
+  ssrcs?: number[];
+}
+
+export interface StreamStats {
+  ssrc: number;
+  packets: number;
+  bytes: number;
+  lastAt: number;
+}
+
+export type RtpForwarderEvents = {
+  /** A PLI or FIR from the SFU for `ssrc` (the media SSRC it asks a keyframe of). */
+  keyframeRequest: [ssrc: number];
+  error: [Error];
+};
+
+/**
+ * Why this exists: a mediasoup PlainTransport with `comedia: true` locks onto the first
+ * source IP:port it hears from. ffmpeg opens one UDP socket per RTP output, so two simulcast
+ * layers encoded by one ffmpeg would come from two source ports and the second layer would be
+ * dropped by the transport. ffmpeg's `localrtpport` cannot help: two outputs cannot bind the
+ * same port. So every ffmpeg RTP output sends to a loopback ingress socket here (RTP and RTCP
+ * to the same port, `rtcpport=` equal to the RTP port), and ONE egress socket sends everything
+ * on to the SFU: the transport sees a single tuple, rtcp-mux holds, and all layers arrive.
+ *
+ * Measured cost (see pipeline/MEDIA.md): a loopback hop of a few tens of microseconds per
+ * packet; at 2.4 Mbit/s (~250 packets/s) well under 1 % of a core.
+ *
+ * The same hop gives two extras for free: taps (the recorder gets a copy of the high layer and
+ * the audio without another encoder) and the SFU's RTCP feedback arrives on the egress socket,
+ * so keyframe requests are visible (ffmpeg itself ignores them).
+ */
+export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
+  readonly #logger: Logger;
+  readonly #ingress = new Map<MediaKind, Socket>();
+  #egress: Socket | undefined;
+  #targets: PublishTargets;
+  readonly #taps = new Set<RtpTap>();
+  readonly #stats = new Map<number, StreamStats>();
+  #closed = false;
+
+  constructor(targets: PublishTargets, logger: Logger) {
+    super();
+    this.#targets = targets;
+    this.#logger = logger.child({ component: 'rtp-forwarder' });
+  }
+
+  /** Binds the sockets; resolves with the loopback ports ffmpeg must send to. */
+  async start(): Promise<Record<MediaKind, number>> {
+    if (this.#closed) throw new InvalidStateError('rtp forwarder is closed');
+    const egress = await bind('0.0.0.0');
+    egress.on('message', (msg) => this.#onFeedback(msg));
+    egress.on('error', (error) => this.safeEmit('error', error));
+    this.#egress = egress;
+    const ports = {} as Record<MediaKind, number>;
+    for (const kind of ['video', 'audio'] as const) {
+      const socket = await bind('127.0.0.1');
+      socket.on('message', (msg) => this.#onPacket(kind, msg));
+      socket.on('error', (error) => this.safeEmit('error', error));
+      this.#ingress.set(kind, socket);
+      ports[kind] = socket.address().port;
+    }
+    return ports;
+  }
+
+  /** The SFU recreated its transports (e.g. after a worker died): send there from now on. */
+  setTargets(targets: PublishTargets): void {
+    this.#targets = targets;
+  }
+
+  addTap(tap: RtpTap): () => void {
+    this.#taps.add(tap);
+    return () => this.#taps.delete(tap);
+  }
+
+  stats(): StreamStats[] {
+    return [...this.#stats.values()].map((s) => ({ ...s }));
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const socket of this.#ingress.values()) socket.close();
+    this.#ingress.clear();
+    this.#egress?.close();
+    this.#taps.clear();
+  }
+
+  #onPacket(kind: MediaKind, msg: Buffer): void {
+    const egress = this.#egress;
+    if (!egress || msg.length < 12) return;
+    const ssrc = packetSsrc(msg);
+    if (!isRtcp(msg)) {
+      let stats = this.#stats.get(ssrc);
+      if (!stats) {
+        stats = { ssrc, packets: 0, bytes: 0, lastAt: 0 };
+        this.#stats.set(ssrc, stats);
+        this.#logger.info({ kind, ssrc }, 'rtp stream started');
+      }
+      stats.packets += 1;
+      stats.bytes += msg.length;
+      stats.lastAt = Date.now();
+    }
+    const target = kind === 'video' ? this.#targets.video : this.#targets.audio;
+    egress.send(msg, target.port, target.ip);
+    for (const tap of this.#taps) {
+      if (tap.kind !== kind || (tap.ssrcs && !tap.ssrcs.includes(ssrc))) continue;
+      egress.send(msg, tap.endpoint.port, tap.endpoint.ip);
+    }
+  }
+
+  #onFeedback(msg: Buffer): void {
+    // Compound RTCP: walk the packets; PSFB (206) with FMT 1 = PLI, FMT 4 = FIR (RFC 4585, 5104).
+    let offset = 0;
+    while (offset + 12 <= msg.length) {
+      const fmt = msg[offset]! & 0x1f;
+      const pt = msg[offset + 1]!;
+      const length = (msg.readUInt16BE(offset + 2) + 1) * 4;
+      if (pt === 206 && (fmt === 1 || fmt === 4)) {
+        const mediaSsrc = fmt === 1 ? msg.readUInt32BE(offset + 8) : offset + 16 <= msg.length ? msg.readUInt32BE(offset + 12) : 0;
+        this.safeEmit('keyframeRequest', mediaSsrc);
+      }
+      offset += length;
+    }
+  }
+}
+
+/** RFC 5761 §4: with rtcp-mux, a second byte of 192–223 is RTCP (payload types 64–95 are not used for RTP). */
+export function isRtcp(msg: Buffer): boolean {
+  const pt = msg[1]!;
+  return pt >= 192 && pt <= 223;
+}
+
+/** The RTP SSRC, or an RTCP packet's sender SSRC. */
+export function packetSsrc(msg: Buffer): number {
+  return isRtcp(msg) ? msg.readUInt32BE(4) : msg.readUInt32BE(8);
+}
+
+function bind(address: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket('udp4');
+    socket.once('error', reject);
+    socket.bind(0, address, () => {
+      socket.off('error', reject);
+      // Keyframes of the high layer come as bursts of ~100 packets; keep them in the kernel.
+      try {
+        socket.setRecvBufferSize(4 * 1024 * 1024);
+        socket.setSendBufferSize(4 * 1024 * 1024);
+      } catch {
+        // The kernel caps these at rmem_max/wmem_max; the default still works, with less headroom.
+      }
+      resolve(socket);
+    });
+  });
+}

@@ -1,0 +1,65 @@
+/**
+ * The contract between the media pipeline (the RTP sender) and the SFU (the receiver).
+ *
+ * The SFU creates one mediasoup PlainTransport for video and one for audio, both with
+ * `comedia: true` and `rtcpMux: true`, and hands their tuple (ip, port) here. The pipeline
+ * sends RTP *and* RTCP sender reports to that one port (rtcp-mux). All video layers reach the
+ * video transport from ONE local socket (see `RtpForwarder` for why), so comedia locks onto a
+ * single source tuple and every layer is accepted.
+ *
+ * Video is H.264 constrained baseline, packetization-mode 1, level 3.1
+ * (`profile-level-id` {@link H264_PROFILE_LEVEL_ID}), SPS/PPS in band before every IDR.
+ * Each layer is its own RTP stream with its own SSRC: the SFU registers ONE producer with
+ * one encoding per layer (simulcast over a PlainTransport), mediasoup orders encodings
+ * lowest first, so reverse `layers` when building them.
+ * Audio is Opus, 48 kHz, 2 channels, 20 ms frames.
+ */
+export interface RtpEndpoint {
+  ip: string;
+  port: number;
+}
+
+export interface VideoLayer {
+  /** Stable name, e.g. `h` (high) and `l` (low); used as the mediasoup encoding `rid` if wanted. */
+  rid: string;
+  ssrc: number;
+  width: number;
+  height: number;
+  bitrateKbps: number;
+}
+
+export interface PublishTargets {
+  video: RtpEndpoint;
+  videoPayloadType: number;
+  /** Highest first. */
+  layers: VideoLayer[];
+  audio: RtpEndpoint;
+  audioPayloadType: number;
+  audioSsrc: number;
+}
+
+export const H264_PROFILE_LEVEL_ID = '42e01f';
+export const H264_CLOCK_RATE = 90_000;
+export const OPUS_CLOCK_RATE = 48_000;
+
+/** mediasoup-style codec parameters the SFU should put in the producers' rtpParameters. */
+export const VIDEO_CODEC_PARAMETERS = {
+  'packetization-mode': 1,
+  'profile-level-id': H264_PROFILE_LEVEL_ID,
+  'level-asymmetry-allowed': 1,
+} as const;
+export const AUDIO_CODEC_PARAMETERS = { sprop_stereo: 1, useinbandfec: 1 } as const;
+
+/** The layers the pipeline encodes for an output canvas; the low layer is 640x360 (or half). */
+export function defaultLayers(width: number, height: number, bitrateKbps: number): VideoLayer[] {
+  const lowW = Math.min(640, even(width / 2));
+  const lowH = even((lowW * height) / width);
+  return [
+    { rid: 'h', ssrc: 0x2222_0001, width, height, bitrateKbps },
+    { rid: 'l', ssrc: 0x2222_0002, width: lowW, height: lowH, bitrateKbps: Math.max(150, Math.min(400, Math.round(bitrateKbps / 4))) },
+  ];
+}
+
+function even(n: number): number {
+  return Math.max(2, 2 * Math.round(n / 2));
+}
