@@ -165,17 +165,19 @@ export async function freeEvenPort(): Promise<number> {
 
 /** Mean of an RGB region of a rgb24 frame. */
 export function regionMean(frame: Buffer, width: number, region: { x: number; y: number; w: number; h: number }): [number, number, number] {
-  const sum = [0, 0, 0];
+  let r = 0;
+  let g = 0;
+  let b = 0;
   for (let y = region.y; y < region.y + region.h; y++) {
     for (let x = region.x; x < region.x + region.w; x++) {
       const i = (y * width + x) * 3;
-      sum[0] += frame[i]!;
-      sum[1] += frame[i + 1]!;
-      sum[2] += frame[i + 2]!;
+      r += frame[i]!;
+      g += frame[i + 1]!;
+      b += frame[i + 2]!;
     }
   }
   const n = region.w * region.h;
-  return [sum[0]! / n, sum[1]! / n, sum[2]! / n];
+  return [r / n, g / n, b / n];
 }
 
 /** Power of one frequency in f32 samples (Goertzel), relative to the signal's total power, in dB. */
