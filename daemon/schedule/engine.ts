@@ -303,8 +303,9 @@ export class ScheduleEngine extends TypedEmitter<ScheduleEngineEvents> {
     if (!this.#run || record.parts.length === 0) record.status = 'preparing';
     this.#persist();
     this.#emitLesson('preparing', lesson, null);
+    const part = Math.max(0, ...record.parts.map((p) => p.part)) + 1;
     try {
-      await withTimeout(this.#control.prepare(lesson), this.#timeoutMs, 'TIMEOUT', 'broadcast prepare');
+      await withTimeout(this.#control.prepare(lesson, part), this.#timeoutMs, 'TIMEOUT', 'broadcast prepare');
     } catch (error) {
       // Cameras not at their presets is no reason to stay off air: note it and go on.
       this.#recordFailure(lesson, 'prepare', error);

@@ -43,14 +43,16 @@ export type StopReason = 'schedule' | 'manual' | 'shutdown' | 'failure';
 /**
  * What the engine drives; the broadcast controller (composition root) implements it. The
  * engine calls one method at a time, never concurrently, each under a timeout.
- * - `prepare(lesson)`: pre-roll — cameras to the lesson's presets, layout, pipeline and SFU room
- *   ready. May be called while another lesson is live (back-to-back): keep that output running.
+ * - `prepare(lesson, part)`: pre-roll — cameras to the lesson's presets, layout, pipeline and SFU
+ *   room ready; `part` is the part number the following `goLive` will carry. May be called while
+ *   another lesson is live (back-to-back hand-over); keeping that output running until `goLive`
+ *   makes the hand-over gapless.
  * - `goLive(run)`: broadcast and record `run.lesson` as `run.part`. When another lesson is live
  *   this is a hand-over: switch title and recording file, do not tear the broadcast down.
  * - `stop(reason)`: end the broadcast and close the recording.
  */
 export interface BroadcastControl {
-  prepare(lesson: Lesson): Promise<void>;
+  prepare(lesson: Lesson, part: number): Promise<void>;
   goLive(run: LessonRun): Promise<void>;
   stop(reason: StopReason): Promise<void>;
 }
