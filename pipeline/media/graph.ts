@@ -83,43 +83,8 @@ export function buildGraph(options: GraphOptions): GraphPlan {
     return label;
   };
 
-  // --- video ---
-  const half = halfSize(canvas);
-  const inset = insetSize(canvas);
-  const teacher = slotSource('teacher');
-  const students = slotSource('students');
-  const courseware = slotSource('courseware');
-  for (const [who, src] of [
-    ['t', teacher],
-    ['s', students],
-  ] as const) {
-    chains.push(
-      `[${src}]split=2[${who}_full][${who}_h0]`,
-      `[${who}_h0]scale=${half.width}:${half.height}:flags=fast_bilinear,split=2[${who}_half][${who}_i0]`,
-      `[${who}_i0]scale=${inset.width}:${inset.height}:flags=fast_bilinear[${who}_inset]`,
-    );
-  }
-  const placement = placeLayout(options.layout, canvas);
-  chains.push(`color=c=black:s=${size(canvas)}:r=${fps},format=yuv420p[black]`);
-  chains.push(`[black][t_full][s_full][${courseware}]streamselect@bg=inputs=4:map=${placement.background}[bg]`);
-  const overlaySource: Record<(typeof OVERLAYS)[number], string> = { th: 't_half', sh: 's_half', ti: 't_inset', si: 's_inset' };
-  let below = 'bg';
-  for (const name of OVERLAYS) {
-    const out = `ov_${name}`;
-    chains.push(
-      `[${below}][${overlaySource[name]}]overlay@${name}=x=${placement.overlays[name]}:y=${overlayY(name, canvas)}:eval=frame:format=yuv420:repeatlast=1[${out}]`,
-    );
-    below = out;
-  }
-  // One zmq filter reaches every filter of the graph (avfilter_graph_send_command on the
-  // whole graph), audio ones too; it applies queued commands when the next frame passes.
-  const videoLabels = options.layers.map((_, i) => `vout${i}`);
-  const split = options.layers.length > 1 ? `,split=${options.layers.length}${options.layers.map((_, i) => `[vl${i}]`).join('')}` : `[vl0]`;
-  chains.push(`[${below}]zmq=b=${escapeFilterValue(options.controlAddress)}${split}`);
-  options.layers.forEach((layer, i) => {
-    chains.push(i === 0 ? `[vl0]null[${videoLabels[0]}]` : `[vl${i}]scale=${layer.width}:${layer.height}:flags=fast_bilinear[${videoLabels[i]}]`);
-  });
-
+  // Audio inputs first: the picture slots fed by the FramePump come last, so they are opened
+  // right before transcoding starts and their arrival timestamps line up with the audio.
   // --- audio ---
   const audioLabel = 'aout';
   const buses: Record<AudioChannelConfig['role'], string[]> = { teacher: [], student: [], room: [] };
@@ -166,6 +131,43 @@ export function buildGraph(options: GraphOptions): GraphPlan {
   } else {
     chains.push(`${mixed.map((l) => `[${l}]`).join('')}amix=inputs=${mixed.length}:normalize=0:duration=longest[${audioLabel}]`);
   }
+
+  // --- video ---
+  const half = halfSize(canvas);
+  const inset = insetSize(canvas);
+  const teacher = slotSource('teacher');
+  const students = slotSource('students');
+  const courseware = slotSource('courseware');
+  for (const [who, src] of [
+    ['t', teacher],
+    ['s', students],
+  ] as const) {
+    chains.push(
+      `[${src}]split=2[${who}_full][${who}_h0]`,
+      `[${who}_h0]scale=${half.width}:${half.height}:flags=fast_bilinear,split=2[${who}_half][${who}_i0]`,
+      `[${who}_i0]scale=${inset.width}:${inset.height}:flags=fast_bilinear[${who}_inset]`,
+    );
+  }
+  const placement = placeLayout(options.layout, canvas);
+  chains.push(`color=c=black:s=${size(canvas)}:r=${fps},format=yuv420p[black]`);
+  chains.push(`[black][t_full][s_full][${courseware}]streamselect@bg=inputs=4:map=${placement.background}[bg]`);
+  const overlaySource: Record<(typeof OVERLAYS)[number], string> = { th: 't_half', sh: 's_half', ti: 't_inset', si: 's_inset' };
+  let below = 'bg';
+  for (const name of OVERLAYS) {
+    const out = `ov_${name}`;
+    chains.push(
+      `[${below}][${overlaySource[name]}]overlay@${name}=x=${placement.overlays[name]}:y=${overlayY(name, canvas)}:eval=frame:format=yuv420:repeatlast=1[${out}]`,
+    );
+    below = out;
+  }
+  // One zmq filter reaches every filter of the graph (avfilter_graph_send_command on the
+  // whole graph), audio ones too; it applies queued commands when the next frame passes.
+  const videoLabels = options.layers.map((_, i) => `vout${i}`);
+  const split = options.layers.length > 1 ? `,split=${options.layers.length}${options.layers.map((_, i) => `[vl${i}]`).join('')}` : `[vl0]`;
+  chains.push(`[${below}]zmq=b=${escapeFilterValue(options.controlAddress)}${split}`);
+  options.layers.forEach((layer, i) => {
+    chains.push(i === 0 ? `[vl0]null[${videoLabels[0]}]` : `[vl${i}]scale=${layer.width}:${layer.height}:flags=fast_bilinear[${videoLabels[i]}]`);
+  });
 
   return { inputs, filter: chains.join(';'), videoLabels, audioLabel };
 }

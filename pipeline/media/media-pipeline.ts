@@ -10,6 +10,8 @@ import { compositorArgs, rtpUrl } from './ffmpeg-command.ts';
 import { buildGraph, gainFilterName, volumeOf, type VideoSlots } from './graph.ts';
 import { layoutCommands, placeLayout } from './layouts.ts';
 import { parseMeterLine, type MeterParser } from './meters.ts';
+import { CameraFeed, type CameraFeedState } from './camera-feed.ts';
+import { FramePump, solidFrame, type PumpSlot } from './frame-pump.ts';
 import { RtpForwarder } from './rtp-forwarder.ts';
 import type { PublishTargets } from './targets.ts';
 import { zmqAddress, zmqRequest } from './zmq-request.ts';
@@ -29,8 +31,12 @@ export interface MediaPipelineOptions {
   logger: Logger;
   /** Where the ffmpeg binary is; default `ffmpeg` on PATH. */
   ffmpegPath?: string;
-  /** Turns each camera into a picture slot source; default: ffmpeg reads the camera itself. */
-  slotsFor?: (inputs: VideoInput[]) => VideoSlots;
+  /**
+   * `ingest` (default): one ingest ffmpeg per camera feeding the compositor through the
+   * FramePump, so a lost camera never stops the encoder. `direct`: the compositor reads the
+   * cameras itself (one process fewer, but a camera loss restarts the encoder).
+   */
+  cameraMode?: 'ingest' | 'direct';
 }
 
 /** What the audio API calls (PATCH /api/audio/{channel}). */
@@ -48,6 +54,8 @@ export type MediaPipelineEvents = {
   /** The encoder process exited without us asking; it restarts with backoff. */
   encoderExit: [code: number | null, signal: NodeJS.Signals | null];
   layout: [Layout];
+  /** A camera's ingest got frames again, or lost them (its slot shows the other camera or a slate). */
+  camera: [cameraId: string, state: CameraFeedState];
 };
 
 export interface ChannelState {
@@ -79,6 +87,8 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
   #started = false;
   #lastProgressAt = 0;
   #meter: MeterParser = { current: undefined };
+  readonly #feeds = new Map<string, CameraFeed>();
+  #pump: FramePump | undefined;
 
   constructor(options: MediaPipelineOptions) {
     super();
@@ -109,6 +119,11 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     return this.#supervisor?.pid;
   }
 
+  /** Camera ingest states by camera id. */
+  cameras(): { id: string; state: CameraFeedState; frames: number }[] {
+    return [...this.#feeds.values()].map((f) => ({ id: f.id, state: f.state, frames: f.frames }));
+  }
+
   get encoderState(): SupervisorState {
     return this.#supervisor?.state ?? 'idle';
   }
@@ -126,7 +141,8 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     const controlPath = join(this.#workDir, 'control.sock');
     const ports = await this.#forwarder.start();
     const layers = this.#options.targets.layers;
-    const slots = (this.#options.slotsFor ?? directSlots(this.#config))(this.#options.videoInputs);
+    const slots =
+      this.#options.cameraMode === 'direct' ? directSlots(this.#config)(this.#options.videoInputs) : await this.#startIngest(this.#workDir);
     const fps = this.#config.fps;
 
     const args = () => {
@@ -216,9 +232,60 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     if (this.#closed) return;
     this.#closed = true;
     await this.#supervisor?.stop();
+    await this.#pump?.close();
+    await Promise.all([...this.#feeds.values()].map((f) => f.close()));
     this.#forwarder.close();
     if (this.#workDir) await rm(this.#workDir, { recursive: true, force: true });
     this.#setHealth('offline');
+  }
+
+  /**
+   * One ingest per camera, and pump slots that pick, every frame: the slot's camera, else
+   * the other camera, else a slate. Without any camera the teacher slot is a test picture.
+   */
+  async #startIngest(workDir: string): Promise<VideoSlots> {
+    const config = this.#config;
+    const pick = assignCameras(config, this.#options.videoInputs);
+    const coursewareRtsp = config.courseware?.kind === 'rtsp' ? { id: 'courseware', url: config.courseware.url } : undefined;
+    const feedFor = (input: VideoInput | undefined): CameraFeed | undefined => {
+      if (!input) return undefined;
+      let feed = this.#feeds.get(input.id);
+      if (!feed) {
+        feed = new CameraFeed({
+          id: input.id,
+          url: input.url,
+          width: config.width,
+          height: config.height,
+          fps: config.fps,
+          lossMs: config.cameraLossMs,
+          logger: this.#logger,
+          ...(this.#options.ffmpegPath ? { ffmpegPath: this.#options.ffmpegPath } : {}),
+        });
+        feed.on('state', (state) => this.safeEmit('camera', input.id, state));
+        this.#feeds.set(input.id, feed);
+      }
+      return feed;
+    };
+    const teacher = feedFor(pick.teacher);
+    const students = feedFor(pick.students);
+    const board = feedFor(coursewareRtsp ?? (config.courseware ? undefined : pick.courseware));
+    const direct = directSlots(config)([]);
+    if (!teacher && !board) return direct;
+
+    const slate = solidFrame(config.width, config.height, [40, 150, 115]);
+    const pumpSlots: PumpSlot[] = [];
+    const slots: VideoSlots = { ...direct };
+    if (teacher) {
+      pumpSlots.push({ name: 'teacher', frame: () => teacher.latest() ?? students?.latest() ?? slate });
+      pumpSlots.push({ name: 'students', frame: () => students?.latest() ?? teacher.latest() ?? slate });
+    }
+    if (board) pumpSlots.push({ name: 'courseware', frame: () => board.latest() ?? slate });
+    const pump = new FramePump({ slots: pumpSlots, dir: workDir, fps: config.fps, width: config.width, height: config.height, logger: this.#logger });
+    this.#pump = pump;
+    for (const slot of pumpSlots) slots[slot.name as keyof VideoSlots] = { kind: 'input', input: pump.input(slot.name) };
+    for (const feed of this.#feeds.values()) feed.start();
+    await pump.start();
+    return slots;
   }
 
   #channel(channelId: string): { gainDb: number; muted: boolean } {

@@ -1,0 +1,158 @@
+import type { Logger } from 'pino';
+import { TypedEmitter } from '../../config/foundation/emitter.ts';
+import { InvalidStateError } from '../../config/foundation/errors.ts';
+import { Supervisor } from '../process/supervisor.ts';
+import { simpleArgs } from './ffmpeg-command.ts';
+import { rtspInputOptions } from './graph.ts';
+
+export interface CameraFeedOptions {
+  id: string;
+  url: string;
+  width: number;
+  height: number;
+  fps: number;
+  /** No frame for this long = lost. */
+  lossMs: number;
+  logger: Logger;
+  ffmpegPath?: string;
+}
+
+export type CameraFeedState = 'online' | 'offline';
+
+export type CameraFeedEvents = {
+  state: [CameraFeedState];
+};
+
+/**
+ * One camera's ingest: its own ffmpeg decodes the RTSP stream to raw yuv420p frames of the
+ * canvas size, and we keep the latest. The compositor never reads a camera itself, so a camera
+ * that drops, stalls or restarts never stalls or restarts the encoder (the FramePump shows the
+ * other camera or a slate meanwhile). The ingest restarts with backoff after it exits; a
+ * stream that stalls without closing (UDP RTP just stops) is caught by the frame watchdog.
+ */
+export class CameraFeed extends TypedEmitter<CameraFeedEvents> {
+  readonly id: string;
+  readonly frameBytes: number;
+  readonly #options: CameraFeedOptions;
+  readonly #logger: Logger;
+  readonly #supervisor: Supervisor;
+  #latest: Buffer | undefined;
+  #lastFrameAt = 0;
+  #spawnedAt = 0;
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  #state: CameraFeedState = 'offline';
+  #watchdog: NodeJS.Timeout | undefined;
+  #closed = false;
+  #started = false;
+  #frames = 0;
+
+  constructor(options: CameraFeedOptions) {
+    super();
+    this.id = options.id;
+    this.#options = options;
+    this.frameBytes = (options.width * options.height * 3) / 2;
+    this.#logger = options.logger.child({ component: 'camera-feed', camera: options.id });
+    this.#supervisor = new Supervisor({
+      name: `ffmpeg-ingest-${options.id}`,
+      command: options.ffmpegPath ?? 'ffmpeg',
+      args: () => this.#args(),
+      logger: this.#logger,
+      stdoutData: true,
+      backoff: { initialMs: 500, maxMs: 5_000 },
+      stopTimeoutMs: 1_000,
+    });
+    this.#supervisor.on('spawn', (child) => {
+      this.#spawnedAt = Date.now();
+      this.#pending = [];
+      this.#pendingBytes = 0;
+      child.stdout!.on('data', (data: Buffer) => this.#onData(data));
+    });
+  }
+
+  get state(): CameraFeedState {
+    return this.#state;
+  }
+
+  /** Frames received since start (tests and metrics). */
+  get frames(): number {
+    return this.#frames;
+  }
+
+  get ingestPid(): number | undefined {
+    return this.#supervisor.pid;
+  }
+
+  /** The latest frame while the camera is online, else undefined. */
+  latest(): Buffer | undefined {
+    return this.#state === 'online' ? this.#latest : undefined;
+  }
+
+  /** Starts the ingest; never fails because the camera is down (it keeps retrying). */
+  start(): void {
+    if (this.#closed) throw new InvalidStateError('camera feed closed');
+    if (this.#started) return;
+    this.#started = true;
+    this.#supervisor.start().catch((error: unknown) => this.#logger.warn({ err: error }, 'ingest did not start; retrying'));
+    const check = Math.max(100, Math.round(this.#options.lossMs / 4));
+    this.#watchdog = setInterval(() => this.#check(), check);
+    this.#watchdog.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#watchdog);
+    await this.#supervisor.stop();
+    this.#setState('offline');
+  }
+
+  #args(): string[] {
+    const { url, width, height, fps } = this.#options;
+    const input = url.startsWith('rtsp://') ? rtspInputOptions() : ['-re'];
+    return simpleArgs({ url, options: input }, 'pipe:1', [
+      '-an',
+      '-vf',
+      `fps=${fps},scale=${width}:${height}:force_original_aspect_ratio=decrease:flags=fast_bilinear,pad=${width}:${height}:-1:-1,setsar=1,format=yuv420p`,
+      '-f',
+      'rawvideo',
+    ]);
+  }
+
+  #onData(data: Buffer): void {
+    this.#pending.push(data);
+    this.#pendingBytes += data.length;
+    while (this.#pendingBytes >= this.frameBytes) {
+      const all = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending);
+      this.#latest = Buffer.from(all.subarray(0, this.frameBytes));
+      const rest = all.subarray(this.frameBytes);
+      this.#pending = rest.length > 0 ? [rest] : [];
+      this.#pendingBytes = rest.length;
+      this.#lastFrameAt = Date.now();
+      this.#frames += 1;
+      this.#setState('online');
+    }
+  }
+
+  #check(): void {
+    const now = Date.now();
+    if (this.#state === 'online' && now - this.#lastFrameAt > this.#options.lossMs) {
+      this.#logger.warn({ silentMs: now - this.#lastFrameAt }, 'camera lost');
+      this.#setState('offline');
+    }
+    // Alive but silent: an RTSP session over UDP whose RTP stopped never ends by itself.
+    const since = Math.max(this.#lastFrameAt, this.#spawnedAt);
+    if (this.#supervisor.state === 'running' && now - since > Math.max(5_000, this.#options.lossMs * 2)) {
+      this.#spawnedAt = now;
+      this.#logger.warn('ingest stalled; restarting it');
+      this.#supervisor.restart().catch(() => {});
+    }
+  }
+
+  #setState(state: CameraFeedState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    if (state === 'online') this.#logger.info('camera online');
+    this.safeEmit('state', state);
+  }
+}
