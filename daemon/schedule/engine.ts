@@ -328,7 +328,10 @@ export class ScheduleEngine extends TypedEmitter<ScheduleEngineEvents> {
     this.#persist();
     const manual = lesson.source === 'manual';
     const run: LessonRun = { lesson, part, endsAt: lesson.end, stopAt: window.closeAt, manual };
-    if (!previous) this.#setStatus('starting', lesson, part, manual, null);
+    if (!previous) {
+      if (this.#status.state === 'starting' && this.#status.lesson?.id === lesson.id) this.#status.part = part;
+      else this.#setStatus('starting', lesson, part, manual, null);
+    }
     try {
       await withTimeout(this.#control.goLive(run), this.#timeoutMs, 'TIMEOUT', 'broadcast goLive');
     } catch (error) {

@@ -124,7 +124,7 @@ describe('schedule engine on a fake clock', () => {
       '11-23 10:00:00 goLive 20261123-1000-maths#1',
       '11-23 10:46:00 stop schedule',
     ]);
-    expect(states).toEqual(['starting', 'starting', 'live', 'stopping', 'idle']);
+    expect(states).toEqual(['starting', 'live', 'stopping', 'idle']);
     const types = events.map((e) => `${e.type}:${String(e.state ?? e.phase)}`);
     expect(types).toContain('broadcast.state:live');
     expect(types).toContain('schedule.lesson:ended');
