@@ -67,7 +67,7 @@ describe('schedule state file under kill -9', () => {
     const file = path.join(dir, 'schedule-state.json');
     const script = path.join(dir, 'writer.mts');
     writeFileSync(script, writerScript(file));
-    for (let round = 1; round <= 3; round++) {
+    for (let round = 1; round <= 2; round++) {
       const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
       children.push(child);
       const seen = await waitForGenerations(child, 20 * round, 30_000);
