@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { TypedEmitter } from '../../config/foundation/emitter.ts';
 import { ClasscastError, InvalidStateError } from '../../config/foundation/errors.ts';
 import { LAYOUTS, type Layout, type PipelineSlice } from '../../config/schema/pipeline.ts';
+import { recordingSchema, type RecordingSlice } from '../../config/schema/recording.ts';
 import { Supervisor, type SupervisorState } from '../process/supervisor.ts';
 import { compositorArgs, rtpUrl } from './ffmpeg-command.ts';
 import { buildGraph, gainFilterName, volumeOf, type VideoSlots } from './graph.ts';
@@ -12,6 +13,7 @@ import { layoutCommands, placeLayout } from './layouts.ts';
 import { parseMeterLine, type MeterParser } from './meters.ts';
 import { CameraFeed, type CameraFeedState } from './camera-feed.ts';
 import { FramePump, solidFrame, type PumpSlot } from './frame-pump.ts';
+import { Recorder, type RecordingInfo } from './recorder.ts';
 import { RtpForwarder } from './rtp-forwarder.ts';
 import type { PublishTargets } from './targets.ts';
 import { zmqAddress, zmqRequest } from './zmq-request.ts';
@@ -37,6 +39,9 @@ export interface MediaPipelineOptions {
    * cameras itself (one process fewer, but a camera loss restarts the encoder).
    */
   cameraMode?: 'ingest' | 'direct';
+  /** Where lessons are recorded; without it recording calls fail with INVALID_STATE. */
+  recordingDir?: string;
+  recording?: RecordingSlice;
 }
 
 /** What the audio API calls (PATCH /api/audio/{channel}). */
@@ -89,6 +94,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
   #meter: MeterParser = { current: undefined };
   readonly #feeds = new Map<string, CameraFeed>();
   #pump: FramePump | undefined;
+  readonly #recorder: Recorder | undefined;
 
   constructor(options: MediaPipelineOptions) {
     super();
@@ -97,6 +103,15 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     this.#logger = options.logger.child({ component: 'media-pipeline' });
     this.#forwarder = new RtpForwarder(options.targets, this.#logger);
     this.#layout = options.config.layout;
+    if (options.recordingDir) {
+      this.#recorder = new Recorder({
+        config: options.recording ?? recordingSchema.parse({}),
+        dir: options.recordingDir,
+        forwarder: this.#forwarder,
+        targets: options.targets,
+        logger: this.#logger,
+      });
+    }
     for (const channel of options.config.audioChannels) {
       this.#mix.set(channel.id, { gainDb: channel.gainDb, muted: channel.muted });
     }
@@ -140,6 +155,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     this.#workDir = await mkdtemp(join(tmpdir(), 'classcast-media-'));
     const controlPath = join(this.#workDir, 'control.sock');
     const ports = await this.#forwarder.start();
+    await this.#recorder?.start();
     const layers = this.#options.targets.layers;
     const slots =
       this.#options.cameraMode === 'direct' ? directSlots(this.#config)(this.#options.videoInputs) : await this.#startIngest(this.#workDir);
@@ -223,6 +239,28 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     await this.#send([`${gainFilterName(channelId)} volume ${volumeOf(state.gainDb, state.muted)}`]);
   }
 
+  /**
+   * Records the broadcast as HLS/fMP4 segments under `<recordingDir>/<lessonId>/part-<part>/`.
+   * The timetable passes part 2, 3, … when it restarts a lesson's recording after a crash.
+   */
+  async startRecording(options: { lessonId: string; part?: number }): Promise<void> {
+    this.#assertOpen();
+    if (!this.#recorder) throw new InvalidStateError('no recordingDir configured');
+    await this.#recorder.startRecording(options);
+  }
+
+  async stopRecording(): Promise<void> {
+    await this.#recorder?.stopRecording();
+  }
+
+  async listRecordings(): Promise<RecordingInfo[]> {
+    return (await this.#recorder?.listRecordings()) ?? [];
+  }
+
+  get recording(): { lessonId: string; part: number } | undefined {
+    return this.#recorder?.recording;
+  }
+
   /** Seconds since the encoder last reported progress; a watchdog input for the daemon. */
   get secondsSinceProgress(): number {
     return this.#lastProgressAt === 0 ? Infinity : (Date.now() - this.#lastProgressAt) / 1000;
@@ -231,6 +269,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#recorder?.close();
     await this.#supervisor?.stop();
     await this.#pump?.close();
     await Promise.all([...this.#feeds.values()].map((f) => f.close()));
