@@ -73,7 +73,6 @@ class ShureFramer implements Framer {
 function tokens(frame: Buffer): string[] | undefined {
   const text = frame.toString('latin1');
   if (!text.startsWith('<') || !text.endsWith('>')) return undefined;
-  // eslint-disable-next-line no-control-regex
   if (/[^\x20-\x7e]/.test(text)) return undefined;
   return text.slice(1, -1).trim().split(/\s+/).filter((t) => t.length > 0);
 }
