@@ -1,7 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { Logger } from 'pino';
-import { ClasscastError, isClasscastError } from '../../config/foundation/errors.ts';
+import { ClasscastError, isClasscastError, type ErrorCode } from '../../config/foundation/errors.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { TokenStore } from '../auth/token-store.ts';
 import { statusForCode } from './error-status.ts';
@@ -14,6 +14,16 @@ export interface ApiServerOptions {
   rateLimitPerMinute?: number;
   bodyLimitBytes?: number;
 }
+
+/** Fastify's own 4xx (body parser, limits) under our stable codes. */
+const CODE_FOR_STATUS: Record<number, ErrorCode> = {
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+};
 
 function errorBody(code: string, message: string) {
   return { error: { code, message } };
@@ -28,6 +38,8 @@ export async function buildApiServer(
   options: ApiServerOptions,
   registerApi: (api: FastifyInstance) => void | Promise<void>,
 ): Promise<FastifyInstance> {
+  // Why a request failed, for its audit entry (the onResponse hook only sees the status).
+  const failures = new WeakMap<object, string>();
   const app = Fastify({
     loggerInstance: options.logger.child({ component: 'http' }) as FastifyBaseLogger,
     disableRequestLogging: true,
@@ -36,6 +48,7 @@ export async function buildApiServer(
   });
 
   app.setErrorHandler((error: FastifyError | ClasscastError, request, reply) => {
+    failures.set(request, isClasscastError(error) ? error.code : ((error as FastifyError).code ?? 'ERROR'));
     if (isClasscastError(error)) {
       const status = statusForCode(error.code);
       if (status >= 500) request.log.warn({ err: error }, 'request failed');
@@ -46,8 +59,7 @@ export async function buildApiServer(
       request.log.error({ err: error }, 'unhandled error');
       return reply.status(500).send(errorBody('INTERNAL', 'internal error'));
     }
-    const code = status === 429 ? 'RATE_LIMITED' : status === 413 ? 'BAD_REQUEST' : 'BAD_REQUEST';
-    return reply.status(status).send(errorBody(code, error.message));
+    return reply.status(status).send(errorBody(CODE_FOR_STATUS[status] ?? 'BAD_REQUEST', error.message));
   });
 
   app.setNotFoundHandler((request, reply) =>
@@ -66,6 +78,10 @@ export async function buildApiServer(
       }),
     });
 
+    // Bodies are JSON only: without this, fastify's built-in text/plain parser would hand a
+    // string to the handlers; now any other content type is a 415 before a handler runs.
+    api.removeContentTypeParser('text/plain');
+
     api.addHook('onRequest', async (request) => {
       const role = request.routeOptions.config.role;
       if (!role) return; // unknown routes fall through to the 404 handler
@@ -74,23 +90,29 @@ export async function buildApiServer(
       if (!match) throw new ClasscastError('UNAUTHORIZED', 'missing bearer token');
       const principal = options.tokens.authenticate(match[1]!);
       if (!principal) throw new ClasscastError('UNAUTHORIZED', 'unknown token');
+      request.principal = principal;
       if (role === 'technician' && principal.role !== 'technician') {
         throw new ClasscastError('FORBIDDEN', 'this action needs a technician token');
       }
-      request.principal = principal;
     });
 
     api.addHook('onResponse', async (request, reply) => {
       const action = request.routeOptions.config.audit;
-      if (!action || !request.principal) return;
+      if (!action) return;
+      // Refused attempts at a control action are recorded too: who tried to stop a lesson
+      // matters as much as who did. Other unauthenticated noise is not (it could fill the disk).
+      if (!request.principal && reply.statusCode !== 401 && reply.statusCode !== 403) return;
       const params = request.params as Record<string, string> | undefined;
+      const body = request.body;
       options.audit.append({
-        who: request.principal.name,
-        role: request.principal.role,
+        who: request.principal?.name ?? 'unauthenticated',
+        role: request.principal?.role ?? 'none',
         action,
         target: params && Object.keys(params).length > 0 ? Object.values(params).join('/') : undefined,
+        detail: body && typeof body === 'object' ? JSON.stringify(body).slice(0, 300) : undefined,
         result: reply.statusCode < 400 ? 'ok' : 'error',
         status: reply.statusCode,
+        error: failures.get(request),
       });
     });
 

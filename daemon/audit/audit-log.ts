@@ -7,6 +7,8 @@ export interface AuditEntry {
   role: string;
   action: string;
   target?: string;
+  /** The request body as given (shortened), e.g. `{"layout":"side-by-side"}`. */
+  detail?: string;
   result: 'ok' | 'error';
   status?: number;
   error?: string;

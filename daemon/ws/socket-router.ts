@@ -54,12 +54,18 @@ export class SocketRouter {
   #onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const entry = this.#routes.get(url.pathname);
-    const refuse = (status: number, text: string) => {
-      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    // Refusals carry the same `{error: {code, message}}` body as the HTTP API.
+    const refuse = (status: number, text: string, code: string) => {
+      const body = JSON.stringify({ error: { code, message: `${text}: ${url.pathname}` } });
+      socket.end(
+        `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
     };
-    if (!entry) return refuse(404, 'Not Found');
+    if (!entry) return refuse(404, 'Not Found', 'NOT_FOUND');
     const status = entry.route.accept?.(request, url);
-    if (status !== undefined) return refuse(status, status === 401 ? 'Unauthorized' : 'Forbidden');
+    if (status !== undefined) {
+      return status === 401 ? refuse(401, 'Unauthorized', 'UNAUTHORIZED') : refuse(status, 'Forbidden', 'FORBIDDEN');
+    }
     entry.wss.handleUpgrade(request, socket, head, (ws) => entry.wss.emit('connection', ws, request));
   }
 
