@@ -1,7 +1,8 @@
 // Checks a freshly built mediasoup worker before it enters the cache: it starts, makes
 // routers with the codecs classcast uses, WebRTC (DTLS, so OpenSSL) and plain transports,
-// and carries RTP through an SRTP-encrypted PipeTransport between two routers, which
-// exercises the libsrtp compatibility header (shims/libsrtp2/include/srtp.h).
+// and carries RTP through an SRTP-encrypted PipeTransport between two workers, which
+// exercises the libsrtp compatibility header (shims/libsrtp2/include/srtp.h). Two workers,
+// because a piped producer keeps its id and ids must be unique within a worker.
 //
 //   MEDIASOUP_WORKER_BIN=/path/to/mediasoup-worker node scripts/mediasoup/verify-worker.mjs
 import dgram from 'node:dgram';
@@ -31,14 +32,16 @@ function rtpPacket(seq, payload) {
   return Buffer.concat([header, payload]);
 }
 
-const worker = await mediasoup.createWorker({ logLevel: 'warn' });
+const workers = [];
 const sockets = [];
 let timer;
 try {
-  if (!(worker.pid > 0)) throw new Error('worker has no pid');
+  for (let i = 0; i < 2; i++) workers.push(await mediasoup.createWorker({ logLevel: 'warn' }));
+  const [workerA, workerB] = workers;
+  if (!(workerA.pid > 0)) throw new Error('worker has no pid');
 
-  const routerA = await worker.createRouter({ mediaCodecs });
-  const routerB = await worker.createRouter({ mediaCodecs });
+  const routerA = await workerA.createRouter({ mediaCodecs });
+  const routerB = await workerB.createRouter({ mediaCodecs });
   const codecs = routerA.rtpCapabilities.codecs?.map((c) => c.mimeType) ?? [];
   for (const mime of ['audio/opus', 'video/H264']) {
     if (!codecs.includes(mime)) throw new Error(`router lacks ${mime}`);
@@ -71,8 +74,8 @@ try {
   const payload = Buffer.from('classcast-srtp-check-'.repeat(4));
   const received = new Promise((resolve, reject) => {
     receiver.on('message', (msg) => {
-      // Only RTP (version 2, not RTCP payload types 200-204) carrying our bytes counts.
-      if (msg.length > 12 && msg[0] >> 6 === 2 && (msg[1] & 0x7f) < 72 && msg.includes(payload)) {
+      // Only RTP carrying our bytes counts (RFC 5761: a second byte of 192-223 is RTCP).
+      if (msg.length > 12 && msg[0] >> 6 === 2 && (msg[1] < 192 || msg[1] > 223) && msg.includes(payload)) {
         resolve(msg);
       }
     });
@@ -86,9 +89,9 @@ try {
   } finally {
     clearInterval(pump);
   }
-  console.log(`mediasoup worker ${mediasoup.version} OK (pid ${worker.pid}): opus+H264 routers, WebRTC, plain, SRTP pipe`);
+  console.log(`mediasoup worker ${mediasoup.version} OK (pid ${workerA.pid}): opus+H264 routers, WebRTC, plain, SRTP pipe`);
 } finally {
   clearTimeout(timer);
   for (const s of sockets) s.close();
-  worker.close();
+  for (const w of workers) w.close();
 }
