@@ -83,6 +83,7 @@ export async function startMicArraySimulator(options: MicArraySimulatorOptions):
     next.on('close', () => {
       if (link === next) link = undefined;
     });
+    pair.publish();
     logger.info({ devicePath }, 'simulator attached');
   };
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { Backoff } from '../../../config/foundation/backoff.ts';
 import { TypedEmitter } from '../../../config/foundation/emitter.ts';
@@ -15,7 +15,10 @@ export type SocatPairEvents = {
 export interface SocatPairOptions {
   /** The link the simulator opens. */
   linkA: string;
-  /** The link the daemon opens (the "device path"). */
+  /**
+   * The link the daemon opens (the "device path"). socat creates it under a temporary name;
+   * `publish()` gives it this name once the other end is being served.
+   */
   linkB: string;
   logger: Logger;
   readyTimeoutMs?: number;
@@ -52,6 +55,19 @@ export class SocatPair extends TypedEmitter<SocatPairEvents> {
     await this.#spawn();
   }
 
+  /**
+   * Renames B's link to its public name. Opening a serial port flushes its buffers, so a
+   * daemon that opened B before the simulator opened A could lose its first commands: the
+   * simulator publishes B only after it serves A.
+   */
+  publish(): void {
+    renameSync(this.#pendingB, this.#options.linkB);
+  }
+
+  get #pendingB(): string {
+    return `${this.#options.linkB}.pending`;
+  }
+
   /** Sends `signal` to socat, as a cable being pulled does to the daemon (tests use it). */
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
     this.#child?.kill(signal);
@@ -76,13 +92,13 @@ export class SocatPair extends TypedEmitter<SocatPairEvents> {
   #removeLinks(): void {
     // After a SIGKILL socat leaves its symlinks behind, pointing at /dev/pts numbers the
     // kernel will hand to somebody else's terminal: never leave them for the daemon to open.
-    for (const link of [this.#options.linkA, this.#options.linkB]) rmSync(link, { force: true });
+    for (const link of [this.#options.linkA, this.#options.linkB, this.#pendingB]) rmSync(link, { force: true });
   }
 
   #spawn(): Promise<void> {
     this.#removeLinks();
-    const { linkA, linkB } = this.#options;
-    const child = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${linkA}`, `pty,raw,echo=0,link=${linkB}`], {
+    const { linkA } = this.#options;
+    const child = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${linkA}`, `pty,raw,echo=0,link=${this.#pendingB}`], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     this.#child = child;
