@@ -204,6 +204,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     });
     this.#supervisor = supervisor;
     supervisor.on('line', (stream, line) => this.#onLine(stream, line));
+    supervisor.on('spawn', () => this.#forwarder.rebase());
     supervisor.on('state', (state) => this.#setHealth(state === 'running' ? 'online' : state === 'backoff' || state === 'starting' ? 'degraded' : 'offline'));
     supervisor.on('exit', (code, signal, expected) => {
       if (!expected) this.safeEmit('encoderExit', code, signal);

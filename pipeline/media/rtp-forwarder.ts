@@ -20,6 +20,15 @@ export interface StreamStats {
   lastAt: number;
 }
 
+interface StreamState extends StreamStats {
+  clockRate: number;
+  seqDelta: number;
+  tsDelta: number;
+  lastSeq: number;
+  lastTs: number;
+  rebase: boolean;
+}
+
 export type RtpForwarderEvents = {
   /** A PLI or FIR from the SFU for `ssrc` (the media SSRC it asks a keyframe of). */
   keyframeRequest: [ssrc: number];
@@ -41,6 +50,13 @@ export type RtpForwarderEvents = {
  * The same hop gives two extras for free: taps (the recorder gets a copy of the high layer and
  * the audio without another encoder) and the SFU's RTCP feedback arrives on the egress socket,
  * so keyframe requests are visible (ffmpeg itself ignores them).
+ *
+ * And it hides encoder restarts: a new ffmpeg starts its RTP sequence numbers and timestamps
+ * at random values, which the SFU would take as a broken stream (mediasoup drops packets
+ * until the sequence settles, browsers flush their jitter buffer). After `rebase()` (called
+ * when the encoder respawns) each stream's next packet is rewritten to continue where the old
+ * one stopped: sequence + 1, timestamp + the wall time that passed. Sender reports get the
+ * same timestamp shift, so lip sync survives too.
  */
 export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
   readonly #logger: Logger;
@@ -48,7 +64,7 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
   #egress: Socket | undefined;
   #targets: PublishTargets;
   readonly #taps = new Set<RtpTap>();
-  readonly #stats = new Map<number, StreamStats>();
+  readonly #stats = new Map<number, StreamState>();
   #closed = false;
 
   constructor(targets: PublishTargets, logger: Logger) {
@@ -86,7 +102,12 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
   }
 
   stats(): StreamStats[] {
-    return [...this.#stats.values()].map((s) => ({ ...s }));
+    return [...this.#stats.values()].map((s) => ({ ssrc: s.ssrc, packets: s.packets, bytes: s.bytes, lastAt: s.lastAt }));
+  }
+
+  /** A new encoder process starts now: continue every stream's numbering from where it was. */
+  rebase(): void {
+    for (const stream of this.#stats.values()) stream.rebase = true;
   }
 
   close(): void {
@@ -102,16 +123,38 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
     const egress = this.#egress;
     if (!egress || msg.length < 12) return;
     const ssrc = packetSsrc(msg);
-    if (!isRtcp(msg)) {
-      let stats = this.#stats.get(ssrc);
-      if (!stats) {
-        stats = { ssrc, packets: 0, bytes: 0, lastAt: 0 };
-        this.#stats.set(ssrc, stats);
+    const now = performance.now();
+    let stream = this.#stats.get(ssrc);
+    if (isRtcp(msg)) {
+      // A sender report carries the RTP timestamp at offset 16 (RFC 3550 §6.4.1). Until the
+      // stream is rebased, the shift is unknown: drop it rather than mislead the receiver.
+      if (msg[1] === 200 && msg.length >= 20) {
+        if (!stream || stream.rebase) return;
+        msg.writeUInt32BE((msg.readUInt32BE(16) + stream.tsDelta) >>> 0, 16);
+      }
+    } else {
+      if (!stream) {
+        stream = { ssrc, packets: 0, bytes: 0, lastAt: 0, clockRate: kind === 'video' ? 90_000 : 48_000, seqDelta: 0, tsDelta: 0, lastSeq: 0, lastTs: 0, rebase: false };
+        this.#stats.set(ssrc, stream);
         this.#logger.info({ kind, ssrc }, 'rtp stream started');
       }
-      stats.packets += 1;
-      stats.bytes += msg.length;
-      stats.lastAt = Date.now();
+      const seq = msg.readUInt16BE(2);
+      const ts = msg.readUInt32BE(4);
+      if (stream.rebase) {
+        stream.rebase = false;
+        stream.seqDelta = (stream.lastSeq + 1 - seq) & 0xffff;
+        stream.tsDelta = (stream.lastTs + Math.round(((now - stream.lastAt) * stream.clockRate) / 1000) - ts) >>> 0;
+        this.#logger.info({ ssrc }, 'rtp stream continues after an encoder restart');
+      }
+      const outSeq = (seq + stream.seqDelta) & 0xffff;
+      const outTs = (ts + stream.tsDelta) >>> 0;
+      msg.writeUInt16BE(outSeq, 2);
+      msg.writeUInt32BE(outTs, 4);
+      stream.lastSeq = outSeq;
+      stream.lastTs = outTs;
+      stream.lastAt = now;
+      stream.packets += 1;
+      stream.bytes += msg.length;
     }
     const target = kind === 'video' ? this.#targets.video : this.#targets.audio;
     egress.send(msg, target.port, target.ip);

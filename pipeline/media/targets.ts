@@ -50,6 +50,23 @@ export const VIDEO_CODEC_PARAMETERS = {
 } as const;
 export const AUDIO_CODEC_PARAMETERS = { sprop_stereo: 1, useinbandfec: 1 } as const;
 
+/**
+ * The layers for a pipeline config: the canvas at `videoBitrateKbps`, and (if enabled) the
+ * low layer at `lowLayer.width` with the canvas's aspect. The SFU builds its producer's
+ * encodings and the PublishTargets from this.
+ */
+export function pipelineLayers(config: {
+  width: number;
+  height: number;
+  videoBitrateKbps: number;
+  lowLayer: { enabled: boolean; width: number; bitrateKbps: number };
+}): VideoLayer[] {
+  const high: VideoLayer = { rid: 'h', ssrc: 0x2222_0001, width: config.width, height: config.height, bitrateKbps: config.videoBitrateKbps };
+  if (!config.lowLayer.enabled || config.lowLayer.width >= config.width) return [high];
+  const width = even(config.lowLayer.width);
+  return [high, { rid: 'l', ssrc: 0x2222_0002, width, height: even((width * config.height) / config.width), bitrateKbps: config.lowLayer.bitrateKbps }];
+}
+
 /** The layers the pipeline encodes for an output canvas; the low layer is 640x360 (or half). */
 export function defaultLayers(width: number, height: number, bitrateKbps: number): VideoLayer[] {
   const lowW = Math.min(640, even(width / 2));

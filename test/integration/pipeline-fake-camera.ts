@@ -2,49 +2,76 @@ import type { Logger } from 'pino';
 import { RtspRelay } from '../../devices/camera/sim/rtsp-relay.ts';
 import { Supervisor } from '../../pipeline/process/supervisor.ts';
 
+export interface FakeCameraOptions {
+  id: string;
+  color: string;
+  width: number;
+  height: number;
+  fps: number;
+  logger: Logger;
+}
+
 /**
  * A camera for pipeline tests: a flat colour pushed by ffmpeg to the same RTSP relay the camera
  * simulator uses, pulled by the pipeline over RTSP/UDP like a real camera. Flat colours let a
- * test tell from decoded pixels which camera is where.
+ * test tell from decoded pixels which camera is where. `unplug()`/`plugIn()` stop and restart
+ * the picture, as a camera that loses power does.
  */
 export class FakeCamera {
   readonly relay: RtspRelay;
-  readonly pusher: Supervisor;
-  readonly id: string;
+  readonly #options: FakeCameraOptions;
+  #pusher: Supervisor | undefined;
 
-  private constructor(id: string, relay: RtspRelay, pusher: Supervisor) {
-    this.id = id;
+  private constructor(options: FakeCameraOptions, relay: RtspRelay) {
+    this.#options = options;
     this.relay = relay;
-    this.pusher = pusher;
   }
 
-  static async start(options: { id: string; color: string; width: number; height: number; fps: number; logger: Logger }): Promise<FakeCamera> {
+  static async start(options: FakeCameraOptions): Promise<FakeCamera> {
     const relay = new RtspRelay({ name: options.id, host: '127.0.0.1', logger: options.logger });
     await relay.start();
-    const pusher = new Supervisor({
-      name: `fake-camera-${options.id}`,
-      command: 'ffmpeg',
-      args: () => [
-        '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info',
-        '-re', '-f', 'lavfi', '-i', `color=c=${options.color}:s=${options.width}x${options.height}:r=${options.fps}`,
-        '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', String(options.fps), '-bf', '0', '-pix_fmt', 'yuv420p',
-        '-f', 'rtsp', '-rtsp_transport', 'udp', relay.sourceUrl(options.id),
-      ],
-      logger: options.logger,
-      readyWhen: (line) => line.startsWith('Output #0'),
-      backoff: { initialMs: 200, maxMs: 2_000 },
-    });
-    const camera = new FakeCamera(options.id, relay, pusher);
-    await pusher.start();
+    const camera = new FakeCamera(options, relay);
+    await camera.plugIn();
     return camera;
   }
 
+  get id(): string {
+    return this.#options.id;
+  }
+
   get url(): string {
-    return this.relay.clientUrl(this.id);
+    return this.relay.clientUrl(this.#options.id);
+  }
+
+  async plugIn(): Promise<void> {
+    const o = this.#options;
+    const pusher = new Supervisor({
+      name: `fake-camera-${o.id}`,
+      command: 'ffmpeg',
+      args: () => [
+        '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info',
+        '-re', '-f', 'lavfi', '-i', `color=c=${o.color}:s=${o.width}x${o.height}:r=${o.fps}`,
+        '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', String(o.fps), '-bf', '0', '-pix_fmt', 'yuv420p',
+        '-f', 'rtsp', '-rtsp_transport', 'udp', this.relay.sourceUrl(o.id),
+      ],
+      logger: o.logger,
+      readyWhen: (line) => line.startsWith('Output #0'),
+      backoff: { initialMs: 200, maxMs: 2_000 },
+    });
+    this.#pusher = pusher;
+    const ready = pusher.next('ready', 20_000);
+    ready.catch(() => {});
+    // A first ANNOUNCE can race the relay's housekeeping; the supervisor retries.
+    await pusher.start().catch(() => ready);
+  }
+
+  async unplug(): Promise<void> {
+    await this.#pusher?.stop();
+    this.#pusher = undefined;
   }
 
   async close(): Promise<void> {
-    await this.pusher.stop();
+    await this.unplug();
     await this.relay.close();
   }
 }

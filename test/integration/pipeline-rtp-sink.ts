@@ -199,3 +199,12 @@ export function toFloat32(buffers: Buffer[]): Float32Array {
   const all = Buffer.concat(buffers);
   return new Float32Array(all.buffer.slice(all.byteOffset, all.byteOffset + all.length));
 }
+
+/** Polls `condition` every 50 ms until it holds; throws after `timeoutMs`. */
+export async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

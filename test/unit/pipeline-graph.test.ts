@@ -1,0 +1,194 @@
+import { describe, expect, it } from 'vitest';
+import { LAYOUTS, pipelineSchema, type PipelineSlice } from '../../config/schema/pipeline.ts';
+import { audioInput, buildGraph, escapeFilterValue, volumeOf, type VideoSlots } from '../../pipeline/media/graph.ts';
+import { BACKGROUND, layoutCommands, overlayY, placeLayout } from '../../pipeline/media/layouts.ts';
+import { assignCameras, directSlots } from '../../pipeline/media/media-pipeline.ts';
+import { parseMeterLine } from '../../pipeline/media/meters.ts';
+
+const canvas = { width: 1280, height: 720 };
+const layers = [canvas, { width: 640, height: 360 }];
+
+function config(input: Record<string, unknown> = {}): PipelineSlice {
+  return pipelineSchema.parse({ width: 1280, height: 720, fps: 25, ...input });
+}
+
+function graph(cfg: PipelineSlice, slots?: Partial<VideoSlots>, layout = cfg.layout) {
+  const base = directSlots(cfg)([]);
+  return buildGraph({
+    config: cfg,
+    slots: { ...base, ...slots },
+    layout,
+    layers,
+    mix: new Map(cfg.audioChannels.map((c) => [c.id, { gainDb: c.gainDb, muted: c.muted }])),
+    controlAddress: 'ipc:///tmp/x/control.sock',
+  });
+}
+
+const tone = (id: string, role: string, frequency = 440, extra: Record<string, unknown> = {}) => ({ id, name: id, role, source: { kind: 'tone', frequency }, ...extra });
+
+describe('layouts', () => {
+  const visible = (layout: (typeof LAYOUTS)[number]) =>
+    Object.entries(placeLayout(layout, canvas).overlays)
+      .filter(([, x]) => x < canvas.width)
+      .map(([name]) => name)
+      .sort();
+
+  it('places each layout as a background and visible overlays', () => {
+    expect(placeLayout('teacher', canvas).background).toBe(BACKGROUND.teacher);
+    expect(visible('teacher')).toEqual([]);
+    expect(placeLayout('students', canvas).background).toBe(BACKGROUND.students);
+    expect(visible('students')).toEqual([]);
+    expect(placeLayout('pip', canvas).background).toBe(BACKGROUND.teacher);
+    expect(visible('pip')).toEqual(['si']);
+    expect(placeLayout('side-by-side', canvas).background).toBe(BACKGROUND.black);
+    expect(visible('side-by-side')).toEqual(['sh', 'th']);
+    expect(placeLayout('side-by-side', canvas).overlays).toMatchObject({ th: 0, sh: 640 });
+    expect(placeLayout('courseware', canvas).background).toBe(BACKGROUND.courseware);
+    expect(visible('courseware')).toEqual(['ti']);
+  });
+
+  it('keeps insets inside the canvas and halves centred', () => {
+    const pip = placeLayout('pip', canvas);
+    expect(pip.overlays.si + 320).toBeLessThanOrEqual(1280);
+    expect(overlayY('si', canvas) + 180).toBeLessThanOrEqual(720);
+    expect(overlayY('th', canvas)).toBe(180);
+  });
+
+  it('switches with only the commands that change something', () => {
+    const full = layoutCommands(placeLayout('pip', canvas));
+    expect(full).toHaveLength(5);
+    expect(layoutCommands(placeLayout('teacher', canvas), placeLayout('pip', canvas))).toEqual(['overlay@si x 1280']);
+    expect(layoutCommands(placeLayout('side-by-side', canvas), placeLayout('teacher', canvas))).toEqual([
+      'overlay@th x 0',
+      'overlay@sh x 640',
+      `streamselect@bg map ${BACKGROUND.black}`,
+    ]);
+    expect(layoutCommands(placeLayout('pip', canvas), placeLayout('pip', canvas))).toEqual([]);
+  });
+});
+
+describe('graph builder', () => {
+  it('uses a paced test picture and slates without cameras', () => {
+    const plan = graph(config());
+    expect(plan.inputs).toEqual([
+      { url: 'anullsrc=r=48000:cl=stereo', options: ['-re', '-f', 'lavfi'] },
+      { url: 'testsrc2=s=1280x720:r=25', options: ['-re', '-f', 'lavfi'] },
+    ]);
+    expect(plan.filter).toContain('color=c=0x1d2b3a:s=1280x720:r=25');
+    expect(plan.videoLabels).toEqual(['vout0', 'vout1']);
+    expect(plan.filter).toContain('[vl1]scale=640:360');
+  });
+
+  it.each(LAYOUTS)('builds layout %s into the initial overlay positions and background', (layout) => {
+    const plan = graph(config({ layout }), undefined, layout);
+    const placement = placeLayout(layout, canvas);
+    expect(plan.filter).toContain(`streamselect@bg=inputs=4:map=${placement.background}`);
+    for (const [name, x] of Object.entries(placement.overlays)) {
+      expect(plan.filter).toContain(`overlay@${name}=x=${x}:y=`);
+    }
+  });
+
+  it('reads cameras as inputs after the audio, and escapes the control address', () => {
+    const cfg = config({ audioChannels: [tone('t1', 'teacher')] });
+    const slots = directSlots(cfg)([
+      { id: 'cam-a', url: 'rtsp://127.0.0.1:8554/a' },
+      { id: 'cam-b', url: 'rtsp://127.0.0.1:8554/b' },
+    ]);
+    const plan = graph(cfg, slots);
+    expect(plan.inputs.map((i) => i.url)).toEqual(['sine=frequency=440:sample_rate=48000', 'rtsp://127.0.0.1:8554/a', 'rtsp://127.0.0.1:8554/b']);
+    expect(plan.inputs[1]!.options).toContain('udp');
+    expect(plan.filter).toContain('[1:v:0]fps=25');
+    expect(plan.filter).toContain('[2:v:0]fps=25');
+    expect(plan.filter).toContain('zmq=b=ipc\\\\:///tmp/x/control.sock');
+  });
+
+  it('takes courseware from config before a blackboard camera', () => {
+    const cfg = config({ courseware: { kind: 'file', path: '/srv/slides.mp4' } });
+    const slots = directSlots(cfg)([{ id: 'board', url: 'rtsp://h/board', role: 'blackboard' }]);
+    expect(slots.courseware).toEqual({ kind: 'input', input: { url: '/srv/slides.mp4', options: ['-re', '-stream_loop', '-1'] } });
+    const boardOnly = directSlots(config())([{ id: 'board', url: 'rtsp://h/board', role: 'blackboard' }]);
+    expect(boardOnly.courseware).toMatchObject({ kind: 'input', input: { url: 'rtsp://h/board' } });
+  });
+
+  it('assigns cameras by configured id, then by role, then by order', () => {
+    const inputs = [
+      { id: 'a', url: 'u1', role: 'students' },
+      { id: 'b', url: 'u2', role: 'teacher' },
+      { id: 'c', url: 'u3' },
+    ];
+    expect(assignCameras(config(), inputs)).toMatchObject({ teacher: { id: 'b' }, students: { id: 'a' } });
+    expect(assignCameras(config({ cameraRoles: { teacher: 'c', students: 'b' } }), inputs)).toMatchObject({ teacher: { id: 'c' }, students: { id: 'b' } });
+    expect(assignCameras(config(), [{ id: 'x', url: 'u' }, { id: 'y', url: 'v' }])).toMatchObject({ teacher: { id: 'x' }, students: { id: 'y' } });
+  });
+
+  it('gives each channel a named gain with its mute folded in', () => {
+    const cfg = config({ meters: false, audioChannels: [tone('t1', 'teacher', 440, { gainDb: -6 }), tone('s1', 'student', 1000, { muted: true })] });
+    const plan = graph(cfg);
+    expect(plan.filter).toContain(`volume@g_t1=volume=${volumeOf(-6, false)}`);
+    expect(plan.filter).toContain('volume@g_s1=volume=0:');
+    expect(plan.filter).toContain('[ch_t1][ch_s1]amix=inputs=2:normalize=0');
+    expect(plan.filter).not.toContain('sidechaincompress');
+    expect(plan.filter).not.toContain('astats');
+  });
+
+  it('ducks the students under the teacher when asked', () => {
+    const cfg = config({
+      meters: false,
+      ducking: { enabled: true, thresholdDb: -20, ratio: 8 },
+      audioChannels: [tone('t1', 'teacher'), tone('t2', 'teacher', 550), tone('s1', 'student', 1000), tone('omni', 'room', 300)],
+    });
+    const plan = graph(cfg);
+    expect(plan.filter).toContain('[ch_t1][ch_t2]amix=inputs=2:normalize=0:duration=longest[bus_teacher]');
+    expect(plan.filter).toContain('[bus_teacher]asplit=2[bus_teacher_main][bus_teacher_sc]');
+    expect(plan.filter).toContain('[ch_s1][bus_teacher_sc]sidechaincompress@duck=threshold=0.100000:ratio=8');
+    expect(plan.filter).toContain('[bus_teacher_main][bus_student_ducked][ch_omni]amix=inputs=3:normalize=0');
+  });
+
+  it('does not duck without a teacher', () => {
+    const plan = graph(config({ ducking: { enabled: true }, audioChannels: [tone('s1', 'student')] }));
+    expect(plan.filter).not.toContain('sidechaincompress');
+    expect(plan.filter).toContain('[ch_s1]anull[aout]');
+  });
+
+  it('meters each channel after its gain', () => {
+    const plan = graph(config({ audioChannels: [tone('t1', 'teacher')] }));
+    expect(plan.filter).toContain('asplit=2[ch_t1][mt_t1]');
+    expect(plan.filter).toContain('ametadata@m_t1=mode=print:key=lavfi.astats.Overall.RMS_level,anullsink');
+  });
+
+  it('reads ALSA, RTSP and file channels with their own input options', () => {
+    const base = { name: 'x', gainDb: 0, muted: false, role: 'teacher' as const };
+    expect(audioInput({ ...base, id: 'a', source: { kind: 'alsa', device: 'hw:1,0' } })).toEqual({ url: 'hw:1,0', options: ['-f', 'alsa', '-thread_queue_size', '1024'] });
+    expect(audioInput({ ...base, id: 'b', source: { kind: 'rtsp', url: 'rtsp://h/s' } }).options).toContain('-rtsp_transport');
+    expect(audioInput({ ...base, id: 'c', source: { kind: 'file', path: '/a.wav', loop: true } })).toEqual({ url: '/a.wav', options: ['-re', '-stream_loop', '-1'] });
+    expect(audioInput({ ...base, id: 'd', source: { kind: 'file', path: '/a.wav', loop: false } }).options).toEqual(['-re']);
+  });
+
+  it('converts gains and escapes filter values', () => {
+    expect(volumeOf(0, false)).toBe(1);
+    expect(volumeOf(-20, false)).toBeCloseTo(0.1, 6);
+    expect(volumeOf(6, true)).toBe(0);
+    expect(escapeFilterValue('tcp://h:5')).toBe('tcp\\\\://h\\\\:5');
+  });
+});
+
+describe('meter lines', () => {
+  it('reads a channel level from ametadata output and ignores the rest', () => {
+    const state = { current: undefined };
+    expect(parseMeterLine(state, '[ametadata@m_teacher-1 @ 0x55d0c0] lavfi.astats.Overall.RMS_level=-23.456')).toEqual({ channelId: 'teacher-1', rmsDb: -23.456 });
+    expect(parseMeterLine(state, '[ametadata@m_s1 @ 0x1] lavfi.astats.Overall.RMS_level=-inf')).toEqual({ channelId: 's1', rmsDb: -120 });
+    expect(parseMeterLine(state, '[ametadata@m_s1 @ 0x1] frame:3    pts:36000   pts_time:0.75')).toBeUndefined();
+    expect(parseMeterLine(state, 'frame=  10 fps=0.0')).toBeUndefined();
+  });
+});
+
+describe('layers from config', () => {
+  it('makes a high layer and a low one with the same aspect, or just one', async () => {
+    const { pipelineLayers } = await import('../../pipeline/media/targets.ts');
+    expect(pipelineLayers(config({ videoBitrateKbps: 1800 }))).toEqual([
+      { rid: 'h', ssrc: 0x22220001, width: 1280, height: 720, bitrateKbps: 1800 },
+      { rid: 'l', ssrc: 0x22220002, width: 640, height: 360, bitrateKbps: 400 },
+    ]);
+    expect(pipelineLayers(config({ lowLayer: { enabled: false } }))).toHaveLength(1);
+  });
+});
