@@ -115,7 +115,37 @@ run_npm_ci() {
   fi
   log "installing npm packages (npm ci)"
   # .npmrc keeps install scripts off: mediasoup's would try to download its worker.
-  npm ci --no-audit --no-fund >&2 </dev/null || die "npm ci failed"
+  local out status=0
+  out=$(mktemp)
+  npm ci --no-audit --no-fund </dev/null >"$out" 2>&1 || status=$?
+  if [[ $status -ne 0 ]] && grep -q 'can only install packages when your package.json and package-lock.json' "$out"; then
+    # The registry these machines reach lacks other platforms' optional binaries (e.g.
+    # @rollup/rollup-darwin-arm64), so `npm install` writes a lock without them, and
+    # npm 11's `npm ci` then calls that same lock out of sync (npm/cli#9846). `npm install`
+    # accepts the lock and installs exactly its versions; the checks below make sure.
+    log "npm ci refused the lock file (optional packages this registry lacks); using npm install with the same lock"
+    local lock_before
+    lock_before=$(lock_sha)
+    cp package-lock.json "$out.lock"
+    status=0
+    npm install --no-save --no-audit --no-fund </dev/null >"$out" 2>&1 || status=$?
+    if [[ $(lock_sha) != "$lock_before" ]]; then
+      cp "$out.lock" package-lock.json
+      rm -f "$out.lock"
+      cat "$out" >&2; rm -f "$out"
+      die "npm install wanted to change package-lock.json (restored); the lock does not match package.json"
+    fi
+    rm -f "$out.lock"
+    if [[ $status -eq 0 ]] && ! node_modules_match_lock; then
+      cat "$out" >&2; rm -f "$out"
+      die "node_modules does not match package-lock.json after npm install"
+    fi
+  fi
+  if [[ $status -ne 0 ]]; then
+    cat "$out" >&2; rm -f "$out"
+    die "installing npm packages failed"
+  fi
+  rm -f "$out"
   lock_sha >"$npm_stamp"
 }
 
