@@ -1,0 +1,165 @@
+import { ApiError, type ApiClient } from './api-client.ts';
+import { byId, clock, h, unavailable } from './dom.ts';
+import type { ConsoleEvent, EventSocket } from './event-socket.ts';
+import type { Notifier } from './notifier.ts';
+
+interface Status {
+  state?: string;
+  lesson?: { title?: string; id?: string; end?: string; endsAt?: string } | null;
+  layout?: string;
+  [key: string]: unknown;
+}
+
+/**
+ * The broadcast line (state, lesson, start, stop behind a confirm), the layout buttons and
+ * the voice-tracking switch. Stop needs a second tap: ending a lesson for every member
+ * classroom must never be a slip of the finger.
+ */
+export class BroadcastPanel {
+  readonly #api: ApiClient;
+  readonly #notify: Notifier;
+  #layouts: string[] = [];
+  #layout = '';
+  onStatus: (status: Status) => void = () => {};
+
+  constructor(api: ApiClient, events: EventSocket, notify: Notifier) {
+    this.#api = api;
+    this.#notify = notify;
+    events.on('broadcast.state', (e) => this.#showState(e as unknown as Status));
+    events.on('layout', (e) => this.#showLayout(String(e.layout ?? '')));
+    events.on('layout.changed', (e) => this.#showLayout(String(e.layout ?? '')));
+    events.on('director.state', (e) => this.#showDirector(e));
+    byId('start').addEventListener('click', () => this.#start());
+    byId('stop').addEventListener('click', () => this.#askStop());
+    byId('director-toggle').addEventListener('click', () => void this.#toggleDirector());
+  }
+
+  async refresh(): Promise<void> {
+    await Promise.all([this.#refreshStatus(), this.#refreshLayouts(), this.#refreshDirector()]);
+  }
+
+  async #refreshStatus(): Promise<void> {
+    try {
+      const status = await this.#api.get<Status>('/status');
+      this.#showState(status);
+      if (typeof status.layout === 'string') this.#showLayout(status.layout);
+      this.onStatus(status);
+    } catch (error) {
+      this.#notify.error('Status', error);
+    }
+  }
+
+  #showState(status: Status): void {
+    const state = status.state ?? 'unknown';
+    const el = byId('bstate');
+    el.textContent = state;
+    el.dataset.state = state;
+    const lesson = status.lesson;
+    const end = lesson?.end ?? lesson?.endsAt;
+    byId('blesson').textContent = lesson?.title ? `${lesson.title}${end ? ` · until ${clock(end)}` : ''}` : 'No lesson on air';
+    (byId('start') as HTMLButtonElement).disabled = state === 'live' || state === 'starting';
+    (byId('stop') as HTMLButtonElement).disabled = state === 'idle' || state === 'stopping';
+  }
+
+  #start(): void {
+    const title = (byId('start-title') as HTMLInputElement).value.trim();
+    const minutes = Number((byId('start-minutes') as HTMLInputElement).value);
+    const body: { title?: string; minutes?: number } = {};
+    if (title) body.title = title;
+    if (Number.isInteger(minutes) && minutes > 0) body.minutes = minutes;
+    this.#api
+      .post<Status>('/broadcast/start', body)
+      .then((status) => {
+        this.#notify.info('Broadcast starting');
+        this.#showState(status);
+      })
+      .catch((error: unknown) => this.#notify.error('Start', error));
+  }
+
+  #askStop(): void {
+    const bar = byId('stop-confirm');
+    const yes = h('button', { type: 'button', class: 'danger', id: 'stop-yes' }, 'Yes, stop for every classroom');
+    const no = h('button', { type: 'button', class: 'secondary' }, 'Keep broadcasting');
+    const close = () => {
+      bar.hidden = true;
+      bar.replaceChildren();
+    };
+    yes.addEventListener('click', () => {
+      close();
+      this.#api
+        .post<Status>('/broadcast/stop', {})
+        .then((status) => {
+          this.#notify.info('Broadcast stopped');
+          this.#showState(status);
+        })
+        .catch((error: unknown) => this.#notify.error('Stop', error));
+    });
+    no.addEventListener('click', close);
+    bar.replaceChildren(h('span', {}, 'Stop the lesson now?'), yes, no);
+    bar.hidden = false;
+  }
+
+  async #refreshLayouts(): Promise<void> {
+    const root = byId('layouts');
+    try {
+      const answer = await this.#api.get<{ layout: string; layouts: string[] }>('/layout');
+      this.#layouts = answer.layouts;
+      root.replaceChildren(
+        ...this.#layouts.map((layout) => {
+          const button = h('button', { type: 'button', class: 'layout', 'data-layout': layout }, layout);
+          button.addEventListener('click', () =>
+            this.#api
+              .put<{ layout: string }>('/layout', { layout })
+              .then((a) => this.#showLayout(a.layout))
+              .catch((error: unknown) => this.#notify.error('Layout', error)),
+          );
+          return button;
+        }),
+      );
+      this.#showLayout(answer.layout);
+    } catch (error) {
+      if (error instanceof ApiError && error.missing) return unavailable(root, 'Layouts');
+      this.#notify.error('Layouts', error);
+    }
+  }
+
+  #showLayout(layout: string): void {
+    if (!layout) return;
+    this.#layout = layout;
+    for (const button of byId('layouts').querySelectorAll<HTMLElement>('[data-layout]')) {
+      button.setAttribute('aria-pressed', String(button.dataset.layout === this.#layout));
+    }
+  }
+
+  // Voice tracking: `GET /api/director` → `{enabled}`, `PUT /api/director` `{enabled}`.
+  async #refreshDirector(): Promise<void> {
+    try {
+      this.#showDirector(await this.#api.get<ConsoleEvent>('/director'));
+    } catch (error) {
+      const button = byId('director-toggle') as HTMLButtonElement;
+      button.disabled = true;
+      button.textContent = 'Voice tracking: not available';
+      if (!(error instanceof ApiError && error.missing)) this.#notify.error('Voice tracking', error);
+    }
+  }
+
+  #showDirector(state: ConsoleEvent): void {
+    const button = byId('director-toggle') as HTMLButtonElement;
+    if (typeof state.enabled !== 'boolean') return;
+    button.disabled = false;
+    button.dataset.enabled = String(state.enabled);
+    button.setAttribute('aria-pressed', String(state.enabled));
+    const paused = typeof state.pausedUntil === 'string' && Date.parse(state.pausedUntil) > Date.now();
+    button.textContent = `Voice tracking: ${state.enabled ? (paused ? `paused until ${clock(state.pausedUntil as string)}` : 'on') : 'off'}`;
+  }
+
+  async #toggleDirector(): Promise<void> {
+    const button = byId('director-toggle') as HTMLButtonElement;
+    const enabled = button.dataset.enabled !== 'true';
+    try {
+      this.#showDirector(await this.#api.put<ConsoleEvent>('/director', { enabled }));
+    } catch (error) {
+      this.#notify.error('Voice tracking', error);
+    }
+  }
+}

@@ -1,0 +1,95 @@
+import { clock, h } from './dom.ts';
+import type { ConsoleEvent, EventSocket } from './event-socket.ts';
+
+interface Device {
+  kind: string;
+  id: string;
+  state: string;
+  lastError?: string;
+  errorAt?: string;
+}
+
+/**
+ * What is broken, at a glance: every camera, mic array, the pipeline and the SFU with its
+ * state and last error, from `/api/status` and then live from `camera.state`,
+ * `micarray.state` and `device.error`.
+ */
+export class HealthPanel {
+  readonly #root: HTMLElement;
+  readonly #devices = new Map<string, Device>();
+
+  constructor(root: HTMLElement, events: EventSocket) {
+    this.#root = root;
+    events.on('camera.state', (e) => this.#set('camera', String(e.camera ?? e.id ?? '?'), e));
+    events.on('micarray.state', (e) => this.#set('micarray', String(e.micArray ?? e.id ?? '?'), e));
+    events.on('pipeline.health', (e) => this.#set('pipeline', 'pipeline', { ...e, state: e.health ?? e.state }));
+    events.on('device.error', (e) => {
+      const kind = String(e.kind ?? e.device ?? 'device');
+      const id = String(e.id ?? e.camera ?? e.micArray ?? kind);
+      const error = e.error as { code?: string; message?: string } | string | undefined;
+      const text = typeof error === 'string' ? error : error ? `${error.code ?? ''} ${error.message ?? ''}`.trim() : String(e.message ?? 'error');
+      this.#set(kind, id, { lastError: text, errorAt: e.at });
+    });
+  }
+
+  /** Reads what `/api/status` reports about devices, in whichever shape it has. */
+  fromStatus(status: Record<string, unknown>): void {
+    const pipeline = status.pipeline as { health?: string } | undefined;
+    if (pipeline?.health) this.#set('pipeline', 'pipeline', { state: pipeline.health });
+    const sfu = status.sfu as { workers?: number } | undefined;
+    if (sfu) this.#set('sfu', 'sfu', { state: (sfu.workers ?? 0) > 0 ? 'online' : 'offline' });
+    const devices = status.devices;
+    const list: unknown[] = Array.isArray(devices)
+      ? devices
+      : devices && typeof devices === 'object'
+        ? Object.entries(devices as Record<string, unknown>).flatMap(([kind, v]) =>
+            Array.isArray(v) ? v.map((d) => ({ kind: kind.replace(/s$/, ''), ...(d as object) })) : [],
+          )
+        : [];
+    for (const raw of list) {
+      const d = raw as Record<string, unknown>;
+      const error = d.lastError as { code?: string; message?: string } | string | undefined;
+      this.#set(String(d.kind ?? 'device'), String(d.id ?? '?'), {
+        state: d.state,
+        ...(error ? { lastError: typeof error === 'string' ? error : `${error.code ?? ''} ${error.message ?? ''}`.trim() } : {}),
+      });
+    }
+  }
+
+  #set(kind: string, id: string, patch: Record<string, unknown> | ConsoleEvent): void {
+    const key = `${kind}:${id}`;
+    const current = this.#devices.get(key) ?? { kind, id, state: 'unknown' };
+    if (typeof patch.state === 'string') current.state = patch.state;
+    if (typeof patch.lastError === 'string') current.lastError = patch.lastError;
+    if (typeof patch.errorAt === 'string') current.errorAt = patch.errorAt;
+    const lastError = (patch as { lastError?: unknown }).lastError;
+    if (lastError && typeof lastError === 'object') {
+      const e = lastError as { code?: string; message?: string };
+      current.lastError = `${e.code ?? ''} ${e.message ?? ''}`.trim();
+    }
+    this.#devices.set(key, current);
+    this.#render();
+  }
+
+  #render(): void {
+    const rows = [...this.#devices.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.id.localeCompare(b.id));
+    const broken = rows.filter((d) => d.state !== 'online' && d.state !== 'unknown').length;
+    const summary = document.getElementById('health-summary');
+    if (summary) {
+      summary.textContent = broken === 0 ? 'All devices online' : `${broken} device${broken > 1 ? 's' : ''} need attention`;
+      summary.dataset.level = broken === 0 ? 'ok' : 'bad';
+    }
+    this.#root.replaceChildren(
+      ...rows.map((d) =>
+        h(
+          'li',
+          { class: 'device', 'data-device': `${d.kind}:${d.id}`, 'data-state': d.state },
+          h('span', { class: 'dot' }),
+          h('span', { class: 'device-name' }, `${d.kind} ${d.id}`),
+          h('span', { class: 'badge' }, d.state),
+          d.lastError ? h('span', { class: 'error-text' }, `${d.errorAt ? `${clock(d.errorAt)} ` : ''}${d.lastError}`) : null,
+        ),
+      ),
+    );
+  }
+}
