@@ -1,0 +1,291 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import WebSocket from 'ws';
+import type { DemoSecrets } from '../../daemon/demo/demo-config.ts';
+import { startDemo, type RunningDemo } from '../../daemon/demo/demo.ts';
+
+// Observe (not replace) the demo's freshly made secrets: the test needs the viewer token,
+// which the demo prints nowhere.
+const seen = vi.hoisted(() => ({ secrets: [] as DemoSecrets[] }));
+vi.mock('../../daemon/demo/demo-config.ts', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../daemon/demo/demo-config.ts')>();
+  return {
+    ...original,
+    freshDemoSecrets: () => {
+      const secrets = original.freshDemoSecrets();
+      seen.secrets.push(secrets);
+      return secrets;
+    },
+  };
+});
+
+/** GET routes a viewer may not read (everything else that is not GET needs a technician). */
+const TECHNICIAN_ONLY_GETS = new Set(['/api/audit']);
+
+interface Route {
+  method: string;
+  path: string;
+}
+
+/** Every /api route the running app has, from fastify's own route table. */
+function apiRoutes(tree: string): Route[] {
+  const routes: Route[] = [];
+  for (const line of tree.split('\n')) {
+    const match = /(\/\S*) \(([A-Z, ]+)\)/.exec(line);
+    if (!match || !match[1]!.startsWith('/api/')) continue;
+    for (const method of match[2]!.split(',').map((m) => m.trim())) {
+      if (method !== 'HEAD') routes.push({ method, path: match[1]! });
+    }
+  }
+  return routes;
+}
+
+/** A concrete URL for a route pattern: every parameter filled with an id nobody has. */
+function unknownUrl(route: Route): string {
+  return route.path.replace(/:[A-Za-z]+/g, 'no-such-thing').replace(/\*$/, 'no-such-lesson/index.m3u8');
+}
+
+describe('every API route and socket, with every kind of credential and malformed input', () => {
+  let demo: RunningDemo;
+  let dir: string;
+  let base: string;
+  let routes: Route[];
+  const tokens = { technician: '', viewer: '', member: '', expired: '' };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'classcast-api-walk-'));
+    demo = await startDemo({ port: 0, dataDir: dir, logger: pino({ level: 'silent' }) });
+    const secrets = seen.secrets.at(-1)!;
+    base = demo.info.apiBase;
+    tokens.technician = secrets.technicianToken;
+    tokens.viewer = secrets.viewerToken;
+    const room = demo.daemon.config.site.classroom;
+    tokens.member = demo.daemon.joinTokens.issue('walk member', room, 60).token;
+    tokens.expired = demo.daemon.joinTokens.issue('walk member', room, -1).token;
+    routes = apiRoutes(demo.daemon.app!.printRoutes({ commonPrefix: false }));
+  }, 120_000);
+
+  afterAll(async () => {
+    await demo?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function call(route: Route, url: string, token?: string, body?: { type: string; text: string }) {
+    const response = await fetch(`${base}${url}`, {
+      method: route.method,
+      headers: {
+        ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}),
+        ...(body ? { 'content-type': body.type } : {}),
+      },
+      body: body?.text,
+    });
+    const text = await response.text();
+    let json: { error?: { code?: string; message?: string } } | undefined;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: response.status, json, text };
+  }
+
+  function expectError(answer: { status: number; json?: { error?: { code?: string; message?: string } }; text: string }, status: number, code: string, what: string) {
+    expect({ what, status: answer.status, code: answer.json?.error?.code }).toEqual({ what, status, code });
+    expect(typeof answer.json?.error?.message, what).toBe('string');
+  }
+
+  it('finds the routes of DESIGN.md in the app', () => {
+    const names = routes.map((r) => `${r.method} ${r.path}`);
+    for (const expected of ['GET /api/status', 'PUT /api/layout', 'GET /api/layout', 'POST /api/join-tokens']) expect(names).toContain(expected);
+    expect(routes.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('refuses every route without a token, with a wrong one, with a member-classroom token and with an expired one', async () => {
+    for (const route of routes) {
+      const url = unknownUrl(route);
+      const body = route.method === 'GET' ? undefined : { type: 'application/json', text: '{}' };
+      expectError(await call(route, url, undefined, body), 401, 'UNAUTHORIZED', `${route.method} ${route.path} without token`);
+      expectError(await call(route, url, 'not-a-token-at-all-xxxxxxxx', body), 401, 'UNAUTHORIZED', `${route.method} ${route.path} wrong token`);
+      expectError(await call(route, url, tokens.member, body), 401, 'UNAUTHORIZED', `${route.method} ${route.path} member token`);
+      expectError(await call(route, url, tokens.expired, body), 401, 'UNAUTHORIZED', `${route.method} ${route.path} expired token`);
+    }
+  }, 60_000);
+
+  it('lets a viewer read status but change nothing', async () => {
+    for (const route of routes) {
+      const url = unknownUrl(route);
+      const what = `${route.method} ${route.path} as viewer`;
+      if (route.method === 'GET' && !TECHNICIAN_ONLY_GETS.has(route.path)) {
+        const answer = await call(route, url, tokens.viewer);
+        if (url.includes('no-such')) expectError(answer, 404, answer.json?.error?.code === 'NOT_FOUND' ? 'NOT_FOUND' : 'BAD_REQUEST', what);
+        else expect({ what, status: answer.status }).toEqual({ what, status: 200 });
+      } else {
+        const body = route.method === 'GET' ? undefined : { type: 'application/json', text: '{}' };
+        expectError(await call(route, url, tokens.viewer, body), 403, 'FORBIDDEN', what);
+      }
+    }
+  }, 60_000);
+
+  it('answers malformed, oversized and non-JSON bodies and unknown ids with a 4xx and a JSON error', async () => {
+    const writes = routes.filter((r) => r.method !== 'GET');
+    expect(writes.length).toBeGreaterThan(0);
+    for (const route of writes) {
+      const url = unknownUrl(route);
+      const name = `${route.method} ${route.path}`;
+      expectError(await call(route, url, tokens.technician, { type: 'application/json', text: '{"layout": ' }), 400, 'BAD_REQUEST', `${name} broken JSON`);
+      expectError(await call(route, url, tokens.technician, { type: 'text/plain', text: 'layout=pip' }), 415, 'UNSUPPORTED_MEDIA_TYPE', `${name} text/plain`);
+      expectError(await call(route, url, tokens.technician, { type: 'application/x-www-form-urlencoded', text: 'a=b' }), 415, 'UNSUPPORTED_MEDIA_TYPE', `${name} form`);
+      const huge = JSON.stringify({ title: 'x'.repeat(200_000) });
+      expectError(await call(route, url, tokens.technician, { type: 'application/json', text: huge }), 413, 'PAYLOAD_TOO_LARGE', `${name} huge`);
+      const odd = await call(route, url, tokens.technician, { type: 'application/json', text: '{"bogus": true, "pan": "fast", "gainDb": "loud"}' });
+      // Either the body is refused (400) or, first, the id in the path is unknown (404).
+      expect({ name, status: odd.status }).toEqual({ name, status: route.path.includes(':') || route.path.endsWith('*') ? expect.any(Number) : 400 });
+      expect([400, 404], `${name} odd body: ${odd.text}`).toContain(odd.status);
+      expect(odd.json?.error?.code, name).toMatch(/^(BAD_REQUEST|NOT_FOUND|PTZ_NO_SUCH_PRESET)$/);
+    }
+  }, 60_000);
+
+  it('validates the bodies of the control routes field by field', async () => {
+    const t = tokens.technician;
+    const json = (text: string) => ({ type: 'application/json', text });
+    const put = { method: 'PUT', path: '' };
+    const post = { method: 'POST', path: '' };
+    expectError(await call(put, '/api/layout', t, json('{"layout":"fullscreen-cat"}')), 400, 'BAD_REQUEST', 'unknown layout');
+    expectError(await call(post, '/api/join-tokens', t, json('{"classroom":"","minutes":5}')), 400, 'BAD_REQUEST', 'empty classroom');
+    expectError(await call(post, '/api/join-tokens', t, json('{"classroom":"a","minutes":-3}')), 400, 'BAD_REQUEST', 'negative minutes');
+    expectError(await call(post, '/api/join-tokens', t, json('[1,2,3]')), 400, 'BAD_REQUEST', 'array body');
+    expect((await call(put, '/api/layout', t, json('{"layout":"side-by-side"}'))).status).toBe(200);
+    if (routes.some((r) => r.path === '/api/audio/:channel')) {
+      const patch = { method: 'PATCH', path: '' };
+      expectError(await call(patch, '/api/audio/teacher', t, json('{"gainDb":"loud"}')), 400, 'BAD_REQUEST', 'gain as text');
+      expectError(await call(patch, '/api/audio/teacher', t, json('{"gainDb":99}')), 400, 'BAD_REQUEST', 'gain out of range');
+      expectError(await call(patch, '/api/audio/teacher', t, json('{}')), 400, 'BAD_REQUEST', 'empty patch');
+    }
+    if (routes.some((r) => r.path === '/api/cameras/:id/move')) {
+      expectError(await call(post, '/api/cameras/teacher-cam/move', t, json('{"pan":5,"tilt":0,"zoom":0}')), 400, 'BAD_REQUEST', 'pan out of range');
+    }
+    if (routes.some((r) => r.path === '/api/recordings/files/*')) {
+      const get = { method: 'GET', path: '' };
+      const escape = await call(get, '/api/recordings/files/..%2F..%2Faudit.log', t);
+      expect([400, 404]).toContain(escape.status);
+      expect(escape.text).not.toContain('"action"');
+    }
+  });
+
+  it('answers unknown routes and methods with 404 and a JSON error', async () => {
+    const get = { method: 'GET', path: '' };
+    expectError(await call(get, '/api/no-such-route', tokens.technician), 404, 'NOT_FOUND', 'unknown route');
+    expectError(await call({ method: 'DELETE', path: '' }, '/api/status', tokens.technician), 404, 'NOT_FOUND', 'unknown method');
+    expectError(await call(get, '/nowhere', undefined), 404, 'NOT_FOUND', 'unknown page');
+  });
+
+  function openSocket(pathAndQuery: string, headers: Record<string, string> = {}) {
+    const socket = new WebSocket(`${base.replace(/^http/, 'ws')}${pathAndQuery}`, { headers });
+    const frames: Record<string, unknown>[] = [];
+    socket.on('message', (data) => frames.push(JSON.parse(String(data)) as Record<string, unknown>));
+    const opened = new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    const refused = new Promise<{ status: number; body: string }>((resolve) => {
+      socket.once('unexpected-response', (_request, response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      });
+    });
+    const closed = new Promise<{ code: number }>((resolve) => socket.once('close', (code) => resolve({ code })));
+    return { socket, frames, opened, refused, closed };
+  }
+
+  async function frame(frames: Record<string, unknown>[], accept: (f: Record<string, unknown>) => boolean, what: string) {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const found = frames.find(accept);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`no ${what}; got ${JSON.stringify(frames)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  it('refuses /ws/events without a valid technician or viewer token, with a JSON error', async () => {
+    for (const [what, query] of [
+      ['no token', ''],
+      ['wrong token', '?token=not-a-token-at-all-xxxxxxxx'],
+      ['member token', `?token=${encodeURIComponent(tokens.member)}`],
+      ['expired token', `?token=${encodeURIComponent(tokens.expired)}`],
+    ] as const) {
+      const s = openSocket(`/ws/events${query}`);
+      s.opened.catch(() => undefined);
+      const refusal = await s.refused;
+      expect({ what, status: refusal.status }).toEqual({ what, status: 401 });
+      expect(JSON.parse(refusal.body)).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
+    }
+    const nowhere = openSocket(`/ws/nowhere?token=${tokens.technician}`);
+    nowhere.opened.catch(() => undefined);
+    expect((await nowhere.refused).status).toBe(404);
+  });
+
+  it('takes only pings on /ws/events and answers anything else with an error frame', async () => {
+    for (const [role, headers] of [
+      ['viewer', { authorization: `Bearer ${tokens.viewer}` }],
+      ['technician', { authorization: `Bearer ${tokens.technician}` }],
+    ] as const) {
+      const s = openSocket('/ws/events', headers);
+      await s.opened;
+      expect(await frame(s.frames, (f) => f.type === 'hello', 'hello')).toMatchObject({ role });
+      await frame(s.frames, (f) => f.type === 'broadcast.state', 'state snapshot');
+      s.socket.send('{"type":"ping"}');
+      await frame(s.frames, (f) => f.type === 'pong', 'pong');
+      s.socket.send('not json');
+      s.socket.send('{"type":"stop-broadcast"}');
+      s.socket.send(Buffer.from([1, 2, 3]), { binary: true });
+      const deadline = Date.now() + 5000;
+      while (s.frames.filter((f) => f.type === 'error').length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(s.frames.filter((f) => f.type === 'error').map((f) => (f.error as { code: string }).code)).toEqual(['BAD_REQUEST', 'BAD_REQUEST', 'BAD_REQUEST']);
+      expect(s.socket.readyState).toBe(WebSocket.OPEN);
+      s.socket.close();
+      await s.closed;
+    }
+  });
+
+  it('closes a socket that sends an oversized frame (1009) or floods (1008)', async () => {
+    const big = openSocket('/ws/events', { authorization: `Bearer ${tokens.technician}` });
+    await big.opened;
+    big.socket.send(JSON.stringify({ type: 'ping', pad: 'x'.repeat(100_000) }));
+    expect((await big.closed).code).toBe(1009);
+
+    const flood = openSocket('/ws/events', { authorization: `Bearer ${tokens.technician}` });
+    await flood.opened;
+    for (let i = 0; i < 200; i++) flood.socket.send('{"type":"ping"}');
+    expect((await flood.closed).code).toBe(1008);
+
+    const sfu = openSocket('/ws/sfu');
+    await sfu.opened;
+    sfu.socket.send(JSON.stringify({ id: 1, method: 'join', data: { token: 'x'.repeat(100_000) } }));
+    expect((await sfu.closed).code).toBe(1009);
+  });
+
+  it('lets /ws/sfu reach a room only with a valid, unexpired member-classroom token', async () => {
+    const s = openSocket('/ws/sfu');
+    await s.opened;
+    const ask = async (id: number, method: string, data: unknown) => {
+      s.socket.send(JSON.stringify({ id, method, data }));
+      return frame(s.frames, (f) => f.id === id, `answer ${id}`);
+    };
+    expect(await ask(1, 'createTransport', {})).toMatchObject({ ok: false, error: { code: 'UNAUTHORIZED' } });
+    expect(await ask(2, 'join', { token: tokens.technician })).toMatchObject({ ok: false, error: { code: 'UNAUTHORIZED' } });
+    expect(await ask(3, 'join', { token: tokens.viewer })).toMatchObject({ ok: false, error: { code: 'UNAUTHORIZED' } });
+    expect(await ask(4, 'join', { token: tokens.expired })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    expect(await ask(5, 'join', {})).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    expect(await ask(6, 'launch', { token: tokens.member })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    s.socket.send('not json');
+    await frame(s.frames, (f) => f.id === null && f.ok === false, 'error for a non-JSON frame');
+    expect(await ask(7, 'join', { token: tokens.member })).toMatchObject({ ok: true, data: { classroom: 'walk member' } });
+    s.socket.close();
+    await s.closed;
+  });
+});
