@@ -262,6 +262,10 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     return this.#recorder?.recording;
   }
 
+  get recorderPid(): number | undefined {
+    return this.#recorder?.pid;
+  }
+
   /** Seconds since the encoder last reported progress; a watchdog input for the daemon. */
   get secondsSinceProgress(): number {
     return this.#lastProgressAt === 0 ? Infinity : (Date.now() - this.#lastProgressAt) / 1000;

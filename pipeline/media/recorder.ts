@@ -17,7 +17,7 @@ export interface RecordingRun {
   endedAt?: string;
   segments: number;
   durationSec: number;
-  /** The playlist was closed by a stop (EXT-X-ENDLIST); false after a crash or while running. */
+  /** Ended by a stop. False while running, and for a run cut short by a crash (its finished segments are kept). */
   complete: boolean;
 }
 
@@ -33,7 +33,7 @@ export interface RecordingInfo {
 interface LessonIndex {
   lessonId: string;
   updatedAt: string;
-  parts: { part: number; runs: { playlist: string; startedAt: string; endedAt?: string }[] }[];
+  parts: { part: number; runs: { playlist: string; startedAt: string; endedAt?: string; cut?: boolean }[] }[];
 }
 
 const LESSON_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -66,13 +66,24 @@ export class Recorder {
     this.#logger = options.logger.child({ component: 'recorder' });
   }
 
+  /** The recorder ffmpeg's pid while recording (tests kill it). */
+  get pid(): number | undefined {
+    return this.#active?.supervisor.pid;
+  }
+
   get recording(): { lessonId: string; part: number } | undefined {
     return this.#active ? { lessonId: this.#active.lessonId, part: this.#active.part } : undefined;
   }
 
-  /** Prunes old lessons now and then hourly. */
+  /** Seals runs a crash of the daemon left open, prunes old lessons now and then hourly. */
   async start(): Promise<void> {
     await mkdir(this.#dir, { recursive: true });
+    for (const entry of await readdir(this.#dir, { withFileTypes: true })) {
+      const index = entry.isDirectory() ? await this.#readIndex(entry.name) : undefined;
+      for (const run of index?.parts.flatMap((p) => p.runs) ?? []) {
+        if (!run.endedAt) await this.#sealRun(index!.lessonId, run.playlist, true);
+      }
+    }
     await this.prune();
     this.#pruneTimer = setInterval(() => void this.prune().catch(() => {}), 3_600_000);
     this.#pruneTimer.unref();
@@ -121,6 +132,11 @@ export class Recorder {
       stopTimeoutMs: 5_000,
     });
     state.supervisor = supervisor;
+    supervisor.on('exit', (_code, _signal, expected) => {
+      if (expected) return;
+      const playlist = `part-${part}/run-${state.run}/index.m3u8`;
+      void this.#sealRun(options.lessonId, playlist, true).catch((error: unknown) => this.#logger.warn({ err: error }, 'sealing a run failed'));
+    });
     supervisor.on('spawn', () => {
       void this.#updateIndex(options.lessonId, (index) => {
         const entry = partOf(index, part);
@@ -143,11 +159,10 @@ export class Recorder {
     this.#active = undefined;
     await active.supervisor.stop();
     for (const untap of active.untap) untap();
-    await this.#updateIndex(active.lessonId, (index) => {
-      const now = new Date().toISOString();
-      for (const run of partOf(index, active.part).runs) run.endedAt ??= now;
-    });
-    await this.#writeLessonPlaylist(active.lessonId);
+    const playlist = `part-${active.part}/run-${active.run}/index.m3u8`;
+    // ffmpeg writes EXT-X-ENDLIST itself on SIGINT; without it, it was killed: a cut run.
+    const clean = (await readPlaylist(join(this.#dir, active.lessonId, playlist))).ended;
+    await this.#sealRun(active.lessonId, playlist, !clean);
     this.#logger.info({ lessonId: active.lessonId, part: active.part }, 'recording stopped');
   }
 
@@ -163,7 +178,14 @@ export class Recorder {
         const runs: RecordingRun[] = [];
         for (const run of part.runs) {
           const parsed = await readPlaylist(join(this.#dir, index.lessonId, run.playlist));
-          runs.push({ ...run, segments: parsed.segments.length, durationSec: round(parsed.duration), complete: parsed.ended });
+          runs.push({
+            playlist: run.playlist,
+            startedAt: run.startedAt,
+            ...(run.endedAt ? { endedAt: run.endedAt } : {}),
+            segments: parsed.segments.length,
+            durationSec: round(parsed.duration),
+            complete: run.endedAt !== undefined && run.cut !== true,
+          });
         }
         parts.push({ part: part.part, runs });
       }
@@ -234,6 +256,27 @@ export class Recorder {
       `a=rtpmap:${t.audioPayloadType} opus/48000/2`,
       '',
     ].join('\r\n');
+  }
+
+  /**
+   * Closes a run: EXT-X-ENDLIST in its playlist (a player would otherwise wait for more, as
+   * for a live stream) and its end in the index. A crashed run's finished segments stay
+   * playable; with `temp_file` the segment in progress never made it into the playlist.
+   */
+  async #sealRun(lessonId: string, playlist: string, cut: boolean): Promise<void> {
+    const path = join(this.#dir, lessonId, playlist);
+    const text = await readFile(path, 'utf8').catch(() => undefined);
+    if (text !== undefined && !text.includes('#EXT-X-ENDLIST')) {
+      await writeFile(`${path}.tmp`, `${text.endsWith('\n') ? text : `${text}\n`}#EXT-X-ENDLIST\n`);
+      await rename(`${path}.tmp`, path);
+    }
+    await this.#updateIndex(lessonId, (index) => {
+      for (const run of index.parts.flatMap((p) => p.runs)) {
+        if (run.playlist !== playlist || run.endedAt) continue;
+        run.endedAt = new Date().toISOString();
+        if (cut) run.cut = true;
+      }
+    });
   }
 
   async #readIndex(lessonId: string): Promise<LessonIndex | undefined> {

@@ -13,6 +13,9 @@ export class RtpSink {
   readonly socket: Socket;
   readonly packets = new Map<number, number>();
   readonly sources = new Set<string>();
+  /** Largest forward step of the RTP sequence number seen per SSRC (1 = no gap, no jump). */
+  readonly maxSeqStep = new Map<number, number>();
+  readonly #lastSeq = new Map<number, number>();
   readonly #routes = new Map<number, (msg: Buffer) => void>();
   readonly #children = new Set<ChildProcess>();
   readonly #dirs: string[] = [];
@@ -26,6 +29,10 @@ export class RtpSink {
       if (pt >= 192 && pt <= 223) return; // RTCP
       const ssrc = msg.readUInt32BE(8);
       this.packets.set(ssrc, (this.packets.get(ssrc) ?? 0) + 1);
+      const seq = msg.readUInt16BE(2);
+      const last = this.#lastSeq.get(ssrc);
+      if (last !== undefined) this.maxSeqStep.set(ssrc, Math.max(this.maxSeqStep.get(ssrc) ?? 0, (seq - last + 65536) % 65536));
+      this.#lastSeq.set(ssrc, seq);
       this.#routes.get(ssrc)?.(msg);
     });
   }

@@ -1,0 +1,73 @@
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { pipelineSchema } from '../../config/schema/pipeline.ts';
+import { MediaPipeline } from '../../pipeline/media/media-pipeline.ts';
+import { defaultLayers } from '../../pipeline/media/targets.ts';
+import { RtpSink, regionMean, toFloat32, tonePowerDb, waitUntil } from './pipeline-rtp-sink.ts';
+
+const logger = pino({ level: 'silent' });
+const W = 320;
+const H = 180;
+
+describe('encoder crash', () => {
+  const cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+
+  it('comes back by itself, with the live layout and mutes, continuing the RTP numbering', async () => {
+    const video = await RtpSink.open();
+    const audio = await RtpSink.open();
+    cleanup.push(() => video.close(), () => audio.close());
+    const layers = defaultLayers(W, H, 400);
+    const config = pipelineSchema.parse({
+      width: W,
+      height: H,
+      fps: 15,
+      videoBitrateKbps: 400,
+      keyframeIntervalMs: 1000,
+      meters: false,
+      layout: 'teacher',
+      audioChannels: [
+        { id: 'teacher', name: 'Teacher', source: { kind: 'tone', frequency: 440 } },
+        { id: 'students', name: 'Students', role: 'student', source: { kind: 'tone', frequency: 1000 } },
+      ],
+    });
+    const pipeline = new MediaPipeline({
+      config,
+      videoInputs: [],
+      targets: { video: video.endpoint, videoPayloadType: 102, layers, audio: audio.endpoint, audioPayloadType: 100, audioSsrc: 5151 },
+      logger,
+    });
+    cleanup.push(() => pipeline.close());
+    await pipeline.start();
+    // Live changes before the crash: the students' slate full screen, the students muted.
+    await pipeline.setLayout('students');
+    await pipeline.setMuted('students', true);
+
+    const high = layers[0]!.ssrc;
+    const pid = pipeline.encoderPid!;
+    const exited = pipeline.next('encoderExit', 5_000);
+    process.kill(pid, 'SIGKILL');
+    expect(await exited).toEqual([null, 'SIGKILL']);
+    const before = video.packets.get(high) ?? 0;
+    await waitUntil(() => pipeline.encoderState === 'running' && (video.packets.get(high) ?? 0) > before + 20, 15_000, 'output after the restart');
+    expect(pipeline.encoderPid).not.toBe(pid);
+    expect(pipeline.health).toBe('online');
+
+    // The picture is still the students' slate (rgb 29,43,58), not the teacher's test picture.
+    const [frame] = await video.decode({ ssrc: high, kind: 'video', payloadType: 102, width: W, height: H, count: 1 });
+    for (const region of [{ x: 10, y: 10, w: 40, h: 40 }, { x: 250, y: 120, w: 40, h: 40 }]) {
+      const [r, g, b] = regionMean(frame!, W, region);
+      expect(Math.abs(r - 29) + Math.abs(g - 43) + Math.abs(b - 58)).toBeLessThan(30);
+    }
+    const samples = toFloat32(await audio.decode({ ssrc: 5151, kind: 'audio', payloadType: 100, seconds: 1 })).subarray(9600);
+    expect(tonePowerDb(samples, 440)).toBeGreaterThan(-35);
+    expect(tonePowerDb(samples, 1000)).toBeLessThan(-60);
+
+    // A new ffmpeg numbers from random values; the forwarder continued the old numbering, so
+    // the SFU saw one unbroken stream per SSRC (at most the packets of the dead time missing).
+    expect(video.maxSeqStep.get(high)).toBeLessThanOrEqual(2);
+    expect(audio.maxSeqStep.get(5151)).toBeLessThanOrEqual(2);
+  });
+});
