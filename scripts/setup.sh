@@ -40,14 +40,16 @@ apt_packages=(
   libabsl-dev flatbuffers-compiler libflatbuffers-dev g++ python3
 )
 
+# Builtins only apart from one dpkg-query: on a loaded machine every process costs.
 missing_apt_packages() {
-  local installed
-  # One dpkg-query for all: it prints only the packages dpkg knows about.
-  installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${apt_packages[@]}" 2>/dev/null |
-    awk '$NF == "installed" { print $1 }' || true)
-  local p
-  for p in "${apt_packages[@]}"; do
-    grep -qxF "$p" <<<"$installed" || echo "$p"
+  local -A installed=()
+  local pkg status
+  # dpkg-query prints only the packages dpkg knows about ("install ok installed" if so).
+  while read -r pkg status; do
+    [[ $status == *' installed' ]] && installed[$pkg]=1
+  done < <(dpkg-query -W -f='${Package} ${Status}\n' "${apt_packages[@]}" 2>/dev/null || true)
+  for pkg in "${apt_packages[@]}"; do
+    [[ -n ${installed[$pkg]:-} ]] || echo "$pkg"
   done
 }
 
@@ -81,12 +83,17 @@ install_apt_packages() {
 
 npm_stamp=node_modules/.classcast-lock-sha256
 
-npm_up_to_date() {
-  [[ -f $npm_stamp ]] || return 1
-  [[ $(cat "$npm_stamp") == "$(lock_sha)" ]]
+lock_sha() {
+  local sum
+  sum=$(sha256sum package-lock.json)
+  echo "${sum%% *}"
 }
 
-lock_sha() { sha256sum package-lock.json | cut -d' ' -f1; }
+npm_up_to_date() {
+  local stamp=''
+  [[ -f $npm_stamp ]] && read -r stamp <"$npm_stamp"
+  [[ -n $stamp && $stamp == "$(lock_sha)" ]]
+}
 
 # True when node_modules already holds exactly what package-lock.json lists, judged from
 # npm's own record of the tree (node_modules/.package-lock.json). This is the case after
@@ -161,14 +168,19 @@ worker_installed=node_modules/mediasoup/worker/out/Release/mediasoup-worker
 
 worker_key() {
   local version recipe_hash os
-  version=$(node -p 'require("./node_modules/mediasoup/package.json").version' 2>/dev/null || true)
+  # A top-level key is indented by exactly one tab or two spaces; this avoids starting
+  # node (slow on a loaded machine) on every run. node is the fallback.
+  version=$(sed -n -E '/^(\t|  )"version"[[:space:]]*:[[:space:]]*"([^"]+)".*/{s//\2/p;q}' \
+    node_modules/mediasoup/package.json)
+  [[ -n $version ]] ||
+    version=$(node -p 'require("./node_modules/mediasoup/package.json").version' 2>/dev/null || true)
   [[ -n $version ]] || die "cannot read the mediasoup version from node_modules/mediasoup/package.json"
   # Paths and contents of every recipe file; sorted so the hash does not depend on order.
   recipe_hash=$(cd scripts/mediasoup &&
     find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
   # The binary links against the distribution's shared libraries.
   os=$(. /etc/os-release 2>/dev/null && echo "${ID:-linux}${VERSION_ID:-}" || echo linux)
-  echo "$version-$(uname -m)-$os-$recipe_hash"
+  echo "$version-${HOSTTYPE:-$(uname -m)}-$os-$recipe_hash"
 }
 
 # Copies $1 to $2 through a temp file and a rename: a worker running from $2 keeps its
