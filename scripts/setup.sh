@@ -27,7 +27,10 @@ with_lock() {
   local lockfile=$1; shift
   mkdir -p "$(dirname "$lockfile")"
   (
-    flock 9
+    if ! flock -n 9; then
+      log "waiting for another setup run to finish ($(basename "$lockfile"))"
+      flock 9
+    fi
     "$@"
   ) 9>"$lockfile"
 }
