@@ -56,30 +56,37 @@ missing_apt_packages() {
   done
 }
 
-install_apt_packages() {
-  command -v dpkg-query >/dev/null 2>&1 || {
-    log "not a Debian-based system: make sure these are installed: ${apt_packages[*]}"
-    return 0
-  }
+run_apt_get() {
   local missing
-  missing=$(missing_apt_packages)
+  missing=$(missing_apt_packages) # again: another run may have installed them meanwhile
   [[ -z $missing ]] && return 0
-
   local -a sudo=()
-  if [[ $(id -u) -ne 0 ]]; then
+  if [[ $EUID -ne 0 ]]; then
     if ! command -v sudo >/dev/null 2>&1; then
+      # shellcheck disable=SC2086 # one package per word
       die "missing Debian packages and not root (no sudo either); as root run:
   apt-get update && apt-get install -y --no-install-recommends $(echo $missing)"
     fi
     # Without a terminal nobody can type a password: fail instead of hanging.
     if [[ -t 0 ]]; then sudo=(sudo); else sudo=(sudo -n); fi
   fi
-  # shellcheck disable=SC2086 # one package per word
-  log "installing Debian packages: $(echo $missing)"
-  "${sudo[@]}" apt-get update -q >&2 || die "apt-get update failed"
   # shellcheck disable=SC2086
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -q --no-install-recommends $missing >&2 || die "apt-get install failed"
+  log "installing Debian packages: $(echo $missing)"
+  # Lock timeout: on a fresh machine unattended-upgrades may hold dpkg's lock for a while.
+  "${sudo[@]}" apt-get -q -o DPkg::Lock::Timeout=600 update >&2 </dev/null ||
+    die "apt-get update failed"
+  # shellcheck disable=SC2086
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=600 \
+    install -y --no-install-recommends $missing >&2 </dev/null || die "apt-get install failed"
+}
+
+install_apt_packages() {
+  command -v dpkg-query >/dev/null 2>&1 || {
+    log "not a Debian-based system: make sure these are installed: ${apt_packages[*]}"
+    return 0
+  }
+  [[ -z $(missing_apt_packages) ]] && return 0
+  with_lock "$cache_root/locks/apt.lock" run_apt_get
 }
 
 # --- 2. npm packages ------------------------------------------------------------------
