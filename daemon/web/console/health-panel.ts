@@ -76,7 +76,7 @@ export class HealthPanel {
     const broken = rows.filter((d) => d.state !== 'online' && d.state !== 'unknown').length;
     const summary = document.getElementById('health-summary');
     if (summary) {
-      summary.textContent = broken === 0 ? 'All devices online' : `${broken} device${broken > 1 ? 's' : ''} need attention`;
+      summary.textContent = broken === 0 ? 'All devices online' : broken === 1 ? '1 device needs attention' : `${broken} devices need attention`;
       summary.dataset.level = broken === 0 ? 'ok' : 'bad';
     }
     this.#root.replaceChildren(

@@ -75,7 +75,11 @@ function start(token: string): void {
     // Viewers see everything and can change nothing; the API would refuse them anyway.
     document.body.classList.toggle('read-only', e.role !== 'technician');
   });
-  events.on('device.error', (e) => notify.warn(`Device error: ${String(e.id ?? e.camera ?? e.micArray ?? '')} ${JSON.stringify(e.error ?? e.message ?? '')}`));
+  events.on('device.error', (e) => {
+    const error = e.error as { code?: string; message?: string } | string | undefined;
+    const text = typeof error === 'object' ? `${error.code ?? ''} ${error.message ?? ''}`.trim() : String(error ?? e.message ?? '');
+    notify.warn(`Device error: ${String(e.id ?? e.camera ?? e.micArray ?? '')} ${text}`);
+  });
   events.onDenied = () => api.onUnauthorized();
   events.onConnection = (connected) => {
     const line = byId('link');

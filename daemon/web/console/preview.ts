@@ -1,5 +1,5 @@
 import { LivePlayer, type PlayerStatus } from '../shared/live-player.ts';
-import type { ApiClient } from './api-client.ts';
+import { ApiError, type ApiClient } from './api-client.ts';
 import { byId } from './dom.ts';
 import type { Notifier } from './notifier.ts';
 
@@ -41,7 +41,7 @@ export class Preview {
     } catch (error) {
       line.textContent = 'Preview: not available';
       line.dataset.level = 'warn';
-      if ((error as { status?: number }).status !== 403) this.#notify.error('Preview', error);
+      if (!(error instanceof ApiError && (error.missing || error.status === 403))) this.#notify.error('Preview', error);
       return;
     }
     const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/sfu`;
