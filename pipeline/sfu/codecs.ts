@@ -1,4 +1,5 @@
 import type { types } from 'mediasoup';
+import { AUDIO_CODEC_PARAMETERS, VIDEO_CODEC_PARAMETERS, type PublishTargets } from '../media/targets.ts';
 
 /**
  * What the routers speak. H.264 constrained baseline with packetization-mode 1 is what every
@@ -21,29 +22,8 @@ export const ROUTER_CODECS: types.RtpCodecCapability[] = [
   },
 ];
 
-/** One simulcast layer as the encoder sends it: its own SSRC over the same PlainTransport. */
-export interface IngestLayer {
-  rid: string;
-  ssrc: number;
-  width: number;
-  height: number;
-  bitrateKbps: number;
-}
-
-/** How the encoder will send: payload types and SSRCs, layers highest first. */
-export interface IngestPlan {
-  videoPayloadType: number;
-  layers: IngestLayer[];
-  audioPayloadType: number;
-  audioSsrc: number;
-}
-
-export const DEFAULT_INGEST_PLAN: IngestPlan = {
-  videoPayloadType: 102,
-  layers: [{ rid: 'h', ssrc: 2222, width: 1280, height: 720, bitrateKbps: 2000 }],
-  audioPayloadType: 100,
-  audioSsrc: 1111,
-};
+/** How the encoder will send (everything of the publish contract but the endpoints). */
+export type IngestPlan = Omit<PublishTargets, 'video' | 'audio'>;
 
 export function videoProducerRtpParameters(plan: IngestPlan): types.RtpParameters {
   if (plan.layers.length === 0) throw new TypeError('an ingest plan needs at least one video layer');
@@ -56,7 +36,7 @@ export function videoProducerRtpParameters(plan: IngestPlan): types.RtpParameter
         mimeType: 'video/H264',
         payloadType: plan.videoPayloadType,
         clockRate: 90000,
-        parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f', 'level-asymmetry-allowed': 1 },
+        parameters: { ...VIDEO_CODEC_PARAMETERS },
         rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }],
       },
     ],
@@ -72,7 +52,7 @@ export function audioProducerRtpParameters(plan: IngestPlan): types.RtpParameter
         payloadType: plan.audioPayloadType,
         clockRate: 48000,
         channels: 2,
-        parameters: { 'sprop-stereo': 1 },
+        parameters: { ...AUDIO_CODEC_PARAMETERS },
       },
     ],
     encodings: [{ ssrc: plan.audioSsrc }],

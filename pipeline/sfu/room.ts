@@ -31,6 +31,8 @@ export type RoomEvents = {
 interface Edge {
   router: types.Router;
   viewers: Set<Viewer>;
+  /** Joins placed here whose transport is still being created. */
+  pending: number;
 }
 
 /**
@@ -109,21 +111,30 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
   /** A member classroom joins: a receive transport on the least loaded router. */
   async createViewer(name: string, options: { forceTcp?: boolean } = {}): Promise<Viewer> {
     await this.ready();
-    const [index, edge] = [...this.#edges].sort((a, b) => a[1].viewers.size - b[1].viewers.size)[0]!;
+    // The slot is taken before the first await: joins arriving together must not all pick
+    // the same "least loaded" router.
+    const load = (e: Edge) => e.viewers.size + e.pending;
+    const [index, edge] = [...this.#edges].sort((a, b) => load(a[1]) - load(b[1]))[0]!;
+    edge.pending += 1;
     const announcedAddress = this.#net.announcedAddress;
     const range = { min: this.#net.rtcMinPort, max: this.#net.rtcMaxPort };
     const listenInfos: types.TransportListenInfo[] = [
       { protocol: 'udp', ip: this.#net.listenIp, announcedAddress, portRange: range },
       { protocol: 'tcp', ip: this.#net.listenIp, announcedAddress, portRange: range },
     ];
-    const transport = await edge.router.createWebRtcTransport({
-      // ICE over TCP is offered too, so classrooms behind firewalls that drop UDP still connect.
-      listenInfos: options.forceTcp ? listenInfos.filter((l) => l.protocol === 'tcp') : listenInfos,
-      enableUdp: !options.forceTcp,
-      enableTcp: true,
-      preferUdp: true,
-      initialAvailableOutgoingBitrate: 1_000_000,
-    });
+    let transport: types.WebRtcTransport;
+    try {
+      transport = await edge.router.createWebRtcTransport({
+        // ICE over TCP is offered too, so classrooms behind firewalls that drop UDP still connect.
+        listenInfos: options.forceTcp ? listenInfos.filter((l) => l.protocol === 'tcp') : listenInfos,
+        enableUdp: !options.forceTcp,
+        enableTcp: true,
+        preferUdp: true,
+        initialAvailableOutgoingBitrate: 1_000_000,
+      });
+    } finally {
+      edge.pending -= 1;
+    }
     const viewer = new Viewer(name, index, edge.router, transport);
     edge.viewers.add(viewer);
     viewer.on('closed', () => edge.viewers.delete(viewer));
@@ -153,7 +164,7 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
     const audio = await audioTransport.produce({ kind: 'audio', rtpParameters: audioProducerRtpParameters(this.#plan) });
     this.#originIndex = originIndex;
     this.#producers = [video, audio];
-    this.#edges.set(originIndex, { router: origin, viewers: new Set() });
+    this.#edges.set(originIndex, { router: origin, viewers: new Set(), pending: 0 });
     for (const index of live.slice(1)) await this.#addEdge(index);
     this.#ingest = {
       video: { ip: this.#net.ingestIp, port: videoTransport.tuple.localPort },
@@ -178,7 +189,7 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
     for (const producer of this.#producers) {
       await origin.router.pipeToRouter({ producerId: producer.id, router });
     }
-    this.#edges.set(index, { router, viewers: new Set() });
+    this.#edges.set(index, { router, viewers: new Set(), pending: 0 });
   }
 
   #workerDied(index: number): void {

@@ -1,0 +1,28 @@
+import type { FastifyInstance } from 'fastify';
+import type { Daemon } from '../daemon.ts';
+import { audioRoutes } from './routes/audio.ts';
+import { auditRoutes } from './routes/audit.ts';
+import { broadcastRoutes } from './routes/broadcast.ts';
+import { directorRoutes } from './routes/director.ts';
+import { joinTokenRoutes } from './routes/join-tokens.ts';
+import { layoutRoutes } from './routes/layout.ts';
+import { recordingRoutes } from './routes/recordings.ts';
+import { scheduleRoutes } from './routes/schedule.ts';
+import { statusRoutes } from './routes/status.ts';
+
+/** Every `/api` route module, each with its own slice of the daemon. */
+export function registerApiRoutes(api: FastifyInstance, daemon: Daemon): void {
+  statusRoutes(api, { status: () => daemon.status() });
+  layoutRoutes(api, { current: () => daemon.studio.layout, set: (layout) => daemon.studio.setLayout(layout) });
+  audioRoutes(api, { audio: daemon.audio });
+  directorRoutes(api, { director: () => daemon.director });
+  auditRoutes(api, { read: (limit) => daemon.audit.read(limit) });
+  recordingRoutes(api, { list: () => daemon.listRecordings(), dir: () => daemon.recordingDir });
+  scheduleRoutes(api, { engine: daemon.schedule });
+  broadcastRoutes(api, { engine: daemon.schedule });
+  joinTokenRoutes(api, {
+    joinTokens: daemon.joinTokens,
+    broadcast: daemon.config.site.classroom,
+    publicUrl: () => daemon.urls.apiBase,
+  });
+}

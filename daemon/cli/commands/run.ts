@@ -1,0 +1,51 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigInvalidError, loadConfigFile } from '../../../config/load.ts';
+import { isClasscastError } from '../../../config/foundation/errors.ts';
+import { createRootLogger } from '../../logging.ts';
+import type { Command } from '../command.ts';
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'run the daemon with the roles the config enables',
+  usage: 'classcast run --config FILE',
+  async run(args, ctx) {
+    let configPath: string | undefined;
+    try {
+      configPath = parseArgs({ args, options: { config: { type: 'string', short: 'c' } } }).values.config;
+    } catch {
+      configPath = undefined;
+    }
+    if (!configPath) {
+      ctx.stderr.write(`usage: ${this.usage}\n`);
+      return 2;
+    }
+    let config;
+    try {
+      config = loadConfigFile(configPath);
+    } catch (error) {
+      // The daemon never starts on an invalid config.
+      if (error instanceof ConfigInvalidError || isClasscastError(error, 'CONFIG_NOT_FOUND')) {
+        ctx.stderr.write(`${(error as Error).message}\n`);
+        return 1;
+      }
+      throw error;
+    }
+    const logger = createRootLogger(config.logLevel);
+    // Loaded here so light commands (check-config, help) start fast.
+    const { Daemon } = await import('../../daemon.ts');
+    const daemon = new Daemon(config, logger, { configDir: path.dirname(path.resolve(configPath)) });
+    try {
+      await daemon.start();
+    } catch (error) {
+      logger.fatal({ err: error }, 'daemon failed to start');
+      await daemon.close();
+      return 1;
+    }
+    const signal = await ctx.stopSignal;
+    logger.info({ signal }, 'stopping');
+    await daemon.close();
+    logger.flush();
+    return 0;
+  },
+};

@@ -1,0 +1,299 @@
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema/index.ts';
+import { ClasscastError } from '../config/foundation/errors.ts';
+import { MediaPipeline } from '../pipeline/media/media-pipeline.ts';
+import { defaultLayers } from '../pipeline/media/targets.ts';
+import type { IngestPlan } from '../pipeline/sfu/codecs.ts';
+import type { BroadcastRoom } from '../pipeline/sfu/room.ts';
+import { Sfu } from '../pipeline/sfu/sfu.ts';
+import { registerApiRoutes } from './api/register.ts';
+import { buildApiServer } from './api/server.ts';
+import { AuditLog } from './audit/audit-log.ts';
+import { JoinTokens } from './auth/join-tokens.ts';
+import { TokenStore } from './auth/token-store.ts';
+import { BroadcastController, type BroadcastMedia } from './broadcast/controller.ts';
+import { Studio } from './broadcast/studio.ts';
+import { EventBus } from './events/bus.ts';
+import { registerPage } from './http/pages.ts';
+import { createScheduleEngine, type ScheduleEngine } from './schedule/index.ts';
+import { createMicArrays } from '../devices/micarray/factory.ts';
+import type { MicArrayDriver } from '../devices/micarray/driver.ts';
+import { AudioService } from './audio/service.ts';
+import type { Director } from './director/director.ts';
+import { Metrics } from './metrics/metrics.ts';
+import { MemberSignalling } from './signalling/member-signalling.ts';
+import { EventsHub } from './ws/events-hub.ts';
+import { SocketRouter } from './ws/socket-router.ts';
+
+export interface DaemonOptions {
+  /** Directory of the config file, for relative paths in it (iCalendar files). */
+  configDir?: string;
+}
+
+export interface DaemonUrls {
+  apiBase: string;
+  consoleUrl: string;
+  classroomUrl: string;
+}
+
+/**
+ * The composition root: builds every component from the frozen config, wires them, and
+ * closes them in one order (API → pipelines → SFU → devices). Nothing listens before
+ * `start()`, and nothing in here ever exits the process.
+ */
+export class Daemon {
+  readonly config: Readonly<Config>;
+  readonly logger: Logger;
+  readonly bus = new EventBus();
+  readonly audit: AuditLog;
+  readonly tokens: TokenStore;
+  readonly joinTokens: JoinTokens;
+  readonly broadcast: BroadcastController;
+  readonly studio: Studio;
+  readonly plan: IngestPlan;
+  readonly schedule: ScheduleEngine;
+  readonly recordingDir: string;
+  readonly micArrays: MicArrayDriver[];
+  readonly audio: AudioService;
+  director: Director | undefined;
+  sfu: Sfu | undefined;
+  room: BroadcastRoom | undefined;
+  #app: FastifyInstance | undefined;
+  #sockets: SocketRouter | undefined;
+  #signalling: MemberSignalling | undefined;
+  #events: EventsHub | undefined;
+  #metrics: Metrics | undefined;
+  #closers: { name: string; close: () => Promise<void> | void }[] = [];
+  #closed = false;
+  #apiBase = '';
+
+  constructor(config: Readonly<Config>, logger: Logger, options: DaemonOptions = {}) {
+    this.config = config;
+    this.logger = logger;
+    this.audit = new AuditLog(config.dataDir);
+    this.tokens = new TokenStore(config.api.tokens);
+    this.joinTokens = new JoinTokens(config.api.joinTokenSecret);
+    this.studio = new Studio(config.pipeline);
+    const p = config.pipeline;
+    const layers = defaultLayers(p.width, p.height, p.videoBitrateKbps);
+    if (p.lowLayer.enabled) {
+      const low = layers[1]!;
+      low.width = Math.min(p.lowLayer.width, p.width);
+      low.height = Math.max(2, 2 * Math.round((low.width * p.height) / p.width / 2));
+      low.bitrateKbps = p.lowLayer.bitrateKbps;
+    }
+    this.plan = {
+      videoPayloadType: 102,
+      layers: p.lowLayer.enabled ? layers : layers.slice(0, 1),
+      audioPayloadType: 100,
+      audioSsrc: 0x1111_0001,
+    };
+    this.micArrays = createMicArrays(config.micArrays, { logger });
+    this.audio = new AudioService({
+      channels: config.pipeline.audioChannels,
+      config: config.audio,
+      micArrays: this.micArrays,
+      mix: this.studio,
+      bus: this.bus,
+      logger,
+    });
+    this.recordingDir = config.recording.dir ? path.resolve(config.dataDir, config.recording.dir) : path.join(config.dataDir, 'recordings');
+    this.broadcast = new BroadcastController({ openMedia: () => this.#openMedia(), logger });
+    this.broadcast.on('state', (info) => {
+      this.bus.publish({ type: 'broadcast.state', ...info });
+      this.#signalling?.broadcastChanged(config.site.classroom, info);
+    });
+    this.schedule = createScheduleEngine({
+      config: config.schedule,
+      dataDir: config.dataDir,
+      baseDir: options.configDir,
+      logger,
+      // The controller publishes `broadcast.state` itself; the engine adds lesson events.
+      publish: (event) => {
+        if (event.type !== 'broadcast.state') this.bus.publish(event);
+      },
+      control: {
+        prepare: (lesson, part) =>
+          this.broadcast.prepare({ id: lesson.id, title: lesson.title, part, endsAt: new Date(lesson.end), presets: lesson.presets, layout: lesson.layout }),
+        goLive: (run) =>
+          this.broadcast.goLive({ id: run.lesson.id, title: run.lesson.title, part: run.part, endsAt: new Date(run.endsAt), presets: run.lesson.presets, layout: run.lesson.layout }),
+        stop: (reason) => this.broadcast.stop(reason),
+      },
+    });
+  }
+
+  get urls(): DaemonUrls {
+    const base = this.config.api.publicUrl?.replace(/\/$/, '') ?? this.#apiBase;
+    return { apiBase: base, consoleUrl: `${base}/console/`, classroomUrl: `${base}/classroom/` };
+  }
+
+  get app(): FastifyInstance | undefined {
+    return this.#app;
+  }
+
+  async start(): Promise<void> {
+    const { config, logger } = this;
+    if (config.roles.classroom) {
+      // Devices close last (see the closers' order); they reconnect on their own when absent.
+      this.#closers.unshift({
+        name: 'devices',
+        close: async () => {
+          this.director?.close();
+          this.audio.close();
+          await Promise.all(this.micArrays.map((a) => a.close()));
+        },
+      });
+      for (const array of this.micArrays) array.start();
+      this.audio.start();
+    }
+    if (config.roles.sfu) {
+      const sfu = new Sfu({
+        workers: config.sfu.workers,
+        logLevel: config.sfu.logLevel,
+        network: {
+          listenIp: config.sfu.listenIp,
+          announcedAddress: config.sfu.announcedAddress,
+          rtcMinPort: config.sfu.rtcMinPort,
+          rtcMaxPort: config.sfu.rtcMaxPort,
+          ingestIp: '127.0.0.1',
+        },
+        logger,
+      });
+      this.sfu = sfu;
+      this.#closers.unshift({ name: 'sfu', close: () => sfu.close() });
+      await sfu.start();
+      this.room = await sfu.openRoom(config.site.classroom, this.plan);
+    }
+    this.#closers.unshift({ name: 'broadcast', close: () => this.broadcast.stop('daemon stopping') });
+    if (config.roles.classroom) {
+      this.#closers.unshift({ name: 'schedule', close: () => this.schedule.close() });
+      await this.schedule.start();
+    }
+
+    const signalling = new MemberSignalling({
+      sfu: this.sfu ?? (undefined as never),
+      joinTokens: this.joinTokens,
+      broadcastInfo: () => this.broadcast.info(),
+      logger,
+    });
+    this.#signalling = signalling;
+    this.#events = new EventsHub(this.bus, () => [{ type: 'broadcast.state', ...this.broadcast.info() }]);
+    this.#metrics = new Metrics({
+      broadcastState: () => this.broadcast.state,
+      viewerStats: async () => Promise.all((this.room?.viewers() ?? []).map((v) => v.stats())),
+      sfuWorkers: () => this.sfu?.pool.liveIndexes().length ?? 0,
+    });
+
+    const app = await buildApiServer({ logger, tokens: this.tokens, audit: this.audit }, (api) =>
+      registerApiRoutes(api, this),
+    );
+    this.#app = app;
+    const metrics = this.#metrics;
+    app.get('/metrics', async (_request, reply) =>
+      reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
+    );
+    if (config.roles.sfu) await registerPage(app, 'classroom');
+
+    await app.listen({ host: config.api.host, port: config.api.port });
+    const address = app.server.address() as AddressInfo;
+    this.#apiBase = `http://${config.api.host.includes(':') ? `[${config.api.host}]` : config.api.host}:${address.port}`;
+    const sockets = new SocketRouter(app.server);
+    this.#sockets = sockets;
+    if (config.roles.sfu) sockets.add('/ws/sfu', { onConnection: (socket) => signalling.accept(socket) });
+    sockets.add('/ws/events', {
+      accept: (request, url) => (this.#socketPrincipal(request.headers.authorization, url) ? undefined : 401),
+      onConnection: (socket, request, url) => this.#events!.accept(socket, this.#socketPrincipal(request.headers.authorization, url)!),
+    });
+    this.#closers.unshift({
+      name: 'api',
+      close: async () => {
+        sockets.close();
+        signalling.close();
+        this.#events?.close();
+        await app.close();
+      },
+    });
+    logger.info({ apiBase: this.#apiBase, roles: config.roles }, 'daemon started');
+  }
+
+  /** Broadcast status for `GET /api/status`. */
+  async status(): Promise<Record<string, unknown>> {
+    const viewers = await Promise.all((this.room?.viewers() ?? []).map((v) => v.stats()));
+    return {
+      classroom: this.config.site.classroom,
+      ...this.broadcast.info(),
+      schedule: this.schedule.status(),
+      layout: this.studio.layout,
+      pipeline: this.studio.pipeline ? { health: this.studio.pipeline.health } : { health: 'offline' },
+      sfu: this.sfu ? { workers: this.sfu.pool.liveIndexes().length, spread: this.room?.spread() ?? {} } : undefined,
+      classrooms: viewers,
+    };
+  }
+
+  /** Every kept lesson recording, whether or not a broadcast is running. */
+  async listRecordings() {
+    return (await this.studio.pipeline?.listRecordings()) ?? [];
+  }
+
+  /** Idempotent; closes in order API → broadcast (pipelines) → SFU → devices. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const { name, close } of this.#closers) {
+      try {
+        await close();
+      } catch (error) {
+        this.logger.warn({ err: error, component: name }, 'close failed');
+      }
+    }
+    this.logger.info('daemon stopped');
+  }
+
+  #socketPrincipal(header: string | undefined, url: URL) {
+    const token = /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1] ?? url.searchParams.get('token') ?? '';
+    return token ? this.tokens.authenticate(token) : undefined;
+  }
+
+  async #openMedia(): Promise<BroadcastMedia> {
+    const room = this.room;
+    if (!room?.ingest) throw new ClasscastError('SFU_NO_BROADCAST', 'no SFU room to publish into');
+    const pipeline = new MediaPipeline({
+      config: this.studio.pipelineConfig(),
+      videoInputs: this.#videoInputs(),
+      targets: { ...this.plan, ...room.ingest },
+      recording: this.config.recording,
+      recordingDir: this.config.recording.enabled ? this.recordingDir : undefined,
+      logger: this.logger,
+    });
+    // After the origin mediasoup worker died the room listens on new ports; the forwarder's
+    // one socket just sends there, so ffmpeg never notices.
+    const onIngest = (ingest: NonNullable<BroadcastRoom['ingest']>) => pipeline.forwarder.setTargets({ ...this.plan, ...ingest });
+    room.on('ingest', onIngest);
+    try {
+      await pipeline.start();
+    } catch (error) {
+      room.off('ingest', onIngest);
+      throw error;
+    }
+    this.studio.attach(pipeline);
+    return {
+      beginLesson: async (lesson) => {
+        if (this.config.recording.enabled) await pipeline.startRecording({ lessonId: lesson.id, part: lesson.part });
+      },
+      close: async () => {
+        room.off('ingest', onIngest);
+        this.studio.detach(pipeline);
+        await pipeline.close();
+      },
+    };
+  }
+
+  #videoInputs() {
+    return this.config.cameras
+      .filter((c) => c.streamUri)
+      .map((c) => ({ id: c.id, url: c.streamUri!, role: c.role }));
+  }
+}

@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, receivedMedia, waitFor } from '../helpers/browser.ts';
+import { startDemoProcess, type DemoProcess } from '../helpers/demo-process.ts';
+import { descendants, isAlive } from '../helpers/processes.ts';
+
+describe('classcast demo, end to end', () => {
+  let demo: DemoProcess;
+
+  beforeAll(async () => {
+    demo = await startDemoProcess();
+  });
+
+  afterAll(() => demo?.cleanup());
+
+  it('a member classroom in Chromium decodes the moving picture and receives the sound', async () => {
+    const chromium = await launchChromium();
+    try {
+      const page = await chromium.browser.newPage();
+      await page.goto(demo.info.classroomUrl);
+      const media = await waitFor(
+        () => receivedMedia(page),
+        (m) => m.framesDecoded >= 25 && m.audioSamples > 48_000,
+        45_000,
+        'decoded frames and audio',
+      );
+      expect(media.phase).toBe('live');
+      expect(media.frameWidth).toBeGreaterThan(0);
+      // Still moving a moment later: frames keep being decoded.
+      const later = await waitFor(() => receivedMedia(page), (m) => m.framesDecoded >= media.framesDecoded + 10, 15_000, 'more frames');
+      expect(later.audioBytes).toBeGreaterThan(media.audioBytes);
+    } finally {
+      await chromium.close();
+    }
+  });
+
+  it('refuses a page with an invalid token and serves health, metrics and the API', async () => {
+    const chromium = await launchChromium();
+    try {
+      const page = await chromium.browser.newPage();
+      const bad = demo.info.classroomUrl.replace(/token=[^&]+/, 'token=forged.token');
+      await page.goto(bad);
+      const status = await waitFor(
+        () => page.evaluate(() => (window as unknown as { classcast: { status: () => { phase: string } } }).classcast.status()),
+        (s) => s.phase === 'denied',
+        15_000,
+        'denied status',
+      );
+      expect(status.phase).toBe('denied');
+    } finally {
+      await chromium.close();
+    }
+    const health = await fetch(`${demo.info.apiBase}/healthz`);
+    expect(health.status).toBe(200);
+    const metrics = await (await fetch(`${demo.info.apiBase}/metrics`)).text();
+    expect(metrics).toContain('classcast_broadcast_state{state="live"} 1');
+    const unauth = await fetch(`${demo.info.apiBase}/api/status`);
+    expect(unauth.status).toBe(401);
+    const status = await fetch(`${demo.info.apiBase}/api/status`, { headers: { authorization: `Bearer ${demo.info.technicianToken}` } });
+    expect(status.status).toBe(200);
+    expect(await status.json()).toMatchObject({ state: 'live', lesson: { title: 'Demo lesson' } });
+  });
+
+  it('stops on SIGINT and leaves no ffmpeg, relay or mediasoup worker behind', async () => {
+    const pid = demo.child.pid!;
+    const children = descendants(pid);
+    expect(children.some((c) => c.command.startsWith('mediasoup-worke'))).toBe(true);
+    expect(children.some((c) => c.command === 'ffmpeg')).toBe(true);
+    demo.child.kill('SIGINT');
+    const { code } = await demo.exited;
+    expect(code).toBe(0);
+    const deadline = Date.now() + 10_000;
+    while (children.some((c) => isAlive(c.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(children.filter((c) => isAlive(c.pid))).toEqual([]);
+  });
+});
+
+describe('classcast demo killed hard', () => {
+  it('takes every child process with it on SIGKILL', async () => {
+    const demo = await startDemoProcess();
+    try {
+      const children = descendants(demo.child.pid!);
+      expect(children.length).toBeGreaterThan(3);
+      demo.child.kill('SIGKILL');
+      await demo.exited;
+      const deadline = Date.now() + 10_000;
+      while (children.some((c) => isAlive(c.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(children.filter((c) => isAlive(c.pid))).toEqual([]);
+    } finally {
+      demo.cleanup();
+    }
+  });
+});

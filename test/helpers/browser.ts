@@ -1,0 +1,70 @@
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+/**
+ * Debian's Chromium, headless, kept off the network it would otherwise reach for at start.
+ * Autoplay with sound is allowed, as on a member-classroom kiosk. playwright gives every
+ * launch a fresh, empty profile of its own.
+ */
+export async function launchChromium(extraArgs: string[] = []): Promise<{ browser: Browser; close: () => Promise<void> }> {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--autoplay-policy=no-user-gesture-required',
+      '--use-fake-ui-for-media-stream',
+      ...extraArgs,
+    ],
+  });
+  return {
+    browser,
+    close: async () => {
+      await browser.close().catch(() => undefined);
+    },
+  };
+}
+
+export interface ReceivedMedia {
+  framesDecoded: number;
+  frameWidth: number;
+  audioBytes: number;
+  audioSamples: number;
+  phase: string;
+}
+
+/** Reads the member-classroom page's receive stats (window.classcast, see daemon/web/classroom). */
+export async function receivedMedia(page: Page): Promise<ReceivedMedia> {
+  return page.evaluate(async () => {
+    const api = (window as unknown as { classcast?: { stats: () => Promise<Record<string, unknown>[]>; status: () => { phase: string } } }).classcast;
+    const result = { framesDecoded: 0, frameWidth: 0, audioBytes: 0, audioSamples: 0, phase: api?.status().phase ?? 'none' };
+    for (const s of api ? await api.stats() : []) {
+      if (s.type !== 'inbound-rtp') continue;
+      if (s.kind === 'video') {
+        result.framesDecoded += Number(s.framesDecoded ?? 0);
+        result.frameWidth = Math.max(result.frameWidth, Number(s.frameWidth ?? 0));
+      } else if (s.kind === 'audio') {
+        result.audioBytes += Number(s.bytesReceived ?? 0);
+        result.audioSamples += Number(s.totalSamplesReceived ?? 0);
+      }
+    }
+    return result;
+  });
+}
+
+/** Polls `probe` until `accept` holds, or fails with the last value after `timeoutMs`. */
+export async function waitFor<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    last = await probe();
+    if (accept(last)) return last;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}

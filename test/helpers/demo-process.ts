@@ -1,0 +1,69 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+export interface DemoInfo {
+  consoleUrl: string;
+  classroomUrl: string;
+  apiBase: string;
+  technicianToken: string;
+}
+
+export interface DemoProcess {
+  child: ChildProcess;
+  info: DemoInfo;
+  dir: string;
+  stderr: string[];
+  /** Resolves with the exit code/signal. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  cleanup: () => void;
+}
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+/** Runs `classcast demo` as users do (the CLI entry), on free ports, in a scratch data dir. */
+export async function startDemoProcess(timeoutMs = 90_000): Promise<DemoProcess> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'classcast-demo-'));
+  const infoFile = path.join(dir, 'info.json');
+  const child = spawn(
+    process.execPath,
+    [path.join(ROOT, 'daemon/bin/classcast.mjs'), 'demo', '--port', '0', '--info-file', infoFile, '--data-dir', path.join(dir, 'data'), '--log-level', 'info'],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const stderr: string[] = [];
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    stderr.push(line);
+    if (stderr.length > 400) stderr.shift();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  // The demo prints its URLs once everything is up; the info file is written just before.
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`demo did not start in ${timeoutMs} ms:\n${stderr.slice(-30).join('\n')}`)), timeoutMs);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.includes('classcast demo is running')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`demo exited early (${code ?? signal}):\n${stderr.slice(-30).join('\n')}`));
+    });
+  });
+  const info = JSON.parse(readFileSync(infoFile, 'utf8')) as DemoInfo;
+  return {
+    child,
+    info,
+    dir,
+    stderr,
+    exited,
+    cleanup: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
