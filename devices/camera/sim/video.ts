@@ -18,6 +18,8 @@ export interface SimVideoOptions {
   input?: () => string[];
   /** Filters applied to the input before the clock and title are drawn. */
   filters?: () => string[];
+  /** Keep ffmpeg's stdin open, for frames fed from Node. */
+  stdin?: 'pipe';
   logger: Logger;
 }
 
@@ -61,6 +63,7 @@ export class SimVideo {
       // The Output line is printed after ANNOUNCE/SETUP/RECORD went through.
       readyWhen: (line) => line.startsWith('Output #0'),
       backoff: { initialMs: 250, maxMs: 5_000 },
+      ...(options.stdin ? { stdin: options.stdin } : {}),
     });
   }
 
