@@ -210,9 +210,14 @@ build_worker_into_cache() {
   # Leftovers of an interrupted build (its temp dir) are never used: remove them.
   rm -rf "$parent/.building-$(basename "$key_dir")".* "$key_dir"
   tmp_dir=$(mktemp -d "$parent/.building-$(basename "$key_dir").XXXXXX")
+  # Interrupted (Ctrl-C, CI timeout): leave no half-built state behind.
+  trap 'rm -rf "$tmp_dir"; exit 130' INT
+  trap 'rm -rf "$tmp_dir"; exit 143' TERM
   started=$(date +%s)
   log "building the mediasoup worker (once per mediasoup version; a few minutes)"
-  if ! bash scripts/mediasoup/build-worker.sh "$tmp_dir/mediasoup-worker"; then
+  # The build's scratch space lives inside tmp_dir too, so that whatever a killed build
+  # leaves is removed with it (here, or by the next build of this key above).
+  if ! TMPDIR=$tmp_dir bash scripts/mediasoup/build-worker.sh "$tmp_dir/mediasoup-worker"; then
     rm -rf "$tmp_dir"
     die "mediasoup worker build failed"
   fi
