@@ -131,7 +131,7 @@ export class BroadcastPanel {
     }
   }
 
-  // Voice tracking: `GET /api/director` → `{enabled}`, `PUT /api/director` `{enabled}`.
+  // Voice tracking: `GET /api/director` → `{available, enabled, pausedUntil, …}`, `PUT /api/director` `{enabled}`.
   async #refreshDirector(): Promise<void> {
     try {
       this.#showDirector(await this.#api.get<ConsoleEvent>('/director'));
@@ -145,12 +145,19 @@ export class BroadcastPanel {
 
   #showDirector(state: ConsoleEvent): void {
     const button = byId('director-toggle') as HTMLButtonElement;
+    if (state.available === false) {
+      button.disabled = true;
+      button.textContent = 'Voice tracking: not configured';
+      return;
+    }
     if (typeof state.enabled !== 'boolean') return;
     button.disabled = false;
     button.dataset.enabled = String(state.enabled);
     button.setAttribute('aria-pressed', String(state.enabled));
-    const paused = typeof state.pausedUntil === 'string' && Date.parse(state.pausedUntil) > Date.now();
-    button.textContent = `Voice tracking: ${state.enabled ? (paused ? `paused until ${clock(state.pausedUntil as string)}` : 'on') : 'off'}`;
+    // pausedUntil: ms since the epoch (or an ISO string), set by a technician's manual action.
+    const until = typeof state.pausedUntil === 'number' ? state.pausedUntil : typeof state.pausedUntil === 'string' ? Date.parse(state.pausedUntil) : NaN;
+    const paused = Number.isFinite(until) && until > Date.now();
+    button.textContent = `Voice tracking: ${state.enabled ? (paused ? `paused until ${clock(new Date(until).toISOString())}` : 'on') : 'off'}`;
   }
 
   async #toggleDirector(): Promise<void> {

@@ -1,0 +1,153 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import onvif from 'onvif';
+import pino from 'pino';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { DemoSecrets } from '../../daemon/demo/demo-config.ts';
+import { startDemo, type RunningDemo } from '../../daemon/demo/demo.ts';
+import { launchChromium, waitFor } from '../helpers/browser.ts';
+
+// Observe the demo's fresh secrets: the camera password lets an independent ONVIF client
+// ask the simulated camera where it is.
+const seen = vi.hoisted(() => ({ secrets: [] as DemoSecrets[] }));
+vi.mock('../../daemon/demo/demo-config.ts', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../daemon/demo/demo-config.ts')>();
+  return {
+    ...original,
+    freshDemoSecrets: () => {
+      const secrets = original.freshDemoSecrets();
+      seen.secrets.push(secrets);
+      return secrets;
+    },
+  };
+});
+
+interface PtzStatus {
+  position: { x: number; y: number; zoom: number };
+  moveStatus: { panTilt: string; zoom: string };
+}
+
+/** ONVIF GetStatus through the `onvif` package, not through classcast's own driver. */
+async function onvifStatus(xaddr: string, password: string): Promise<() => Promise<PtzStatus>> {
+  const url = new URL(xaddr);
+  type Cam = { getStatus: (o: object, cb: (e: Error | null, s: PtzStatus) => void) => void };
+  const CamClass = (onvif as unknown as { Cam: new (o: object, cb: (e: Error | null) => void) => Cam }).Cam;
+  const cam = await new Promise<Cam>((resolve, reject) => {
+    const c: Cam = new CamClass(
+      { hostname: url.hostname, port: Number(url.port), path: url.pathname, username: 'admin', password, timeout: 5000 },
+      (error) => (error ? reject(error) : resolve(c)),
+    );
+  });
+  return () => new Promise((resolve, reject) => cam.getStatus({}, (error, status) => (error ? reject(error) : resolve(status))));
+}
+
+const near = (a: number, b: number) => Math.abs(a - b) < 0.02;
+
+describe('technician console against the running demo, in Chromium', () => {
+  let demo: RunningDemo;
+  let dir: string;
+  let secrets: DemoSecrets;
+  let chromium: Awaited<ReturnType<typeof launchChromium>>;
+  let page: Page;
+
+  const api = async <T>(url: string): Promise<T> => {
+    const response = await fetch(`${demo.info.apiBase}/api${url}`, { headers: { authorization: `Bearer ${secrets.technicianToken}` } });
+    expect(response.status, url).toBe(200);
+    return (await response.json()) as T;
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'classcast-console-e2e-'));
+    demo = await startDemo({ port: 0, dataDir: dir, logger: pino({ level: 'silent' }) });
+    secrets = seen.secrets.at(-1)!;
+    chromium = await launchChromium();
+    page = await chromium.browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // Log in through the form, as a technician at the classroom screen would.
+    await page.goto(`${demo.info.apiBase}/console/`);
+    await page.locator('#login-token').fill(secrets.technicianToken);
+    await page.locator('#login-form button[type="submit"]').click();
+    await page.locator('#app').waitFor({ state: 'visible' });
+  }, 120_000);
+
+  afterAll(async () => {
+    await chromium?.close();
+    await demo?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows the live program through the SFU with its own join token', async () => {
+    const preview = await waitFor(
+      () =>
+        page.evaluate(async () => {
+          const c = (window as unknown as { classcastConsole: { preview: () => { phase: string }; stats: () => Promise<Record<string, unknown>[]> } }).classcastConsole;
+          const frames = (await c.stats()).filter((s) => s.type === 'inbound-rtp' && s.kind === 'video').reduce((n, s) => n + Number(s.framesDecoded ?? 0), 0);
+          return { phase: c.preview().phase, frames };
+        }),
+      (p) => p.phase === 'live' && p.frames >= 10,
+      45_000,
+      'preview frames',
+    );
+    expect(preview.phase).toBe('live');
+  }, 60_000);
+
+  it('moves the camera to a preset the technician taps', async () => {
+    const camera = demo.cameras.find((c) => c.id === 'teacher-cam')!;
+    const status = await onvifStatus(camera.xaddr, secrets.cameraPassword);
+    const card = page.locator('[data-camera="teacher-cam"]');
+    const preset = card.locator('button.preset', { hasText: 'Blackboard' });
+    await preset.waitFor({ state: 'visible', timeout: 20_000 });
+    expect(near((await status()).position.x, -0.6)).toBe(false);
+    await preset.click();
+    const arrived = await waitFor(
+      status,
+      (s) => near(s.position.x, -0.6) && near(s.position.y, 0.3) && near(s.position.zoom, 0.5) && s.moveStatus.panTilt === 'IDLE',
+      20_000,
+      'camera at the Blackboard preset',
+    );
+    expect(arrived.position).toMatchObject({ x: expect.closeTo(-0.6, 1), y: expect.closeTo(0.3, 1) });
+
+    // Hold "right" on the pad: the camera pans right while held and stops on release.
+    const right = card.locator('[data-ptz="right"]');
+    await right.scrollIntoViewIfNeeded();
+    const box = (await right.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await waitFor(status, (s) => s.position.x > -0.55, 10_000, 'camera panning right');
+    await page.mouse.up();
+    const stopped = await waitFor(status, (s) => s.moveStatus.panTilt === 'IDLE', 10_000, 'camera stopped');
+    // Still there half a second later: nothing kept it turning.
+    const since = Date.now();
+    const later = await waitFor(async () => ({ s: await status(), t: Date.now() }), (v) => v.t - since >= 500, 5000, 'a later reading');
+    expect(later.s.position.x).toBeCloseTo(stopped.position.x, 3);
+  }, 60_000);
+
+  it('mutes a channel from its strip and the mix follows', async () => {
+    type Channel = { id: string; muted: boolean; levelDb: number | null };
+    const before = (await api<{ channels: Channel[] }>('/audio')).channels;
+    const channel = before.find((c) => !c.muted)!;
+    expect(channel).toBeDefined();
+    // Let the meter settle on the tone first, when the mix meters its channels.
+    const loud = await waitFor(
+      async () => (await api<{ channels: Channel[] }>('/audio')).channels.find((c) => c.id === channel.id)!,
+      (c) => c.levelDb === null || c.levelDb > -40,
+      15_000,
+      'channel level',
+    );
+    await page.locator(`[data-mute="${channel.id}"]`).click();
+    const muted = await waitFor(
+      async () => (await api<{ channels: Channel[] }>('/audio')).channels.find((c) => c.id === channel.id)!,
+      (c) => c.muted && (loud.levelDb === null || c.levelDb === null || c.levelDb < loud.levelDb - 20),
+      15_000,
+      'channel muted and quieter',
+    );
+    expect(muted.muted).toBe(true);
+    await waitFor(() => page.locator(`[data-channel="${channel.id}"]`).getAttribute('class'), (c) => Boolean(c?.includes('is-muted')), 5000, 'strip shows muted');
+    const others = (await api<{ channels: Channel[] }>('/audio')).channels.filter((c) => c.id !== channel.id);
+    for (const other of others) expect(other.muted).toBe(before.find((c) => c.id === other.id)!.muted);
+
+    const { entries } = await api<{ entries: { action: string; target?: string; who: string; result: string }[] }>('/audit?limit=50');
+    expect(entries).toContainEqual(expect.objectContaining({ who: 'demo technician', action: 'audio.update', target: channel.id, result: 'ok' }));
+  }, 60_000);
+});
