@@ -65,6 +65,8 @@ export class VirtualHead extends TypedEmitter<{ change: [PtzVector, boolean] }> 
   }
 
   stop(panTilt = true, zoom = true): void {
+    // Account for the motion since the last tick before the motors stop.
+    if (this.#timer) this.#advance();
     if (panTilt) {
       this.#velocity.pan = 0;
       this.#velocity.tilt = 0;
@@ -90,6 +92,17 @@ export class VirtualHead extends TypedEmitter<{ change: [PtzVector, boolean] }> 
   }
 
   #tick(): void {
+    this.#advance();
+    const moving = this.panTiltMoving || this.zoomMoving;
+    if (!moving) {
+      this.#target = undefined;
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+    this.safeEmit('change', this.position, moving);
+  }
+
+  #advance(): void {
     const now = performance.now();
     const dt = Math.min(0.5, (now - this.#last) / 1000);
     this.#last = now;
@@ -108,12 +121,5 @@ export class VirtualHead extends TypedEmitter<{ change: [PtzVector, boolean] }> 
       if ((p.tilt === -1 || p.tilt === 1) && Math.sign(this.#velocity.tilt) === p.tilt) this.#velocity.tilt = 0;
       if ((p.zoom === 0 && this.#velocity.zoom < 0) || (p.zoom === 1 && this.#velocity.zoom > 0)) this.#velocity.zoom = 0;
     }
-    const moving = this.panTiltMoving || this.zoomMoving;
-    if (!moving) {
-      this.#target = undefined;
-      clearInterval(this.#timer);
-      this.#timer = undefined;
-    }
-    this.safeEmit('change', this.position, moving);
   }
 }
