@@ -10,7 +10,10 @@ export const cameraSchema = z
     user: z.string().default(''),
     password: z.string().default('').describe('ONVIF password (never logged)'),
     streamUri: z.string().optional().describe('RTSP URI override; default from GetStreamUri'),
+    requestTimeoutMs: z.number().int().min(100).max(60_000).default(5_000).describe('timeout of each ONVIF request'),
   })
   .describe('an ONVIF PTZ camera');
 
 export const camerasSchema = z.array(cameraSchema).default([]);
+
+export type CameraConfig = z.infer<typeof cameraSchema>;
