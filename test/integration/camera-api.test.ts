@@ -31,7 +31,7 @@ beforeEach(async () => {
   app = fastify();
   app.setErrorHandler((error, _request, reply) => {
     const code = isClasscastError(error) ? error.code : 'INTERNAL';
-    reply.status(STATUS[code] ?? 500).send({ error: { code, message: error.message } });
+    reply.status(STATUS[code] ?? 500).send({ error: { code, message: (error as Error).message } });
   });
   cameraRoutes(app, { cameras: service });
   await app.ready();
@@ -79,7 +79,7 @@ describe('camera API routes', () => {
     const store = await app.inject({ method: 'PUT', url: '/cameras/teacher/presets/Door' });
     expect(store.statusCode).toBe(200);
     expect(store.json().preset.name).toBe('Door');
-    expect(sim.presets().find((p) => p.name === 'Door')?.position.pan).toBeCloseTo(sim.position().pan, 3);
+    expect(sim.presets().find((p) => p.name === 'Door')!.position!.pan).toBeCloseTo(sim.position().pan, 3);
   });
 
   it('answers unknown cameras, unknown presets and bad bodies with 4xx', async () => {
