@@ -94,7 +94,9 @@ describe('console gestures: presets and hold-to-move PTZ', () => {
     return page;
   }
 
-  const settled = (n: number) => waitFor(async () => [...calls], (c) => c.length >= n, 5000, `${n} camera calls`);
+  // A held move is repeated every 400 ms (each with a 1 s timeout); repeats collapse to one.
+  const collapsed = () => calls.filter((c, i) => !(c.startsWith('move') && calls[i - 1] === c));
+  const settled = (n: number) => waitFor(async () => collapsed(), (c) => c.length >= n, 5000, `${n} camera calls`);
 
   it('takes the token out of the address bar and keeps it for the session', async () => {
     const page = await open();
@@ -133,7 +135,10 @@ describe('console gestures: presets and hold-to-move PTZ', () => {
 
     await press();
     await settled(1);
-    expect(calls[0]).toMatch(/^move \{"pan":0\.5,"tilt":0,"zoom":0\}$/);
+    expect(calls[0]).toBe('move {"pan":0.5,"tilt":0,"zoom":0,"timeoutMs":1000}');
+    // Held for a while: the move is repeated, so the camera's own 1 s timeout never ends it early.
+    await waitFor(async () => calls.length, (n) => n >= 3, 5000, 'repeated moves');
+    expect(calls.slice(0, 3)).toEqual([calls[0], calls[0], calls[0]]);
     await page.mouse.up();
     expect(await settled(2)).toEqual([calls[0], 'stop {}']);
 
@@ -160,9 +165,13 @@ describe('console gestures: presets and hold-to-move PTZ', () => {
     hub.close(); // the daemon side drops every events socket
     expect((await settled(8))[7]).toBe('stop {}');
     await page.mouse.up();
-    await new Promise((r) => setTimeout(r, 300));
-    expect(calls).toHaveLength(8);
-    expect(calls.filter((c) => c.startsWith('move'))).toHaveLength(4);
+    // Nothing after the last stop: no repeat outlives its hold.
+    const count = calls.length;
+    const since = Date.now();
+    await waitFor(async () => Date.now() - since, (ms) => ms >= 1000, 3000, 'two repeat intervals');
+    expect(calls).toHaveLength(count);
+    expect(calls.at(-1)).toBe('stop {}');
+    expect(collapsed()).toHaveLength(8);
     await page.close();
   });
 

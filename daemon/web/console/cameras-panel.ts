@@ -6,6 +6,9 @@ import { HoldGesture, longPress } from './hold.ts';
 import type { Notifier } from './notifier.ts';
 
 const LONG_PRESS_MS = 800;
+/** A held move lasts this long unless repeated (the API's `timeoutMs`). */
+const MOVE_TIMEOUT_MS = 1000;
+const MOVE_REPEAT_MS = 400;
 
 const PAD: { label: string; title: string; pan: number; tilt: number; zoom: number }[] = [
   { label: '↖', title: 'up left', pan: -1, tilt: 1, zoom: 0 },
@@ -30,6 +33,7 @@ export class CamerasPanel {
   readonly #notify: Notifier;
   readonly #queues = new Map<string, Promise<unknown>>();
   readonly #cards = new Map<string, HTMLElement>();
+  readonly #pending = new Map<string, number>();
   #cameras: CameraView[] = [];
   #speed = 0.5;
 
@@ -139,21 +143,41 @@ export class CamerasPanel {
     return card;
   }
 
+  /**
+   * Each move carries a short timeout and is repeated while the button is held, so the camera
+   * stops by itself within MOVE_TIMEOUT_MS even if this page, the network or the stop request
+   * is lost (a dead man's switch); the explicit stop on release is the normal way.
+   */
   #holdToMove(button: HTMLElement, cameraId: string, pan: number, tilt: number, zoom: number): void {
+    let timer: number | undefined;
+    const move = () => {
+      // Never let repeats pile up behind a slow camera.
+      if ((this.#pending.get(cameraId) ?? 0) > 0 && timer !== undefined) return;
+      this.#send(cameraId, 'move', { pan: pan * this.#speed, tilt: tilt * this.#speed, zoom: zoom * this.#speed, timeoutMs: MOVE_TIMEOUT_MS });
+    };
     new HoldGesture(
       button,
-      () => this.#send(cameraId, 'move', { pan: pan * this.#speed, tilt: tilt * this.#speed, zoom: zoom * this.#speed }),
-      () => this.#send(cameraId, 'stop', {}),
+      () => {
+        move();
+        timer = window.setInterval(move, MOVE_REPEAT_MS);
+      },
+      () => {
+        clearInterval(timer);
+        timer = undefined;
+        this.#send(cameraId, 'stop', {});
+      },
     );
   }
 
   #send(cameraId: string, what: 'move' | 'stop', body: unknown): void {
     const path = `/cameras/${encodeURIComponent(cameraId)}/${what}`;
     const previous = this.#queues.get(cameraId) ?? Promise.resolve();
+    this.#pending.set(cameraId, (this.#pending.get(cameraId) ?? 0) + 1);
     const next = previous
       .catch(() => undefined)
       .then(() => this.#api.post(path, body))
-      .catch((error: unknown) => this.#notify.error(what === 'move' ? 'Move' : 'Stop', error));
+      .catch((error: unknown) => this.#notify.error(what === 'move' ? 'Move' : 'Stop', error))
+      .finally(() => this.#pending.set(cameraId, (this.#pending.get(cameraId) ?? 1) - 1));
     this.#queues.set(cameraId, next);
   }
 

@@ -20,7 +20,9 @@ export class HealthPanel {
 
   constructor(root: HTMLElement, events: EventSocket) {
     this.#root = root;
-    events.on('camera.state', (e) => this.#set('camera', String(e.camera ?? e.id ?? '?'), e));
+    events.on('camera.state', (e) =>
+      this.#set('camera', String(e.camera ?? e.id ?? '?'), { ...e, ...(typeof e.error === 'string' ? { lastError: e.error, errorAt: e.at } : {}) }),
+    );
     events.on('micarray.state', (e) => this.#set('micarray', String(e.micArray ?? e.id ?? '?'), e));
     events.on('pipeline.health', (e) => this.#set('pipeline', 'pipeline', { ...e, state: e.health ?? e.state }));
     events.on('device.error', (e) => {
