@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OnvifCamera } from '../../devices/camera/onvif/onvif-camera.ts';
 import { startSimCamera, type SimCamera } from '../../devices/camera/sim/index.ts';
 
 const logger = pino({ level: 'silent' });
@@ -19,15 +20,28 @@ function ffprobe(url: string): Promise<{ streams: { codec_name: string; width: n
   });
 }
 
-function decodeFrames(url: string, frames: number): Promise<number> {
+function decodeFrames(url: string, frames: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     execFile(
       'ffmpeg',
       ['-v', 'error', '-rtsp_transport', 'udp', '-i', url, '-frames:v', String(frames), '-f', 'rawvideo', '-pix_fmt', 'gray', '-'],
       { timeout: 20_000, encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout) => (error ? reject(error) : resolve(stdout.length)),
+      (error, stdout) => (error ? reject(error) : resolve(stdout)),
     );
   });
+}
+
+/** Mean absolute difference of two gray frames, leaving out the top rows (clock and label). */
+function difference(a: Buffer, b: Buffer, width: number, height: number): number {
+  let sum = 0;
+  let n = 0;
+  for (let y = Math.round(height * 0.3); y < height; y += 1) {
+    for (let x = 0; x < width; x += 1) {
+      sum += Math.abs(a[y * width + x]! - b[y * width + x]!);
+      n += 1;
+    }
+  }
+  return sum / n;
 }
 
 describe('simulated camera over RTSP', () => {
@@ -63,8 +77,26 @@ describe('simulated camera over RTSP', () => {
   });
 
   it('decodes frames from the stream', async () => {
-    const bytes = await decodeFrames(cameras[0]!.rtspUrl, 5);
-    expect(bytes).toBe(5 * 320 * 180);
+    const frames = await decodeFrames(cameras[0]!.rtspUrl, 5);
+    expect(frames.length).toBe(5 * 320 * 180);
+  });
+
+  it('a preset recall over ONVIF changes the picture', async () => {
+    const sim = cameras[1]!;
+    const driver = new OnvifCamera({ id: sim.id, xaddr: sim.xaddr, user: 'admin', password: 'pw', logger, movePollMs: 50 });
+    try {
+      await driver.connect();
+      expect(driver.info!.streamUri).toBe(sim.rtspUrl);
+      const before = (await decodeFrames(sim.rtspUrl, 1)).subarray(0, 320 * 180);
+      const still = (await decodeFrames(sim.rtspUrl, 1)).subarray(0, 320 * 180);
+      await driver.recallPreset('Lectern', 1);
+      await driver.next('arrived', 15_000);
+      const after = (await decodeFrames(sim.rtspUrl, 1)).subarray(0, 320 * 180);
+      expect(difference(before, still, 320, 180)).toBeLessThan(3);
+      expect(difference(before, after, 320, 180)).toBeGreaterThan(15);
+    } finally {
+      await driver.close();
+    }
   });
 
   it('close is idempotent and stops serving', async () => {
