@@ -40,7 +40,7 @@ with_lock() {
 apt_packages=(
   ffmpeg socat chromium fonts-dejavu-core rtsp-server-perl iproute2
   meson ninja-build pkg-config libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev
-  libabsl-dev flatbuffers-compiler libflatbuffers-dev g++ python3
+  libabsl-dev flatbuffers-compiler libflatbuffers-dev g++ python3 patch
 )
 
 # Builtins only apart from one dpkg-query: on a loaded machine every process costs.

@@ -30,7 +30,7 @@ src=$mediasoup_dir/worker
 
 log() { echo "[build-worker] $*" >&2; }
 
-for tool in meson ninja pkg-config flatc g++; do
+for tool in meson ninja pkg-config flatc g++ patch; do
   command -v "$tool" >/dev/null 2>&1 || { log "missing tool: $tool (run scripts/setup.sh)"; exit 1; }
 done
 [[ -f $src/meson.build ]] || { log "no worker sources at $src (is mediasoup installed?)"; exit 1; }
@@ -43,6 +43,14 @@ log "copying worker sources to $work"
 w=$work/worker
 mkdir "$w"
 tar -C "$src" --exclude=./out -cf - . | tar -C "$w" -xf -
+
+# Fixes to the worker's own sources (each patch file says why), applied to the copy.
+for patch_file in "$here"/patches/*.patch; do
+  [[ -e $patch_file ]] || continue
+  log "applying $(basename "$patch_file")"
+  patch -d "$w" -p1 --forward --batch --silent <"$patch_file" ||
+    { log "$(basename "$patch_file") does not apply to this mediasoup version"; exit 1; }
+done
 
 # Pre-fill each subproject directory with its shim. The directory name comes from the
 # wrap file, because it changes with every upstream version bump.
