@@ -78,6 +78,10 @@ export const pipelineSchema = z
       .prefault({})
       .describe('students duck under the teacher (sidechaincompress)'),
     meters: z.boolean().default(true).describe('per-channel RMS levels, about 4 per second'),
+    cameraFrameSize: z
+      .enum(['canvas', 'half'])
+      .default('canvas')
+      .describe('size at which camera pictures reach the compositor: canvas (sharpest full-screen camera) or half (a quarter of the bytes through the frame pump; full-screen cameras are upscaled)'),
     cameraLossMs: z.number().int().min(200).max(30000).default(1500).describe('no frame this long = camera lost, show the other camera or a slate'),
   })
   .describe('the media pipeline');

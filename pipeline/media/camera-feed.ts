@@ -108,12 +108,14 @@ export class CameraFeed extends TypedEmitter<CameraFeedEvents> {
   }
 
   #args(): string[] {
-    const { url, width, height, fps } = this.#options;
+    const { url, width, height } = this.#options;
     const input = url.startsWith('rtsp://') ? rtspInputOptions() : ['-re'];
     return simpleArgs({ url, options: input }, 'pipe:1', [
       '-an',
       '-vf',
-      `fps=${fps},scale=${width}:${height}:force_original_aspect_ratio=decrease:flags=fast_bilinear,pad=${width}:${height}:-1:-1,setsar=1,format=yuv420p`,
+      // No fps filter: the frame pump samples the latest frame at the canvas rate, so a 15 fps
+      // camera sends 15 frames a second through the pipe, not 25 with duplicates.
+      `scale=${width}:${height}:force_original_aspect_ratio=decrease:flags=fast_bilinear,pad=${width}:${height}:-1:-1,setsar=1,format=yuv420p`,
       '-f',
       'rawvideo',
     ]);
@@ -124,7 +126,8 @@ export class CameraFeed extends TypedEmitter<CameraFeedEvents> {
     this.#pendingBytes += data.length;
     while (this.#pendingBytes >= this.frameBytes) {
       const all = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending);
-      this.#latest = Buffer.from(all.subarray(0, this.frameBytes));
+      // Chunks from a child's stdout are never reused by Node: sharing their memory is safe.
+      this.#latest = all.subarray(0, this.frameBytes);
       const rest = all.subarray(this.frameBytes);
       this.#pending = rest.length > 0 ? [rest] : [];
       this.#pendingBytes = rest.length;

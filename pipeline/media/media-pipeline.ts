@@ -290,6 +290,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
   async #startIngest(workDir: string): Promise<VideoSlots> {
     const config = this.#config;
     const pick = assignCameras(config, this.#options.videoInputs);
+    const slot = config.cameraFrameSize === 'half' ? { width: even(config.width / 2), height: even(config.height / 2) } : { width: config.width, height: config.height };
     const coursewareRtsp = config.courseware?.kind === 'rtsp' ? { id: 'courseware', url: config.courseware.url } : undefined;
     const feedFor = (input: VideoInput | undefined): CameraFeed | undefined => {
       if (!input) return undefined;
@@ -298,8 +299,8 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
         feed = new CameraFeed({
           id: input.id,
           url: input.url,
-          width: config.width,
-          height: config.height,
+          width: slot.width,
+          height: slot.height,
           fps: config.fps,
           lossMs: config.cameraLossMs,
           logger: this.#logger,
@@ -316,7 +317,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     const direct = directSlots(config)([]);
     if (!teacher && !board) return direct;
 
-    const slate = solidFrame(config.width, config.height, [40, 150, 115]);
+    const slate = solidFrame(slot.width, slot.height, [40, 150, 115]);
     const pumpSlots: PumpSlot[] = [];
     const slots: VideoSlots = { ...direct };
     if (teacher) {
@@ -324,7 +325,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
       pumpSlots.push({ name: 'students', frame: () => students?.latest() ?? teacher.latest() ?? slate });
     }
     if (board) pumpSlots.push({ name: 'courseware', frame: () => board.latest() ?? slate });
-    const pump = new FramePump({ slots: pumpSlots, dir: workDir, fps: config.fps, width: config.width, height: config.height, logger: this.#logger });
+    const pump = new FramePump({ slots: pumpSlots, dir: workDir, fps: config.fps, width: slot.width, height: slot.height, logger: this.#logger });
     this.#pump = pump;
     for (const slot of pumpSlots) slots[slot.name as keyof VideoSlots] = { kind: 'input', input: pump.input(slot.name) };
     for (const feed of this.#feeds.values()) feed.start();
@@ -419,4 +420,8 @@ function courseware(config: PipelineSlice): VideoSlots['courseware'] | undefined
 function cameraInputOptions(url: string): string[] {
   if (url.startsWith('rtsp://')) return ['-rtsp_transport', 'udp', '-fflags', 'nobuffer', '-flags', 'low_delay', '-probesize', '500000', '-analyzeduration', '500000', '-timeout', '5000000'];
   return ['-re'];
+}
+
+function even(n: number): number {
+  return Math.max(2, 2 * Math.round(n / 2));
 }

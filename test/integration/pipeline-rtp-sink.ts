@@ -72,7 +72,7 @@ export class RtpSink {
    * width×height for video; for audio, one buffer of f32le mono samples at 48 kHz, `count`
    * seconds' worth in 20 ms chunks counted as frames).
    */
-  async decode(options: { ssrc: number; kind: 'video'; payloadType: number; width: number; height: number; count: number; timeoutMs?: number }): Promise<Buffer[]>;
+  async decode(options: { ssrc: number; kind: 'video'; payloadType: number; width: number; height: number; count: number; timeoutMs?: number; onFrame?: (frame: Buffer) => void }): Promise<Buffer[]>;
   async decode(options: { ssrc: number; kind: 'audio'; payloadType: number; seconds: number; timeoutMs?: number }): Promise<Buffer[]>;
   async decode(options: {
     ssrc: number;
@@ -83,6 +83,8 @@ export class RtpSink {
     count?: number;
     seconds?: number;
     timeoutMs?: number;
+    /** Called as each frame arrives (e.g. to timestamp it). */
+    onFrame?: (frame: Buffer) => void;
   }): Promise<Buffer[]> {
     const dir = await mkdtemp(join(tmpdir(), 'rtp-sink-'));
     this.#dirs.push(dir);
@@ -101,7 +103,7 @@ export class RtpSink {
         : ['-f', 'f32le', '-ac', '1', '-ar', '48000'];
     const child = spawn(
       'ffmpeg',
-      ['-hide_banner', '-nostdin', '-loglevel', 'error', '-protocol_whitelist', 'file,udp,rtp', '-fflags', 'nobuffer', '-probesize', '32', '-analyzeduration', '0', '-i', sdpPath, ...out, 'pipe:1'],
+      ['-hide_banner', '-nostdin', '-loglevel', 'error', '-protocol_whitelist', 'file,udp,rtp', '-fflags', 'nobuffer', '-probesize', '32', '-analyzeduration', '0', '-max_delay', '0', '-reorder_queue_size', '0', '-i', sdpPath, '-fps_mode', 'passthrough', ...out, 'pipe:1'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.#children.add(child);
@@ -118,7 +120,9 @@ export class RtpSink {
         child.stdout!.on('data', (data: Buffer) => {
           pending = Buffer.concat([pending, data]);
           while (pending.length >= frameBytes && frames.length < wanted) {
-            frames.push(Buffer.from(pending.subarray(0, frameBytes)));
+            const frame = Buffer.from(pending.subarray(0, frameBytes));
+            frames.push(frame);
+            options.onFrame?.(frame);
             pending = pending.subarray(frameBytes);
           }
           if (frames.length >= wanted) {
