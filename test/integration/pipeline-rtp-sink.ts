@@ -103,7 +103,7 @@ export class RtpSink {
         : ['-f', 'f32le', '-ac', '1', '-ar', '48000'];
     const child = spawn(
       'ffmpeg',
-      ['-hide_banner', '-nostdin', '-loglevel', 'error', '-protocol_whitelist', 'file,udp,rtp', '-fflags', 'nobuffer', '-probesize', '32', '-analyzeduration', '0', '-max_delay', '0', '-reorder_queue_size', '0', '-i', sdpPath, '-fps_mode', 'passthrough', ...out, 'pipe:1'],
+      ['-hide_banner', '-nostdin', '-loglevel', 'error', '-protocol_whitelist', 'file,udp,rtp', '-fflags', 'nobuffer', '-probesize', '32', '-analyzeduration', '0', '-max_delay', '0', '-reorder_queue_size', '0', '-flags', 'low_delay', '-threads', '1', '-i', sdpPath, '-fps_mode', 'passthrough', ...out, 'pipe:1'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.#children.add(child);
