@@ -23,6 +23,10 @@ import { createMicArrays } from '../devices/micarray/factory.ts';
 import type { MicArrayDriver } from '../devices/micarray/driver.ts';
 import { AudioService } from './audio/service.ts';
 import type { Director } from './director/director.ts';
+import { createDirector, publishDirectorEvents } from './director/factory.ts';
+import { CameraService } from './cameras/camera-service.ts';
+import { LAYOUTS, type Layout } from '../config/schema/pipeline.ts';
+import type { LessonRef } from './broadcast/controller.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { MemberSignalling } from './signalling/member-signalling.ts';
 import { EventsHub } from './ws/events-hub.ts';
@@ -56,6 +60,7 @@ export class Daemon {
   readonly plan: IngestPlan;
   readonly schedule: ScheduleEngine;
   readonly recordingDir: string;
+  readonly cameras: CameraService;
   readonly micArrays: MicArrayDriver[];
   readonly audio: AudioService;
   director: Director | undefined;
@@ -91,6 +96,7 @@ export class Daemon {
       audioPayloadType: 100,
       audioSsrc: 0x1111_0001,
     };
+    this.cameras = new CameraService(config.cameras, { logger, bus: this.bus });
     this.micArrays = createMicArrays(config.micArrays, { logger });
     this.audio = new AudioService({
       channels: config.pipeline.audioChannels,
@@ -100,8 +106,13 @@ export class Daemon {
       bus: this.bus,
       logger,
     });
+    this.studio.onLevels = () => this.audio.mixerLevelsChanged();
     this.recordingDir = config.recording.dir ? path.resolve(config.dataDir, config.recording.dir) : path.join(config.dataDir, 'recordings');
-    this.broadcast = new BroadcastController({ openMedia: () => this.#openMedia(), logger });
+    this.broadcast = new BroadcastController({
+      openMedia: () => this.#openMedia(),
+      preRoll: (lesson) => this.#preRoll(lesson),
+      logger,
+    });
     this.broadcast.on('state', (info) => {
       this.bus.publish({ type: 'broadcast.state', ...info });
       this.#signalling?.broadcastChanged(config.site.classroom, info);
@@ -143,11 +154,22 @@ export class Daemon {
         close: async () => {
           this.director?.close();
           this.audio.close();
-          await Promise.all(this.micArrays.map((a) => a.close()));
+          await Promise.all([this.cameras.close(), ...this.micArrays.map((a) => a.close())]);
         },
       });
+      await this.cameras.start();
       for (const array of this.micArrays) array.start();
       this.audio.start();
+      this.director = createDirector(config.director, {
+        cameras: this.cameras.drivers(),
+        program: { show: (cameraId) => void this.#showCamera(cameraId) },
+        micArrays: this.micArrays,
+        logger,
+      });
+      if (this.director) {
+        publishDirectorEvents(this.director, this.bus);
+        this.director.start();
+      }
     }
     if (config.roles.sfu) {
       const sfu = new Sfu({
@@ -291,9 +313,33 @@ export class Daemon {
     };
   }
 
+  /** Camera pictures for the compositor: the configured URI, else what ONVIF GetStreamUri said. */
   #videoInputs() {
-    return this.config.cameras
-      .filter((c) => c.streamUri)
-      .map((c) => ({ id: c.id, url: c.streamUri!, role: c.role }));
+    return this.config.cameras.flatMap((c) => {
+      const url = c.streamUri ?? this.cameras.streamUri(c.id);
+      return url ? [{ id: c.id, url, role: c.role }] : [];
+    });
+  }
+
+  /** Voice tracking's program cut: the camera's own full-screen layout. */
+  async #showCamera(cameraId: string): Promise<void> {
+    const role = this.config.cameras.find((c) => c.id === cameraId)?.role;
+    const layout: Layout = role === 'students' ? 'students' : 'teacher';
+    await this.studio.setLayout(layout).catch((error: unknown) => this.logger.warn({ err: error, cameraId }, 'program cut failed'));
+  }
+
+  /** A lesson's pre-roll: its cameras to their presets and its layout; failures are logged only. */
+  async #preRoll(lesson: LessonRef): Promise<void> {
+    await Promise.all(
+      Object.entries(lesson.presets ?? {}).map(([camera, preset]) =>
+        this.cameras.recallPreset(camera, preset).catch((error: unknown) => this.logger.warn({ err: error, camera, preset }, 'pre-roll preset failed')),
+      ),
+    );
+    if (lesson.layout && (LAYOUTS as readonly string[]).includes(lesson.layout)) await this.studio.setLayout(lesson.layout as Layout);
+  }
+
+  /** A technician's hand on a camera or the layout pauses voice tracking for a while. */
+  manualOverride(): void {
+    this.director?.manualOverride();
   }
 }

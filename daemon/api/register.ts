@@ -3,6 +3,7 @@ import type { Daemon } from '../daemon.ts';
 import { audioRoutes } from './routes/audio.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { broadcastRoutes } from './routes/broadcast.ts';
+import { cameraRoutes } from './routes/cameras.ts';
 import { directorRoutes } from './routes/director.ts';
 import { joinTokenRoutes } from './routes/join-tokens.ts';
 import { layoutRoutes } from './routes/layout.ts';
@@ -13,7 +14,24 @@ import { statusRoutes } from './routes/status.ts';
 /** Every `/api` route module, each with its own slice of the daemon. */
 export function registerApiRoutes(api: FastifyInstance, daemon: Daemon): void {
   statusRoutes(api, { status: () => daemon.status() });
-  layoutRoutes(api, { current: () => daemon.studio.layout, set: (layout) => daemon.studio.setLayout(layout) });
+  layoutRoutes(api, {
+    current: () => daemon.studio.layout,
+    set: async (layout) => {
+      daemon.manualOverride();
+      await daemon.studio.setLayout(layout);
+    },
+  });
+  const cameras = daemon.cameras;
+  cameraRoutes(api, {
+    cameras: {
+      list: () => cameras.list(),
+      // Every hand on a camera pauses voice tracking first, so it cannot fight the technician.
+      recallPreset: (id, preset, speed) => (daemon.manualOverride(), cameras.recallPreset(id, preset, speed)),
+      storePreset: (id, name) => (daemon.manualOverride(), cameras.storePreset(id, name)),
+      move: (id, velocity, timeoutMs) => (daemon.manualOverride(), cameras.move(id, velocity, timeoutMs)),
+      stop: (id) => (daemon.manualOverride(), cameras.stop(id)),
+    },
+  });
   audioRoutes(api, { audio: daemon.audio });
   directorRoutes(api, { director: () => daemon.director });
   auditRoutes(api, { read: (limit) => daemon.audit.read(limit) });

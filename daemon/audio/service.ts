@@ -164,6 +164,11 @@ export class AudioService implements AudioControl {
     this.#bus.publish({ type: 'audio.channel', channel: id, gainDb, muted, control });
   }
 
+  /** The mixer measured new levels (mixer channels have no device to report them). */
+  mixerLevelsChanged(): void {
+    if (!this.#closed) this.#onMeters();
+  }
+
   /** Leading edge at once, then at most one trailing event per interval. */
   #onMeters(): void {
     this.#metersDirty = true;

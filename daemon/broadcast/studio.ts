@@ -11,6 +11,10 @@ export class Studio implements MixControl {
   #layout: Layout;
   readonly #mix = new Map<string, { gainDb: number; muted: boolean }>();
   #pipeline: MediaPipeline | undefined;
+  readonly #levels = new Map<string, number>();
+  #unsubscribeLevels: (() => void) | undefined;
+  /** Called whenever the running pipeline reports new channel levels. */
+  onLevels: (() => void) | undefined;
 
   constructor(base: PipelineSlice) {
     this.#base = base;
@@ -37,10 +41,24 @@ export class Studio implements MixControl {
 
   attach(pipeline: MediaPipeline): void {
     this.#pipeline = pipeline;
+    const onLevel = (channelId: string, rmsDb: number) => {
+      this.#levels.set(channelId, rmsDb);
+      this.onLevels?.();
+    };
+    pipeline.on('level', onLevel);
+    this.#unsubscribeLevels = () => pipeline.off('level', onLevel);
   }
 
   detach(pipeline: MediaPipeline): void {
-    if (this.#pipeline === pipeline) this.#pipeline = undefined;
+    if (this.#pipeline !== pipeline) return;
+    this.#pipeline = undefined;
+    this.#unsubscribeLevels?.();
+    this.#levels.clear();
+  }
+
+  /** The mix level of a channel after its gain (dBFS), while a pipeline runs. */
+  levelDb(channelId: string): number | undefined {
+    return this.#levels.get(channelId);
   }
 
   async setLayout(layout: Layout): Promise<void> {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { parseConfig } from '../../config/load.ts';
 import { startSimCamera, type SimCamera } from '../../devices/camera/sim/index.ts';
+import { startMicArraySimulator, type MicArraySimulator } from '../../devices/micarray/simulator/simulator.ts';
 import { Daemon } from '../daemon.ts';
 import { DEMO_CONFIG_PATH, freshDemoSecrets, readDemoConfig } from './demo-config.ts';
 
@@ -24,14 +25,40 @@ export interface DemoInfo {
 export interface RunningDemo {
   daemon: Daemon;
   cameras: SimCamera[];
+  micArray: MicArraySimulator | undefined;
   info: DemoInfo;
   close(): Promise<void>;
 }
 
-const SIM_CAMERAS = [
-  { id: 'teacher-cam', name: 'Teacher camera', role: 'teacher' },
-  { id: 'students-cam', name: 'Students camera', role: 'students' },
-] as const;
+/** Stored positions the simulated heads start with (pan/tilt −1…1, zoom 0…1). */
+const DEMO_PRESETS: Record<string, { name: string; position: { pan: number; tilt: number; zoom: number } }[]> = {
+  'teacher-cam': [
+    { name: 'overview', position: { pan: 0, tilt: 0, zoom: 0 } },
+    { name: 'board', position: { pan: -0.5, tilt: 0.2, zoom: 0.5 } },
+    { name: 'desk', position: { pan: 0.4, tilt: -0.3, zoom: 0.6 } },
+  ],
+  'students-cam': [
+    { name: 'overview', position: { pan: 0, tilt: 0, zoom: 0 } },
+    { name: 'zone-1', position: { pan: -0.6, tilt: -0.2, zoom: 0.6 } },
+    { name: 'zone-2', position: { pan: -0.2, tilt: -0.2, zoom: 0.6 } },
+    { name: 'zone-3', position: { pan: 0.2, tilt: -0.2, zoom: 0.6 } },
+    { name: 'zone-4', position: { pan: 0.6, tilt: -0.2, zoom: 0.6 } },
+  ],
+};
+
+/** Who talks in the demo: zone 1, silence, zone 3, silence, … (long enough for every rule). */
+const TALKER_SCRIPT = [
+  { zone: 1, ms: 6_000 },
+  { zone: 0, ms: 14_000 },
+  { zone: 3, ms: 6_000 },
+  { zone: 0, ms: 14_000 },
+];
+
+interface RawCamera {
+  id: string;
+  name: string;
+  role?: string;
+}
 
 /**
  * The embedded default: simulated cameras, the pipeline, the SFU and both pages on
@@ -45,13 +72,16 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   await mkdir(dataDir, { recursive: true });
   const logger = options.logger;
   const cameras: SimCamera[] = [];
+  let micArray: MicArraySimulator | undefined;
   let daemon: Daemon | undefined;
   const close = async () => {
     await daemon?.close();
-    await Promise.all(cameras.map((c) => c.close()));
+    await Promise.all([micArray?.close(), ...cameras.map((c) => c.close())]);
   };
+  const rawCameras = (raw.cameras ?? []) as RawCamera[];
+  const rawArrays = (raw.micArrays ?? []) as Record<string, unknown>[];
   try {
-    for (const cam of SIM_CAMERAS) {
+    for (const cam of rawCameras) {
       cameras.push(
         await startSimCamera({
           id: cam.id,
@@ -63,8 +93,19 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
           width: 640,
           height: 360,
           fps: 15,
+          defaultPresets: DEMO_PRESETS[cam.id] ?? [],
         }),
       );
+    }
+    if (rawArrays.length > 0) {
+      micArray = await startMicArraySimulator({
+        protocol: rawArrays[0]!.protocol as 'shure-ascii',
+        channels: Number(rawArrays[0]!.channels ?? 4),
+        script: TALKER_SCRIPT,
+        loop: true,
+        dir: path.join(dataDir, 'sim'),
+        logger,
+      });
     }
     const config = parseConfig(
       {
@@ -79,15 +120,9 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
             { name: 'demo viewer', role: 'viewer', token: secrets.viewerToken },
           ],
         },
-        cameras: SIM_CAMERAS.map((cam, i) => ({
-          id: cam.id,
-          name: cam.name,
-          role: cam.role,
-          xaddr: cameras[i]!.xaddr,
-          user: 'admin',
-          password: secrets.cameraPassword,
-          streamUri: cameras[i]!.rtspUrl,
-        })),
+        // The daemon finds each picture through ONVIF GetStreamUri, as with real cameras.
+        cameras: rawCameras.map((cam, i) => ({ ...cam, xaddr: cameras[i]!.xaddr, user: 'admin', password: secrets.cameraPassword })),
+        micArrays: rawArrays.map((array, i) => (i === 0 && micArray ? { ...array, path: micArray.devicePath } : array)),
       },
       DEMO_CONFIG_PATH,
       baseDir,
@@ -106,7 +141,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       apiBase: urls.apiBase,
       technicianToken: secrets.technicianToken,
     };
-    return { daemon, cameras, info, close };
+    return { daemon, cameras, micArray, info, close };
   } catch (error) {
     await close();
     throw error;
