@@ -18,6 +18,9 @@ import { RtpForwarder } from './rtp-forwarder.ts';
 import type { PublishTargets } from './targets.ts';
 import { zmqAddress, zmqRequest } from './zmq-request.ts';
 
+/** No progress line from the compositor for this long = stalled (ffmpeg prints one a second). */
+const STALL_MS = 6_000;
+
 export interface VideoInput {
   id: string;
   /** RTSP URI (from ONVIF GetStreamUri), or any URL/path ffmpeg reads. */
@@ -91,6 +94,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
   #closed = false;
   #started = false;
   #lastProgressAt = 0;
+  #watchdog: NodeJS.Timeout | undefined;
   #meter: MeterParser = { current: undefined };
   readonly #feeds = new Map<string, CameraFeed>();
   #pump: FramePump | undefined;
@@ -209,10 +213,21 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     supervisor.on('exit', (code, signal, expected) => {
       if (!expected) this.safeEmit('encoderExit', code, signal);
     });
+    supervisor.on('ready', () => (this.#lastProgressAt = Date.now()));
     await supervisor.start().catch(async (error: unknown) => {
       await this.close();
       throw new ClasscastError('FFMPEG_START_FAILED', 'the compositor did not start', { cause: error });
     });
+    // ffmpeg alive but silent (an RTSP audio input that stalls without closing blocks the whole
+    // graph): progress lines stop, and a restart is the only cure.
+    this.#watchdog = setInterval(() => {
+      if (supervisor.state === 'running' && Date.now() - this.#lastProgressAt > STALL_MS) {
+        this.#logger.warn({ silentMs: Date.now() - this.#lastProgressAt }, 'compositor stalled; restarting it');
+        this.#lastProgressAt = Date.now();
+        supervisor.restart().catch(() => {});
+      }
+    }, 1_000);
+    this.#watchdog.unref();
   }
 
   async setLayout(layout: Layout): Promise<void> {
@@ -274,6 +289,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#watchdog);
     await this.#recorder?.close();
     await this.#supervisor?.stop();
     await this.#pump?.close();

@@ -70,4 +70,32 @@ describe('encoder crash', () => {
     expect(video.maxSeqStep.get(high)).toBeLessThanOrEqual(2);
     expect(audio.maxSeqStep.get(5151)).toBeLessThanOrEqual(2);
   });
+
+  it('restarts an encoder that hangs without exiting', async () => {
+    const video = await RtpSink.open();
+    const audio = await RtpSink.open();
+    cleanup.push(() => video.close(), () => audio.close());
+    const layers = defaultLayers(160, 90, 150).slice(0, 1);
+    const pipeline = new MediaPipeline({
+      config: pipelineSchema.parse({ width: 160, height: 90, fps: 10, videoBitrateKbps: 150, meters: false }),
+      videoInputs: [],
+      targets: { video: video.endpoint, videoPayloadType: 102, layers, audio: audio.endpoint, audioPayloadType: 100, audioSsrc: 5252 },
+      logger,
+    });
+    cleanup.push(() => pipeline.close());
+    await pipeline.start();
+    const pid = pipeline.encoderPid!;
+    // A hung ffmpeg (e.g. blocked on a stalled input) stays alive and prints nothing.
+    process.kill(pid, 'SIGSTOP');
+    cleanup.push(async () => {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    });
+    await waitUntil(() => pipeline.encoderPid !== undefined && pipeline.encoderPid !== pid && pipeline.encoderState === 'running', 20_000, 'a new encoder');
+    const before = video.packets.get(layers[0]!.ssrc) ?? 0;
+    await waitUntil(() => (video.packets.get(layers[0]!.ssrc) ?? 0) > before + 10, 10_000, 'output from the new encoder');
+  });
 });
