@@ -95,26 +95,44 @@ describe('technician console against the running demo, in Chromium', () => {
   it('moves the camera to a preset the technician taps', async () => {
     const camera = demo.cameras.find((c) => c.id === 'teacher-cam')!;
     const status = await onvifStatus(camera.xaddr, secrets.cameraPassword);
-    const card = page.locator('[data-camera="teacher-cam"]');
-    const preset = card.locator('button.preset', { hasText: 'Blackboard' });
-    await preset.waitFor({ state: 'visible', timeout: 20_000 });
-    expect(near((await status()).position.x, -0.6)).toBe(false);
-    await preset.click();
-    const arrived = await waitFor(
-      status,
-      (s) => near(s.position.x, -0.6) && near(s.position.y, 0.3) && near(s.position.zoom, 0.5) && s.moveStatus.panTilt === 'IDLE',
-      20_000,
-      'camera at the Blackboard preset',
-    );
-    expect(arrived.position).toMatchObject({ x: expect.closeTo(-0.6, 1), y: expect.closeTo(0.3, 1) });
+    type Cam = { id: string; presets: { token: string; name: string }[] };
+    const listed = (await api<{ cameras: Cam[] }>('/cameras')).cameras.find((c) => c.id === camera.id)!;
+    expect(listed.presets.length).toBeGreaterThanOrEqual(2);
+    const [a, b] = listed.presets as [Cam['presets'][number], Cam['presets'][number]];
+    const card = page.locator(`[data-camera="${camera.id}"]`);
+    const button = (token: string) => card.locator(`button.preset[data-preset="${token}"]`);
+    await button(a.token).waitFor({ state: 'visible', timeout: 20_000 });
+    const still = (s: PtzStatus) => s.moveStatus.panTilt === 'IDLE' && s.moveStatus.zoom === 'IDLE';
 
-    // Hold "right" on the pad: the camera pans right while held and stops on release.
-    const right = card.locator('[data-ptz="right"]');
+    // Tap A, then B, then A again: the camera (asked over ONVIF by another client) ends up
+    // where A is each time, and somewhere else in between.
+    const recalls = async () =>
+      (await api<{ entries: { action: string; result: string }[] }>('/audit?limit=200')).entries.filter((e) => e.action === 'camera.preset.recall' && e.result === 'ok').length;
+    const at = async (token: string, what: string) => {
+      const before = await recalls();
+      await button(token).click();
+      // The recall must have been answered before "still" counts, or we would read the old position.
+      await waitFor(recalls, (n) => n > before, 10_000, `recall of ${what} answered`);
+      await waitFor(status, still, 20_000, `camera still at ${what}`);
+      return (await status()).position;
+    };
+    const first = await at(a.token, a.name);
+    const other = await at(b.token, b.name);
+    expect(Math.abs(other.x - first.x) + Math.abs(other.y - first.y) + Math.abs(other.zoom - first.zoom)).toBeGreaterThan(0.05);
+    const back = await at(a.token, a.name);
+    expect(near(back.x, first.x) && near(back.y, first.y) && near(back.zoom, first.zoom), JSON.stringify({ first, back })).toBe(true);
+    const api2 = (await api<{ cameras: { id: string; position?: { pan: number; tilt: number } }[] }>('/cameras')).cameras.find((c) => c.id === camera.id)!;
+    if (api2.position) expect(near(api2.position.pan, back.x) && near(api2.position.tilt, back.y)).toBe(true);
+    const startX = back.x;
+
+    // Hold an arrow on the pad: the camera pans while held and stops on release.
+    const toRight = startX < 0.5;
+    const right = card.locator(`[data-ptz="${toRight ? 'right' : 'left'}"]`);
     await right.scrollIntoViewIfNeeded();
     const box = (await right.boundingBox())!;
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await page.mouse.down();
-    await waitFor(status, (s) => s.position.x > -0.55, 10_000, 'camera panning right');
+    await waitFor(status, (s) => (toRight ? s.position.x > startX + 0.05 : s.position.x < startX - 0.05), 10_000, 'camera panning');
     await page.mouse.up();
     const stopped = await waitFor(status, (s) => s.moveStatus.panTilt === 'IDLE', 10_000, 'camera stopped');
     // Still there half a second later: nothing kept it turning.
