@@ -364,7 +364,14 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     const supervisor = this.#supervisor;
     if (!supervisor || supervisor.state !== 'running' || !this.#workDir || commands.length === 0) return;
     const endpoint = { path: join(this.#workDir, 'control.sock') };
-    const replies = await Promise.all(commands.map((command) => zmqRequest(endpoint, command)));
+    let replies: string[];
+    try {
+      replies = await Promise.all(commands.map((command) => zmqRequest(endpoint, command)));
+    } catch (error) {
+      // The encoder died under us: the state is kept and the restart builds the graph from it.
+      if (supervisor.state !== 'running') return;
+      throw error;
+    }
     replies.forEach((reply, i) => {
       if (!reply.startsWith('0 ')) {
         throw new ClasscastError('INTERNAL', `filter command "${commands[i]}" failed: ${reply}`);
