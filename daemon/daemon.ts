@@ -7,7 +7,7 @@ import { ClasscastError } from '../config/foundation/errors.ts';
 import { MediaPipeline } from '../pipeline/media/media-pipeline.ts';
 import { defaultLayers } from '../pipeline/media/targets.ts';
 import type { IngestPlan } from '../pipeline/sfu/codecs.ts';
-import type { BroadcastRoom } from '../pipeline/sfu/room.ts';
+import type { BroadcastRoom, IngestEndpoints } from '../pipeline/sfu/room.ts';
 import { Sfu } from '../pipeline/sfu/sfu.ts';
 import { registerApiRoutes } from './api/register.ts';
 import { buildApiServer } from './api/server.ts';
@@ -29,6 +29,9 @@ import { LAYOUTS, type Layout } from '../config/schema/pipeline.ts';
 import type { LessonRef } from './broadcast/controller.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { MemberSignalling } from './signalling/member-signalling.ts';
+import { PublisherHub } from './publish/publisher-hub.ts';
+import { RemoteRoom } from './publish/remote-room.ts';
+import type { IngestSource } from './publish/ingest-source.ts';
 import { EventsHub } from './ws/events-hub.ts';
 import { SocketRouter } from './ws/socket-router.ts';
 
@@ -41,6 +44,8 @@ export interface DaemonUrls {
   apiBase: string;
   consoleUrl: string;
   classroomUrl: string;
+  /** Base URL of the server that serves the member-classroom page (this one, or the remote SFU). */
+  memberBase: string;
 }
 
 /**
@@ -66,6 +71,9 @@ export class Daemon {
   director: Director | undefined;
   sfu: Sfu | undefined;
   room: BroadcastRoom | undefined;
+  /** classroom role publishing to a remote SFU (`sfu.url`): this broadcast's room there. */
+  remoteRoom: RemoteRoom | undefined;
+  #publishers: PublisherHub | undefined;
   #app: FastifyInstance | undefined;
   #sockets: SocketRouter | undefined;
   #signalling: MemberSignalling | undefined;
@@ -116,6 +124,7 @@ export class Daemon {
     this.broadcast.on('state', (info) => {
       this.bus.publish({ type: 'broadcast.state', ...info });
       this.#signalling?.broadcastChanged(config.site.classroom, info);
+      this.remoteRoom?.reportState(info);
     });
     this.schedule = createScheduleEngine({
       config: config.schedule,
@@ -138,7 +147,8 @@ export class Daemon {
 
   get urls(): DaemonUrls {
     const base = this.config.api.publicUrl?.replace(/\/$/, '') ?? this.#apiBase;
-    return { apiBase: base, consoleUrl: `${base}/console/`, classroomUrl: `${base}/classroom/` };
+    const memberBase = !this.config.roles.sfu && this.config.sfu.url ? this.config.sfu.url.replace(/\/$/, '') : base;
+    return { apiBase: base, consoleUrl: `${base}/console/`, classroomUrl: `${memberBase}/classroom/`, memberBase };
   }
 
   get app(): FastifyInstance | undefined {
@@ -180,14 +190,28 @@ export class Daemon {
           announcedAddress: config.sfu.announcedAddress,
           rtcMinPort: config.sfu.rtcMinPort,
           rtcMaxPort: config.sfu.rtcMaxPort,
-          ingestIp: '127.0.0.1',
+          // Remote publishers send to the SFU's own address; a local encoder over loopback.
+          ingestIp: config.sfu.publishers.length > 0 ? config.sfu.listenIp : '127.0.0.1',
+          ingestAnnouncedAddress: config.sfu.publishers.length > 0 ? config.sfu.announcedAddress : undefined,
         },
         logger,
       });
       this.sfu = sfu;
       this.#closers.unshift({ name: 'sfu', close: () => sfu.close() });
       await sfu.start();
-      this.room = await sfu.openRoom(config.site.classroom, this.plan);
+      if (config.roles.classroom) this.room = await sfu.openRoom(config.site.classroom, this.plan);
+      this.#publishers = new PublisherHub({
+        sfu,
+        publishers: config.sfu.publishers,
+        broadcastChanged: (roomId, info) => this.#signalling?.broadcastChanged(roomId, info),
+        logger,
+      });
+    } else if (config.roles.classroom && config.sfu.url && config.sfu.publisherToken) {
+      const remote = new RemoteRoom({ url: config.sfu.url, token: config.sfu.publisherToken, room: config.site.classroom, plan: this.plan, logger });
+      this.remoteRoom = remote;
+      this.#closers.unshift({ name: 'remote-room', close: () => remote.close() });
+      remote.reportState(this.broadcast.info());
+      remote.start();
     }
     this.#closers.unshift({ name: 'broadcast', close: () => this.broadcast.stop('daemon stopping') });
     if (config.roles.classroom) {
@@ -198,14 +222,16 @@ export class Daemon {
     const signalling = new MemberSignalling({
       sfu: this.sfu ?? (undefined as never),
       joinTokens: this.joinTokens,
-      broadcastInfo: () => this.broadcast.info(),
+      // This classroom's own room follows its controller; rooms of remote publishers, their reports.
+      broadcastInfo: (roomId) =>
+        config.roles.classroom && roomId === config.site.classroom ? this.broadcast.info() : this.#publishers!.info(roomId),
       logger,
     });
     this.#signalling = signalling;
     this.#events = new EventsHub(this.bus, () => [{ type: 'broadcast.state', ...this.broadcast.info() }]);
     this.#metrics = new Metrics({
       broadcastState: () => this.broadcast.state,
-      viewerStats: async () => Promise.all((this.room?.viewers() ?? []).map((v) => v.stats())),
+      viewerStats: async () => Promise.all(this.#viewers().map((v) => v.stats())),
       sfuWorkers: () => this.sfu?.pool.liveIndexes().length ?? 0,
     });
 
@@ -225,6 +251,10 @@ export class Daemon {
     const sockets = new SocketRouter(app.server);
     this.#sockets = sockets;
     if (config.roles.sfu) sockets.add('/ws/sfu', { onConnection: (socket) => signalling.accept(socket) });
+    const publishers = this.#publishers;
+    if (publishers && config.sfu.publishers.length > 0) {
+      sockets.add('/ws/publish', { accept: (request) => publishers.refuse(request), onConnection: (socket, request) => publishers.accept(socket, request) });
+    }
     sockets.add('/ws/events', {
       accept: (request, url) => (this.#socketPrincipal(request.headers.authorization, url) ? undefined : 401),
       onConnection: (socket, request, url) => this.#events!.accept(socket, this.#socketPrincipal(request.headers.authorization, url)!),
@@ -234,6 +264,7 @@ export class Daemon {
       close: async () => {
         sockets.close();
         signalling.close();
+        this.#publishers?.close();
         this.#events?.close();
         await app.close();
       },
@@ -243,14 +274,16 @@ export class Daemon {
 
   /** Broadcast status for `GET /api/status`. */
   async status(): Promise<Record<string, unknown>> {
-    const viewers = await Promise.all((this.room?.viewers() ?? []).map((v) => v.stats()));
+    const viewers = await Promise.all(this.#viewers().map((v) => v.stats()));
     return {
       classroom: this.config.site.classroom,
       ...this.broadcast.info(),
       schedule: this.schedule.status(),
       layout: this.studio.layout,
       pipeline: this.studio.pipeline ? { health: this.studio.pipeline.health } : { health: 'offline' },
-      sfu: this.sfu ? { workers: this.sfu.pool.liveIndexes().length, spread: this.room?.spread() ?? {} } : undefined,
+      sfu: this.sfu
+        ? { workers: this.sfu.pool.liveIndexes().length, spread: this.room?.spread() ?? {} }
+        : this.remoteRoom && { url: this.config.sfu.url, link: this.remoteRoom.linkState },
       classrooms: viewers,
     };
   }
@@ -274,13 +307,19 @@ export class Daemon {
     this.logger.info('daemon stopped');
   }
 
+  /** Member classrooms on every room of this SFU (one room embedded, one per publisher otherwise). */
+  #viewers() {
+    return (this.sfu?.rooms() ?? []).flatMap((room) => room.viewers());
+  }
+
   #socketPrincipal(header: string | undefined, url: URL) {
     const token = /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1] ?? url.searchParams.get('token') ?? '';
     return token ? this.tokens.authenticate(token) : undefined;
   }
 
   async #openMedia(): Promise<BroadcastMedia> {
-    const room = this.room;
+    const room: IngestSource | undefined = this.room ?? this.remoteRoom;
+    if (this.remoteRoom) await this.remoteRoom.ready();
     if (!room?.ingest) throw new ClasscastError('SFU_NO_BROADCAST', 'no SFU room to publish into');
     const pipeline = new MediaPipeline({
       config: this.studio.pipelineConfig(),
@@ -292,7 +331,7 @@ export class Daemon {
     });
     // After the origin mediasoup worker died the room listens on new ports; the forwarder's
     // one socket just sends there, so ffmpeg never notices.
-    const onIngest = (ingest: NonNullable<BroadcastRoom['ingest']>) => pipeline.forwarder.setTargets({ ...this.plan, ...ingest });
+    const onIngest = (ingest: IngestEndpoints) => pipeline.forwarder.setTargets({ ...this.plan, ...ingest });
     room.on('ingest', onIngest);
     try {
       await pipeline.start();

@@ -41,6 +41,6 @@ export function registerApiRoutes(api: FastifyInstance, daemon: Daemon): void {
   joinTokenRoutes(api, {
     joinTokens: daemon.joinTokens,
     broadcast: daemon.config.site.classroom,
-    publicUrl: () => daemon.urls.apiBase,
+    publicUrl: () => daemon.urls.memberBase,
   });
 }

@@ -11,8 +11,10 @@ export interface RoomNetwork {
   announcedAddress?: string;
   rtcMinPort: number;
   rtcMaxPort: number;
-  /** Address the encoder sends RTP to (the ingest PlainTransports listen there). */
+  /** Address the ingest PlainTransports listen on (loopback when the encoder is local). */
   ingestIp: string;
+  /** Address a remote encoder sends to, when it differs from `ingestIp` (NAT, 0.0.0.0). */
+  ingestAnnouncedAddress?: string;
 }
 
 /** Where the encoder sends: one PlainTransport (comedia, RTCP-mux) per kind. */
@@ -64,6 +66,11 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
     this.#net = net;
     this.#plan = plan;
     this.#logger = logger.child({ component: 'sfu-room', room: id });
+  }
+
+  /** How the encoder sends (a remote publisher reopening with another plan gets a new room). */
+  get plan(): IngestPlan {
+    return this.#plan;
   }
 
   get ingest(): IngestEndpoints | undefined {
@@ -157,7 +164,16 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
     if (live.length === 0) throw new ClasscastError('SFU_WORKER_DIED', 'no live mediasoup worker');
     const originIndex = live[0]!;
     const origin = await this.#routerOn(originIndex);
-    const plainOptions = { listenInfo: { protocol: 'udp' as const, ip: this.#net.ingestIp }, rtcpMux: true, comedia: true };
+    const plainOptions = {
+      listenInfo: {
+        protocol: 'udp' as const,
+        ip: this.#net.ingestIp,
+        announcedAddress: this.#net.ingestAnnouncedAddress,
+        portRange: { min: this.#net.rtcMinPort, max: this.#net.rtcMaxPort },
+      },
+      rtcpMux: true,
+      comedia: true,
+    };
     const videoTransport = await origin.createPlainTransport(plainOptions);
     const audioTransport = await origin.createPlainTransport(plainOptions);
     const video = await videoTransport.produce({ kind: 'video', rtpParameters: videoProducerRtpParameters(this.#plan) });
@@ -166,9 +182,10 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
     this.#producers = [video, audio];
     this.#edges.set(originIndex, { router: origin, viewers: new Set(), pending: 0 });
     for (const index of live.slice(1)) await this.#addEdge(index);
+    const ingestIp = this.#net.ingestAnnouncedAddress ?? this.#net.ingestIp;
     this.#ingest = {
-      video: { ip: this.#net.ingestIp, port: videoTransport.tuple.localPort },
-      audio: { ip: this.#net.ingestIp, port: audioTransport.tuple.localPort },
+      video: { ip: ingestIp, port: videoTransport.tuple.localPort },
+      audio: { ip: ingestIp, port: audioTransport.tuple.localPort },
     };
     this.#logger.info({ originIndex, edges: [...this.#edges.keys()], ingest: this.#ingest }, 'room built');
     this.safeEmit('ingest', this.#ingest);

@@ -53,6 +53,8 @@ export class LivePlayer {
   #generation = 0;
   #lesson: string | undefined;
   #stopped = false;
+  /** ICE over TCP only: set after a transport failed without ever connecting over UDP. */
+  #forceTcp = false;
 
   constructor(video: HTMLVideoElement, wsUrl: string, token: string, onStatus: (s: PlayerStatus) => void) {
     this.#video = video;
@@ -63,6 +65,11 @@ export class LivePlayer {
 
   get transport(): types.Transport | undefined {
     return this.#transport;
+  }
+
+  /** Whether the current (or next) transport is ICE over TCP only. */
+  get forceTcp(): boolean {
+    return this.#forceTcp;
   }
 
   start(): void {
@@ -110,7 +117,8 @@ export class LivePlayer {
   async #startMedia(generation: number): Promise<void> {
     const client = this.#client!;
     this.#teardown();
-    const answer = await client.request<TransportAnswer>('createTransport', {});
+    const forceTcp = this.#forceTcp;
+    const answer = await client.request<TransportAnswer>('createTransport', { forceTcp });
     if (generation !== this.#generation) return;
     if (!this.#device) {
       this.#device = new Device();
@@ -126,8 +134,13 @@ export class LivePlayer {
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {
       client.request('connectTransport', { dtlsParameters }).then(() => callback(), errback);
     });
+    let connected = false;
     transport.on('connectionstatechange', (state) => {
       if (transport !== this.#transport) return;
+      if (state === 'connected') connected = true;
+      // A firewall that drops UDP lets the signalling through but not the media: ICE fails
+      // without ever connecting. Try ICE over TCP next (and UDP again if TCP fails too).
+      if (state === 'failed' && !connected) this.#forceTcp = !forceTcp;
       if (state === 'failed' || state === 'closed') this.#retry(`network ${state}`);
       if (state === 'disconnected') {
         // ICE often recovers from a short outage by itself; give it a moment, then rebuild.
@@ -149,6 +162,7 @@ export class LivePlayer {
     const stream = new MediaStream();
     for (const answer of answers) {
       const consumer = await transport.consume(answer);
+      lowDelay(consumer.rtpReceiver);
       this.#consumers.push(consumer);
       stream.addTrack(consumer.track);
     }
@@ -223,5 +237,21 @@ export class LivePlayer {
 
   #status(level: PlayerStatus['level'], phase: string, text: string): void {
     this.#onStatus({ level, phase, text, lesson: this.#lesson });
+  }
+}
+
+/**
+ * Asks the receiver for the smallest jitter buffer the network allows: a lesson followed live
+ * is better a little choppy than late. `jitterBufferTarget` (ms) is the standard control
+ * (Chromium 114+); `playoutDelayHint` (s) is Chromium's older name for it.
+ */
+function lowDelay(receiver: RTCRtpReceiver | undefined): void {
+  if (!receiver) return;
+  const r = receiver as RTCRtpReceiver & { jitterBufferTarget?: number | null; playoutDelayHint?: number };
+  try {
+    if ('jitterBufferTarget' in r) r.jitterBufferTarget = 0;
+    else if ('playoutDelayHint' in r) r.playoutDelayHint = 0;
+  } catch {
+    // An older browser refusing the hint plays with its default buffer.
   }
 }

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+/**
+ * `/ws/publish` frames, between a broadcast classroom (the publisher) and an SFU running the
+ * `sfu` role on its own. The socket is authenticated at the upgrade (`Authorization: Bearer
+ * <publisher token>`); a refused upgrade gets a 401 and nothing else.
+ *
+ * Requests `{id, method, data}`, answers `{id, ok: true, data}` or `{id, ok: false, error}`,
+ * pushes `{notification, data}`:
+ * - `open {room, plan}` → `{ingest}`: opens (or reuses) the room and answers where to send RTP.
+ * - `state {state, lesson?}` → `{}`: the broadcast's state, pushed to the room's members.
+ * - `ping` → `{pong}`.
+ * - push `ingest {video, audio}`: the room was rebuilt (its origin worker died); send there now.
+ */
+const endpoint = z.object({ ip: z.string().min(1).max(255), port: z.number().int().min(1).max(65535) });
+
+const layerSchema = z.object({
+  rid: z.string().min(1).max(16),
+  ssrc: z.number().int().min(1).max(0xffff_ffff),
+  width: z.number().int().min(2).max(7680),
+  height: z.number().int().min(2).max(4320),
+  bitrateKbps: z.number().int().min(16).max(100_000),
+});
+
+export const ingestPlanSchema = z.object({
+  videoPayloadType: z.number().int().min(96).max(127),
+  layers: z.array(layerSchema).min(1).max(3),
+  audioPayloadType: z.number().int().min(96).max(127),
+  audioSsrc: z.number().int().min(1).max(0xffff_ffff),
+});
+
+const stateSchema = z.object({
+  state: z.enum(['idle', 'starting', 'live', 'stopping']),
+  lesson: z.object({ id: z.string().max(256), title: z.string().max(512), endsAt: z.string().max(64).optional() }).optional(),
+});
+
+export const publishRequestSchema = z.discriminatedUnion('method', [
+  z.object({
+    id: z.number().int(),
+    method: z.literal('open'),
+    data: z.object({ room: z.string().min(1).max(128), plan: ingestPlanSchema }),
+  }),
+  z.object({ id: z.number().int(), method: z.literal('state'), data: stateSchema }),
+  z.object({ id: z.number().int(), method: z.literal('ping'), data: z.unknown().optional() }),
+]);
+
+export type PublishRequest = z.infer<typeof publishRequestSchema>;
+
+export const ingestEndpointsSchema = z.object({ video: endpoint, audio: endpoint });
+
+/** Frames the SFU sends back: answers and pushes. */
+export const publishReplySchema = z.union([
+  z.object({ id: z.number().int().nullable(), ok: z.literal(true), data: z.unknown() }),
+  z.object({ id: z.number().int().nullable(), ok: z.literal(false), error: z.object({ code: z.string(), message: z.string() }) }),
+  z.object({ notification: z.literal('ingest'), data: ingestEndpointsSchema }),
+]);

@@ -1,0 +1,116 @@
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import { ClasscastError, isClasscastError } from '../../config/foundation/errors.ts';
+import type { PublisherEntry } from '../../config/schema/sfu.ts';
+import type { IngestEndpoints, BroadcastRoom } from '../../pipeline/sfu/room.ts';
+import type { Sfu } from '../../pipeline/sfu/sfu.ts';
+import { parseInput } from '../api/validate.ts';
+import type { BroadcastInfo } from '../signalling/protocol.ts';
+import { publishRequestSchema, type PublishRequest } from './protocol.ts';
+
+export interface PublisherSessionDeps {
+  sfu: Sfu;
+  /** A publisher reported its broadcast state. */
+  onState: (roomId: string, info: BroadcastInfo) => void;
+  logger: Logger;
+}
+
+/**
+ * One broadcast classroom publishing into this SFU. It may open only the room its entry
+ * names; bad frames get an error frame and the connection stays up. The room outlives the
+ * socket: a publisher that reconnects reopens the same room and keeps its member classrooms.
+ */
+export class PublisherSession {
+  readonly #socket: WebSocket;
+  readonly #publisher: PublisherEntry;
+  readonly #deps: PublisherSessionDeps;
+  readonly #logger: Logger;
+  #room: BroadcastRoom | undefined;
+  #detach: (() => void) | undefined;
+
+  constructor(socket: WebSocket, publisher: PublisherEntry, deps: PublisherSessionDeps) {
+    this.#socket = socket;
+    this.#publisher = publisher;
+    this.#deps = deps;
+    this.#logger = deps.logger.child({ component: 'publisher-session', publisher: publisher.name });
+    socket.on('message', (raw, isBinary) => void this.#onMessage(raw.toString(), isBinary));
+    socket.on('close', () => this.close());
+  }
+
+  get roomId(): string | undefined {
+    return this.#room?.id;
+  }
+
+  close(): void {
+    this.#detach?.();
+    this.#detach = undefined;
+  }
+
+  async #onMessage(text: string, isBinary: boolean): Promise<void> {
+    let id: number | null = null;
+    try {
+      if (isBinary) throw new ClasscastError('BAD_REQUEST', 'binary frames are not accepted');
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        throw new ClasscastError('BAD_REQUEST', 'frame is not JSON');
+      }
+      if (json && typeof json === 'object' && typeof (json as { id?: unknown }).id === 'number') id = (json as { id: number }).id;
+      const data = await this.#handle(parseInput(publishRequestSchema, json, 'message'));
+      this.#send({ id, ok: true, data });
+    } catch (error) {
+      if (!isClasscastError(error)) this.#logger.warn({ err: error }, 'publish request failed');
+      this.#send({
+        id,
+        ok: false,
+        error: isClasscastError(error) ? { code: error.code, message: error.message } : { code: 'INTERNAL', message: 'internal error' },
+      });
+    }
+  }
+
+  async #handle(request: PublishRequest): Promise<unknown> {
+    switch (request.method) {
+      case 'ping':
+        return { pong: Date.now() };
+      case 'open':
+        return { ingest: await this.#open(request.data.room, request.data.plan) };
+      case 'state': {
+        if (!this.#room) throw new ClasscastError('INVALID_STATE', 'open a room first');
+        this.#deps.onState(this.#room.id, request.data);
+        return {};
+      }
+    }
+  }
+
+  async #open(roomId: string, plan: BroadcastRoom['plan']): Promise<IngestEndpoints> {
+    if (this.#publisher.room !== undefined && this.#publisher.room !== roomId) {
+      throw new ClasscastError('FORBIDDEN', `this publisher may not open room ${roomId}`);
+    }
+    if (this.#room && this.#room.id !== roomId) throw new ClasscastError('CONFLICT', 'this connection already opened another room');
+    let room = this.#deps.sfu.room(roomId);
+    // Another encoding plan (layers, SSRCs) needs other producers: start the room afresh.
+    if (room && JSON.stringify(room.plan) !== JSON.stringify(plan)) {
+      await this.#deps.sfu.closeRoom(roomId);
+      room = undefined;
+    }
+    room ??= await this.#deps.sfu.openRoom(roomId, plan);
+    await room.ready();
+    this.#watch(room);
+    this.#logger.info({ room: roomId, ingest: room.ingest }, 'publisher opened its room');
+    return room.ingest!;
+  }
+
+  #watch(room: BroadcastRoom): void {
+    if (this.#room === room) return;
+    this.#detach?.();
+    this.#room = room;
+    const onIngest = (ingest: IngestEndpoints) => this.#send({ notification: 'ingest', data: ingest });
+    room.on('ingest', onIngest);
+    this.#detach = () => room.off('ingest', onIngest);
+  }
+
+  #send(frame: unknown): void {
+    if (this.#socket.readyState === this.#socket.OPEN) this.#socket.send(JSON.stringify(frame));
+  }
+}

@@ -1,0 +1,207 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { sfuSchema } from '../../config/schema/sfu.ts';
+import { JoinTokens } from '../../daemon/auth/join-tokens.ts';
+import { PublisherHub } from '../../daemon/publish/publisher-hub.ts';
+import { MemberSignalling } from '../../daemon/signalling/member-signalling.ts';
+import { SocketRouter } from '../../daemon/ws/socket-router.ts';
+import { defaultLayers } from '../../pipeline/media/targets.ts';
+import type { IngestPlan } from '../../pipeline/sfu/codecs.ts';
+import { Sfu } from '../../pipeline/sfu/sfu.ts';
+
+const logger = pino({ level: 'silent' });
+const SECRET = 'a-join-token-secret-of-enough-length-for-hmac';
+const PUBLISHER_TOKEN = 'publisher-token-0123456789abcdef';
+const plan: IngestPlan = { videoPayloadType: 102, layers: defaultLayers(640, 360, 800), audioPayloadType: 100, audioSsrc: 0x1111 };
+
+interface Frame {
+  id?: number | null;
+  ok?: boolean;
+  data?: Record<string, unknown>;
+  error?: { code: string; message: string };
+  notification?: string;
+}
+
+/** A `ws` client speaking the request/answer protocol, collecting every frame it gets. */
+class Client {
+  readonly frames: Frame[] = [];
+  #nextId = 1;
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (raw) => this.frames.push(JSON.parse(raw.toString()) as Frame));
+  }
+
+  static async open(url: string, headers: Record<string, string> = {}): Promise<Client> {
+    const socket = new WebSocket(url, { headers });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    return new Client(socket);
+  }
+
+  async raw(data: string | Buffer, id?: number): Promise<Frame> {
+    const before = this.frames.length;
+    this.socket.send(data);
+    return this.#waitFrame((f, i) => i >= before && (id === undefined || f.id === id));
+  }
+
+  request(method: string, data: unknown = {}): Promise<Frame> {
+    const id = this.#nextId++;
+    return this.raw(JSON.stringify({ id, method, data }), id);
+  }
+
+  notification(name: string): Promise<Frame> {
+    return this.#waitFrame((f) => f.notification === name);
+  }
+
+  async #waitFrame(match: (f: Frame, index: number) => boolean): Promise<Frame> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const found = this.frames.find((f, i) => match(f, i));
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`no matching frame; got ${JSON.stringify(this.frames)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+describe('/ws/sfu and /ws/publish over a real socket', () => {
+  let server: Server;
+  let sockets: SocketRouter;
+  let sfu: Sfu;
+  let signalling: MemberSignalling;
+  let hub: PublisherHub;
+  let base: string;
+  const tokens = new JoinTokens(SECRET);
+  const clients: Client[] = [];
+
+  beforeEach(async () => {
+    sfu = new Sfu({
+      workers: 1,
+      logLevel: 'warn',
+      // 127.0.0.2 stands for the public address: it must reach ICE candidates and ingest.
+      network: {
+        listenIp: '127.0.0.1',
+        announcedAddress: '127.0.0.2',
+        rtcMinPort: 20000,
+        rtcMaxPort: 29999,
+        ingestIp: '127.0.0.1',
+        ingestAnnouncedAddress: '127.0.0.2',
+      },
+      logger,
+    });
+    await sfu.start();
+    hub = new PublisherHub({
+      sfu,
+      publishers: sfuSchema.parse({ publishers: [{ name: 'room-a encoder', room: 'room-a', token: PUBLISHER_TOKEN }] }).publishers,
+      broadcastChanged: (roomId, info) => signalling.broadcastChanged(roomId, info),
+      logger,
+    });
+    signalling = new MemberSignalling({ sfu, joinTokens: tokens, broadcastInfo: (roomId) => hub.info(roomId), logger });
+    server = createServer();
+    sockets = new SocketRouter(server);
+    sockets.add('/ws/sfu', { onConnection: (socket) => signalling.accept(socket) });
+    sockets.add('/ws/publish', { accept: (request) => hub.refuse(request), onConnection: (socket, request) => hub.accept(socket, request) });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.socket.terminate();
+    sockets.close();
+    signalling.close();
+    hub.close();
+    await new Promise((resolve) => server.close(resolve));
+    await sfu.close();
+  });
+
+  const member = async () => {
+    const c = await Client.open(`${base}/ws/sfu`);
+    clients.push(c);
+    return c;
+  };
+
+  it('gives nothing to a missing, forged, expired or other-broadcast token', async () => {
+    await sfu.openRoom('room-a', plan);
+    const c = await member();
+    expect((await c.request('createTransport')).error?.code).toBe('UNAUTHORIZED');
+
+    const valid = tokens.issue('school-1', 'room-a', 10).token;
+    const forged = `${valid.split('.')[0]}.${'A'.repeat(43)}`;
+    expect((await c.request('join', { token: forged })).error?.code).toBe('UNAUTHORIZED');
+    const otherSecret = new JoinTokens('another-secret-of-enough-length-for-hmac-x').issue('school-1', 'room-a', 10).token;
+    expect((await c.request('join', { token: otherSecret })).error?.code).toBe('UNAUTHORIZED');
+    const expired = new JoinTokens(SECRET, () => Date.now() - 3_600_000).issue('school-1', 'room-a', 5).token;
+    expect((await c.request('join', { token: expired })).error?.code).toBe('FORBIDDEN');
+    // None of those joined: still nothing.
+    expect((await c.request('createTransport')).error?.code).toBe('UNAUTHORIZED');
+    expect((await c.request('consume', { rtpCapabilities: {} })).error?.code).toBe('UNAUTHORIZED');
+    expect(sfu.room('room-a')!.viewerCount).toBe(0);
+
+    // A valid token for another broadcast reaches only that broadcast (which is not on).
+    const other = await member();
+    expect((await other.request('join', { token: tokens.issue('school-2', 'room-b', 10).token })).ok).toBe(true);
+    expect((await other.request('createTransport')).error?.code).toBe('SFU_NO_BROADCAST');
+    expect(sfu.room('room-a')!.viewerCount).toBe(0);
+  });
+
+  it('answers malformed frames with error frames and keeps the connection', async () => {
+    await sfu.openRoom('room-a', plan);
+    const c = await member();
+    expect((await c.raw('not json')).error?.code).toBe('BAD_REQUEST');
+    expect((await c.raw(Buffer.from([1, 2, 3]))).error?.code).toBe('BAD_REQUEST');
+    expect((await c.raw(JSON.stringify({ id: 7, method: 'explode', data: {} }), 7)).error?.code).toBe('BAD_REQUEST');
+    expect((await c.raw(JSON.stringify({ id: 8, method: 'join', data: { token: 42 } }), 8)).error?.code).toBe('BAD_REQUEST');
+    expect((await c.raw(JSON.stringify({ id: 9, method: 'resume' }), 9)).error?.code).toBe('BAD_REQUEST');
+    expect((await c.raw(JSON.stringify([1, 2]))).error?.code).toBe('BAD_REQUEST');
+    expect(c.socket.readyState).toBe(WebSocket.OPEN);
+    expect((await c.request('ping')).ok).toBe(true);
+
+    // And after all that a valid join still works, with the announced address in ICE.
+    const join = await c.request('join', { token: tokens.issue('school-1', 'room-a', 10).token });
+    expect(join.ok).toBe(true);
+    expect(join.data).toMatchObject({ classroom: 'school-1', broadcast: 'room-a', available: true });
+    const transport = await c.request('createTransport');
+    expect(transport.ok).toBe(true);
+    const candidates = transport.data!.iceCandidates as { address: string; protocol: string }[];
+    expect(candidates.length).toBeGreaterThanOrEqual(2);
+    expect(candidates.every((cand) => cand.address === '127.0.0.2')).toBe(true);
+    const tcpOnly = await c.request('createTransport', { forceTcp: true });
+    expect((tcpOnly.data!.iceCandidates as { protocol: string }[]).every((cand) => cand.protocol === 'tcp')).toBe(true);
+  });
+
+  it('lets only a known publisher open its own room, and pushes its state to members', async () => {
+    // No token or a wrong one: the upgrade itself is refused.
+    await expect(Client.open(`${base}/ws/publish`)).rejects.toThrow(/401/);
+    await expect(Client.open(`${base}/ws/publish`, { authorization: 'Bearer wrong-token-0123456789' })).rejects.toThrow(/401/);
+
+    const pub = await Client.open(`${base}/ws/publish`, { authorization: `Bearer ${PUBLISHER_TOKEN}` });
+    clients.push(pub);
+    expect((await pub.request('state', { state: 'live' })).error?.code).toBe('INVALID_STATE');
+    expect((await pub.request('open', { room: 'room-b', plan })).error?.code).toBe('FORBIDDEN');
+    expect((await pub.request('open', { room: 'room-a', plan: { ...plan, layers: [] } })).error?.code).toBe('BAD_REQUEST');
+    const opened = await pub.request('open', { room: 'room-a', plan });
+    expect(opened.ok).toBe(true);
+    const ingest = opened.data!.ingest as { video: { ip: string; port: number }; audio: { ip: string; port: number } };
+    expect(ingest.video.ip).toBe('127.0.0.2');
+    expect(ingest.video.port).toBe(sfu.room('room-a')!.ingest!.video.port);
+
+    const c = await member();
+    const join = await c.request('join', { token: tokens.issue('school-1', 'room-a', 10).token });
+    expect(join.data).toMatchObject({ state: 'idle' });
+    expect((await pub.request('state', { state: 'live', lesson: { id: 'l1', title: 'Physics' } })).ok).toBe(true);
+    const state = await c.notification('state');
+    expect(state.data).toMatchObject({ state: 'live', lesson: { title: 'Physics' } });
+
+    // The room rebuilt after its worker died: the publisher is told the new ports.
+    const before = ingest.video.port;
+    const pid = sfu.pool.worker(0)!.pid;
+    process.kill(pid, 'SIGKILL');
+    const moved = await pub.notification('ingest');
+    expect((moved.data as typeof ingest).video.port).not.toBe(before);
+    expect((moved.data as typeof ingest).video.ip).toBe('127.0.0.2');
+  });
+});
