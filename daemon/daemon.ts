@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema/index.ts';
 import { ClasscastError } from '../config/foundation/errors.ts';
 import { MediaPipeline } from '../pipeline/media/media-pipeline.ts';
-import { defaultLayers } from '../pipeline/media/targets.ts';
+import { listRecordings } from '../pipeline/media/recorder.ts';
+import { pipelineLayers } from '../pipeline/media/targets.ts';
 import type { IngestPlan } from '../pipeline/sfu/codecs.ts';
 import type { BroadcastRoom, IngestEndpoints } from '../pipeline/sfu/room.ts';
 import { Sfu } from '../pipeline/sfu/sfu.ts';
@@ -90,17 +91,9 @@ export class Daemon {
     this.tokens = new TokenStore(config.api.tokens);
     this.joinTokens = new JoinTokens(config.api.joinTokenSecret);
     this.studio = new Studio(config.pipeline);
-    const p = config.pipeline;
-    const layers = defaultLayers(p.width, p.height, p.videoBitrateKbps);
-    if (p.lowLayer.enabled) {
-      const low = layers[1]!;
-      low.width = Math.min(p.lowLayer.width, p.width);
-      low.height = Math.max(2, 2 * Math.round((low.width * p.height) / p.width / 2));
-      low.bitrateKbps = p.lowLayer.bitrateKbps;
-    }
     this.plan = {
       videoPayloadType: 102,
-      layers: p.lowLayer.enabled ? layers : layers.slice(0, 1),
+      layers: pipelineLayers(config.pipeline),
       audioPayloadType: 100,
       audioSsrc: 0x1111_0001,
     };
@@ -244,6 +237,7 @@ export class Daemon {
       reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
     );
     if (config.roles.sfu) await registerPage(app, 'classroom');
+    await registerPage(app, 'console');
 
     await app.listen({ host: config.api.host, port: config.api.port });
     const address = app.server.address() as AddressInfo;
@@ -289,8 +283,8 @@ export class Daemon {
   }
 
   /** Every kept lesson recording, whether or not a broadcast is running. */
-  async listRecordings() {
-    return (await this.studio.pipeline?.listRecordings()) ?? [];
+  listRecordings() {
+    return listRecordings(this.recordingDir);
   }
 
   /** Idempotent; closes in order API → broadcast (pipelines) → SFU → devices. */

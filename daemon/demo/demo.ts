@@ -20,6 +20,8 @@ export interface DemoInfo {
   classroomUrl: string;
   apiBase: string;
   technicianToken: string;
+  /** Read-only: status, cameras, audio, schedule, recordings. */
+  viewerToken: string;
 }
 
 export interface RunningDemo {
@@ -140,6 +142,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       classroomUrl: `${urls.classroomUrl}?token=${encodeURIComponent(member.token)}`,
       apiBase: urls.apiBase,
       technicianToken: secrets.technicianToken,
+      viewerToken: secrets.viewerToken,
     };
     return { daemon, cameras, micArray, info, close };
   } catch (error) {

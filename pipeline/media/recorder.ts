@@ -167,31 +167,7 @@ export class Recorder {
   }
 
   async listRecordings(): Promise<RecordingInfo[]> {
-    const entries = await readdir(this.#dir, { withFileTypes: true }).catch(() => []);
-    const result: RecordingInfo[] = [];
-    for (const entry of entries) {
-      if (!entry.isDirectory()) continue;
-      const index = await this.#readIndex(entry.name);
-      if (!index) continue;
-      const parts: RecordingInfo['parts'] = [];
-      for (const part of [...index.parts].sort((a, b) => a.part - b.part)) {
-        const runs: RecordingRun[] = [];
-        for (const run of part.runs) {
-          const parsed = await readPlaylist(join(this.#dir, index.lessonId, run.playlist));
-          runs.push({
-            playlist: run.playlist,
-            startedAt: run.startedAt,
-            ...(run.endedAt ? { endedAt: run.endedAt } : {}),
-            segments: parsed.segments.length,
-            durationSec: round(parsed.duration),
-            complete: run.endedAt !== undefined && run.cut !== true,
-          });
-        }
-        parts.push({ part: part.part, runs });
-      }
-      result.push({ lessonId: index.lessonId, playlist: `${index.lessonId}/lesson.m3u8`, parts, bytes: await dirBytes(join(this.#dir, entry.name)), updatedAt: index.updatedAt });
-    }
-    return result.sort((a, b) => a.updatedAt.localeCompare(b.updatedAt));
+    return listRecordings(this.#dir);
   }
 
   /** Deletes lessons not touched for `retentionDays` (never the one being recorded). */
@@ -279,12 +255,8 @@ export class Recorder {
     });
   }
 
-  async #readIndex(lessonId: string): Promise<LessonIndex | undefined> {
-    try {
-      return JSON.parse(await readFile(join(this.#dir, lessonId, 'index.json'), 'utf8')) as LessonIndex;
-    } catch {
-      return undefined;
-    }
+  #readIndex(lessonId: string): Promise<LessonIndex | undefined> {
+    return readIndex(this.#dir, lessonId);
   }
 
   #indexQueue: Promise<void> = Promise.resolve();
@@ -358,6 +330,46 @@ export async function readPlaylist(path: string): Promise<{ segments: { uri: str
     }
   }
   return { segments, duration: segments.reduce((s, x) => s + x.duration, 0), ended: text.includes('#EXT-X-ENDLIST') };
+}
+
+/**
+ * Every kept lesson under a recordings directory, oldest first. Reads only what recorders
+ * wrote (each lesson's index.json and playlists), so it works with no pipeline running.
+ */
+export async function listRecordings(dir: string): Promise<RecordingInfo[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const result: RecordingInfo[] = [];
+  for (const entry of entries) {
+    if (!entry.isDirectory()) continue;
+    const index = await readIndex(dir, entry.name);
+    if (!index) continue;
+    const parts: RecordingInfo['parts'] = [];
+    for (const part of [...index.parts].sort((a, b) => a.part - b.part)) {
+      const runs: RecordingRun[] = [];
+      for (const run of part.runs) {
+        const parsed = await readPlaylist(join(dir, index.lessonId, run.playlist));
+        runs.push({
+          playlist: run.playlist,
+          startedAt: run.startedAt,
+          ...(run.endedAt ? { endedAt: run.endedAt } : {}),
+          segments: parsed.segments.length,
+          durationSec: round(parsed.duration),
+          complete: run.endedAt !== undefined && run.cut !== true,
+        });
+      }
+      parts.push({ part: part.part, runs });
+    }
+    result.push({ lessonId: index.lessonId, playlist: `${index.lessonId}/lesson.m3u8`, parts, bytes: await dirBytes(join(dir, entry.name)), updatedAt: index.updatedAt });
+  }
+  return result.sort((a, b) => a.updatedAt.localeCompare(b.updatedAt));
+}
+
+async function readIndex(dir: string, lessonId: string): Promise<LessonIndex | undefined> {
+  try {
+    return JSON.parse(await readFile(join(dir, lessonId, 'index.json'), 'utf8')) as LessonIndex;
+  } catch {
+    return undefined;
+  }
 }
 
 async function dirBytes(dir: string): Promise<number> {

@@ -9,6 +9,7 @@ export interface DemoInfo {
   classroomUrl: string;
   apiBase: string;
   technicianToken: string;
+  viewerToken: string;
 }
 
 export interface DemoProcess {

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigInvalidError, loadConfigFile } from '../../../config/load.ts';
 import { isClasscastError } from '../../../config/foundation/errors.ts';
 import { createRootLogger } from '../../logging.ts';
+import { SystemdNotifier, systemdEnvFrom } from '../../systemd/notifier.ts';
 import type { Command } from '../command.ts';
 
 export const runCommand: Command = {
@@ -32,6 +33,8 @@ export const runCommand: Command = {
       throw error;
     }
     const logger = createRootLogger(config.logLevel);
+    // Under systemd (Type=notify) the unit learns readiness and gets watchdog pings; elsewhere a no-op.
+    const systemd = new SystemdNotifier({ env: systemdEnvFrom(process.env), logger });
     // Loaded here so light commands (check-config, help) start fast.
     const { Daemon } = await import('../../daemon.ts');
     const daemon = new Daemon(config, logger, { configDir: path.dirname(path.resolve(configPath)) });
@@ -42,9 +45,12 @@ export const runCommand: Command = {
       await daemon.close();
       return 1;
     }
+    await systemd.ready(`serving ${daemon.urls.apiBase}`);
     const signal = await ctx.stopSignal;
     logger.info({ signal }, 'stopping');
+    await systemd.stopping();
     await daemon.close();
+    systemd.close();
     logger.flush();
     return 0;
   },
