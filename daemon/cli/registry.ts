@@ -1,4 +1,5 @@
 import type { Command } from './command.ts';
+import { benchCommand } from './commands/bench.ts';
 import { checkConfigCommand } from './commands/check-config.ts';
 import { demoCommand } from './commands/demo.ts';
 import { discoverCommand } from './commands/discover.ts';
@@ -9,5 +10,5 @@ import { simMicArrayCommand } from './commands/sim-micarray.ts';
 
 /** Every `classcast` command. */
 export function commands(): Command[] {
-  return [runCommand, demoCommand, checkConfigCommand, discoverCommand, scheduleCommand, simCameraCommand, simMicArrayCommand];
+  return [runCommand, demoCommand, checkConfigCommand, discoverCommand, scheduleCommand, simCameraCommand, simMicArrayCommand, benchCommand];
 }

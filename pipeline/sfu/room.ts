@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { TypedEmitter } from '../../config/foundation/emitter.ts';
 import { ClasscastError, InvalidStateError } from '../../config/foundation/errors.ts';
 import { audioProducerRtpParameters, ROUTER_CODECS, videoProducerRtpParameters, type IngestPlan } from './codecs.ts';
+import { PlainViewer, type PlainSink } from './plain-viewer.ts';
 import { Viewer } from './viewer.ts';
 import type { WorkerPool } from './worker-pool.ts';
 
@@ -33,6 +34,8 @@ export type RoomEvents = {
 interface Edge {
   router: types.Router;
   viewers: Set<Viewer>;
+  /** Browser-less viewers (benchmarks, probes); they count towards the router's load. */
+  plain: Set<PlainViewer>;
   /** Joins placed here whose transport is still being created. */
   pending: number;
 }
@@ -93,7 +96,7 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
 
   /** Viewers per worker index, for metrics and the fan-out benchmark. */
   spread(): Record<number, number> {
-    return Object.fromEntries([...this.#edges].map(([i, e]) => [i, e.viewers.size]));
+    return Object.fromEntries([...this.#edges].map(([i, e]) => [i, e.viewers.size + [...e.plain].filter((p) => !p.closed).length]));
   }
 
   async open(): Promise<void> {
@@ -120,8 +123,7 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
     await this.ready();
     // The slot is taken before the first await: joins arriving together must not all pick
     // the same "least loaded" router.
-    const load = (e: Edge) => e.viewers.size + e.pending;
-    const [index, edge] = [...this.#edges].sort((a, b) => load(a[1]) - load(b[1]))[0]!;
+    const [index, edge] = this.#leastLoaded();
     edge.pending += 1;
     const announcedAddress = this.#net.announcedAddress;
     const range = { min: this.#net.rtcMinPort, max: this.#net.rtcMaxPort };
@@ -147,6 +149,36 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
     viewer.on('closed', () => edge.viewers.delete(viewer));
     transport.observer.once('close', () => edge.viewers.delete(viewer));
     return viewer;
+  }
+
+  /** A browser-less viewer on the least loaded router, sending plain RTP to `sink`. */
+  async createPlainViewer(name: string, sink: PlainSink, options: { paused?: boolean } = {}): Promise<PlainViewer> {
+    await this.ready();
+    const [index, edge] = this.#leastLoaded();
+    edge.pending += 1;
+    let viewer: PlainViewer;
+    try {
+      viewer = await PlainViewer.create({
+        name,
+        workerIndex: index,
+        router: edge.router,
+        listenIp: this.#net.ingestIp,
+        sink,
+        producerIds: this.producerIds,
+        paused: options.paused,
+      });
+    } finally {
+      edge.pending -= 1;
+    }
+    edge.plain.add(viewer);
+    return viewer;
+  }
+
+  #leastLoaded(): [number, Edge] {
+    const load = (e: Edge) => e.viewers.size + [...e.plain].filter((p) => !p.closed).length + e.pending;
+    const entry = [...this.#edges].sort((a, b) => load(a[1]) - load(b[1]))[0];
+    if (!entry) throw new ClasscastError('SFU_NO_BROADCAST', `room ${this.id} is rebuilding`);
+    return entry;
   }
 
   async close(): Promise<void> {
@@ -180,7 +212,7 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
     const audio = await audioTransport.produce({ kind: 'audio', rtpParameters: audioProducerRtpParameters(this.#plan) });
     this.#originIndex = originIndex;
     this.#producers = [video, audio];
-    this.#edges.set(originIndex, { router: origin, viewers: new Set(), pending: 0 });
+    this.#edges.set(originIndex, { router: origin, viewers: new Set(), plain: new Set(), pending: 0 });
     for (const index of live.slice(1)) await this.#addEdge(index);
     const ingestIp = this.#net.ingestAnnouncedAddress ?? this.#net.ingestIp;
     this.#ingest = {
@@ -206,7 +238,7 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
     for (const producer of this.#producers) {
       await origin.router.pipeToRouter({ producerId: producer.id, router });
     }
-    this.#edges.set(index, { router, viewers: new Set(), pending: 0 });
+    this.#edges.set(index, { router, viewers: new Set(), plain: new Set(), pending: 0 });
   }
 
   #workerDied(index: number): void {

@@ -1,0 +1,74 @@
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { createRootLogger } from '../../logging.ts';
+import type { Command } from '../command.ts';
+
+const SUITES = ['fanout', 'delay', 'first-frame', 'all'] as const;
+type Suite = (typeof SUITES)[number];
+
+export const benchCommand: Command = {
+  name: 'bench',
+  summary: 'SFU benchmarks (fan-out CPU, added delay, time to first frame), each beside a baseline',
+  usage:
+    'classcast bench fanout|delay|first-frame|all [--workers N] [--classrooms 25,100] [--seconds S] [--newcomers N] [--json]',
+  async run(args, ctx) {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args,
+        allowPositionals: true,
+        options: {
+          workers: { type: 'string' },
+          classrooms: { type: 'string' },
+          seconds: { type: 'string' },
+          newcomers: { type: 'string' },
+          json: { type: 'boolean' },
+        },
+      });
+    } catch (error) {
+      ctx.stderr.write(`${(error as Error).message}\nusage: ${this.usage}\n`);
+      return 2;
+    }
+    const suite = parsed.positionals[0] as Suite | undefined;
+    const workers = Number(parsed.values.workers ?? Math.max(2, os.availableParallelism()));
+    const classrooms = (parsed.values.classrooms ?? '25,100').split(',').map(Number);
+    const seconds = Number(parsed.values.seconds ?? 4);
+    const newcomers = Number(parsed.values.newcomers ?? 6);
+    const bad =
+      !suite || !SUITES.includes(suite) || parsed.positionals.length > 1 ||
+      !(Number.isInteger(workers) && workers >= 1 && workers <= 64) ||
+      !classrooms.every((n) => Number.isInteger(n) && n >= 0 && n <= 2000) ||
+      !(seconds > 0 && seconds <= 600) || !(Number.isInteger(newcomers) && newcomers >= 1 && newcomers <= 100);
+    if (bad) {
+      ctx.stderr.write(`usage: ${this.usage}\n`);
+      return 2;
+    }
+    const logger = createRootLogger('error');
+    // Loaded here: the benchmarks pull in mediasoup, which light commands do not need.
+    const { runFanout, formatFanout } = await import('../../../scripts/bench/fanout.ts');
+    const { runDelay, formatDelay } = await import('../../../scripts/bench/delay.ts');
+    const { runFirstFrame, formatFirstFrame } = await import('../../../scripts/bench/first-frame.ts');
+    const results: Record<string, unknown> = {};
+    const print = (text: string) => {
+      if (!parsed.values.json) ctx.stdout.write(`${text}\n\n`);
+    };
+    if (suite === 'fanout' || suite === 'all') {
+      const rows = await runFanout({ classrooms, workers, measureMs: seconds * 1000, logger });
+      results.fanout = rows;
+      print(formatFanout(rows));
+    }
+    if (suite === 'delay' || suite === 'all') {
+      const rows = await runDelay({ workers, loads: [0, Math.max(...classrooms)], measureMs: seconds * 1000, logger });
+      results.delay = rows;
+      print(formatDelay(rows));
+    }
+    if (suite === 'first-frame' || suite === 'all') {
+      const rows = await runFirstFrame({ workers, newcomers, logger });
+      results.firstFrame = rows;
+      print(formatFirstFrame(rows));
+    }
+    if (parsed.values.json) ctx.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    logger.flush();
+    return 0;
+  },
+};
