@@ -80,6 +80,7 @@ export class RemoteRoom extends TypedEmitter<RemoteRoomEvents> {
 
   /** Tells the SFU the broadcast state; remembered and sent again after a reconnection. */
   reportState(info: BroadcastInfo): void {
+    if (this.#closed) return;
     this.#lastState = info;
     if (this.#ingest && this.#socket?.readyState === WebSocket.OPEN) {
       this.#request('state', info).catch((error: unknown) => this.#logger.warn({ err: error }, 'state report failed'));

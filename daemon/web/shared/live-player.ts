@@ -247,10 +247,10 @@ export class LivePlayer {
  */
 function lowDelay(receiver: RTCRtpReceiver | undefined): void {
   if (!receiver) return;
-  const r = receiver as RTCRtpReceiver & { jitterBufferTarget?: number | null; playoutDelayHint?: number };
+  const r = receiver as unknown as { jitterBufferTarget?: number | null; playoutDelayHint?: number };
   try {
-    if ('jitterBufferTarget' in r) r.jitterBufferTarget = 0;
-    else if ('playoutDelayHint' in r) r.playoutDelayHint = 0;
+    if ('jitterBufferTarget' in receiver) r.jitterBufferTarget = 0;
+    else r.playoutDelayHint = 0;
   } catch {
     // An older browser refusing the hint plays with its default buffer.
   }
