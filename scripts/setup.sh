@@ -226,7 +226,9 @@ build_worker_into_cache() {
     rm -rf "$tmp_dir"
     die "the new mediasoup worker does not work"
   fi
-  # A directory rename is atomic: <key>/ appears complete or not at all.
+  # A directory rename is atomic: <key>/ appears complete or not at all. (mktemp -d made
+  # it private; the cache may be shared with other users.)
+  chmod 755 "$tmp_dir"
   mv -T "$tmp_dir" "$key_dir"
   log "mediasoup worker ready in $(($(date +%s) - started))s: $key_dir"
 }
