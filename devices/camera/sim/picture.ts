@@ -3,6 +3,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import type { ChildProcess } from 'node:child_process';
 import type { PtzVector } from '../types.ts';
 import { FONT_DIR } from './video.ts';
+import { orphanSafe } from '../../../pipeline/process/orphan-safe.ts';
 
 /** How much wider than the output the scene is; zoom 0 shows 60 % of it, zoom 1 shows 15 %. */
 const SCENE_FACTOR = 3;
@@ -130,7 +131,8 @@ export class Picture {
     const frame = this.#frame;
     return new Promise((resolve, reject) => {
       const args = ['-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${this.width}x${this.height}`, '-i', 'pipe:0', '-frames:v', '1', '-f', 'mjpeg', 'pipe:1'];
-      const child = spawn('ffmpeg', args, { stdio: ['pipe', 'pipe', 'ignore'] });
+      const [command, finalArgs] = orphanSafe('ffmpeg', args);
+      const child = spawn(command, finalArgs, { stdio: ['pipe', 'pipe', 'ignore'] });
       const chunks: Buffer[] = [];
       child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
       child.once('error', reject);

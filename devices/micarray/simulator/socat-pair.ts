@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { Backoff } from '../../../config/foundation/backoff.ts';
 import { TypedEmitter } from '../../../config/foundation/emitter.ts';
 import { ClasscastError, InvalidStateError } from '../../../config/foundation/errors.ts';
+import { orphanSafe } from '../../../pipeline/process/orphan-safe.ts';
 
 export type SocatPairEvents = {
   /** Both links exist and socat is copying bytes. */
@@ -98,7 +99,9 @@ export class SocatPair extends TypedEmitter<SocatPairEvents> {
   #spawn(): Promise<void> {
     this.#removeLinks();
     const { linkA } = this.#options;
-    const child = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${linkA}`, `pty,raw,echo=0,link=${this.#pendingB}`], {
+    // Orphan-safe: socat must not outlive the process that simulates the device, even after kill -9.
+    const [command, args] = orphanSafe('socat', ['-d', '-d', `pty,raw,echo=0,link=${linkA}`, `pty,raw,echo=0,link=${this.#pendingB}`]);
+    const child = spawn(command, args, {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     this.#child = child;
