@@ -14,6 +14,7 @@ import { registerApiRoutes } from './api/register.ts';
 import { buildApiServer } from './api/server.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { JoinTokens } from './auth/join-tokens.ts';
+import { loadOrCreateSecret } from './auth/secret-file.ts';
 import { TokenStore } from './auth/token-store.ts';
 import { BroadcastController, type BroadcastMedia } from './broadcast/controller.ts';
 import { Studio } from './broadcast/studio.ts';
@@ -89,7 +90,7 @@ export class Daemon {
     this.logger = logger;
     this.audit = new AuditLog(config.dataDir);
     this.tokens = new TokenStore(config.api.tokens);
-    this.joinTokens = new JoinTokens(config.api.joinTokenSecret);
+    this.joinTokens = new JoinTokens(config.api.joinTokenSecret ?? loadOrCreateSecret(path.join(config.dataDir, 'join-token.key')));
     this.studio = new Studio(config.pipeline);
     this.plan = {
       videoPayloadType: 102,

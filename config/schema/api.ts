@@ -24,6 +24,6 @@ export const apiSchema = z
       .string()
       .min(32)
       .optional()
-      .describe('HMAC secret that signs member-classroom join tokens; random per start when absent'),
+      .describe('HMAC secret that signs member-classroom join tokens; default a key made once in dataDir'),
   })
   .describe('HTTP and WebSocket API');

@@ -40,3 +40,20 @@ describe('JoinTokens', () => {
     expect(() => a.verify('a.b.c')).toThrow(expect.objectContaining({ code: 'UNAUTHORIZED' }));
   });
 });
+
+describe('loadOrCreateSecret', () => {
+  it('makes a secret once and returns the same one afterwards', async () => {
+    const { mkdtempSync, statSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const { loadOrCreateSecret } = await import('../../daemon/auth/secret-file.ts');
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'secret-')), 'nested', 'join-token.key');
+    const first = loadOrCreateSecret(file);
+    expect(first.length).toBeGreaterThanOrEqual(32);
+    expect(loadOrCreateSecret(file)).toBe(first);
+    expect(statSync(file).mode & 0o077).toBe(0);
+    // A token signed before a restart verifies after it.
+    const token = new JoinTokens(first).issue('kiosk', 'demo', 5).token;
+    expect(new JoinTokens(loadOrCreateSecret(file)).verify(token).classroom).toBe('kiosk');
+  });
+});
