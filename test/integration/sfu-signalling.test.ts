@@ -6,6 +6,7 @@ import { WebSocket } from 'ws';
 import { sfuSchema } from '../../config/schema/sfu.ts';
 import { JoinTokens } from '../../daemon/auth/join-tokens.ts';
 import { PublisherHub } from '../../daemon/publish/publisher-hub.ts';
+import { RemoteRoom } from '../../daemon/publish/remote-room.ts';
 import { MemberSignalling } from '../../daemon/signalling/member-signalling.ts';
 import { SocketRouter } from '../../daemon/ws/socket-router.ts';
 import { defaultLayers } from '../../pipeline/media/targets.ts';
@@ -74,6 +75,7 @@ describe('/ws/sfu and /ws/publish over a real socket', () => {
   let sfu: Sfu;
   let signalling: MemberSignalling;
   let hub: PublisherHub;
+  const publisherSockets: WebSocket[] = [];
   let base: string;
   const tokens = new JoinTokens(SECRET);
   const clients: Client[] = [];
@@ -104,13 +106,20 @@ describe('/ws/sfu and /ws/publish over a real socket', () => {
     server = createServer();
     sockets = new SocketRouter(server);
     sockets.add('/ws/sfu', { onConnection: (socket) => signalling.accept(socket) });
-    sockets.add('/ws/publish', { accept: (request) => hub.refuse(request), onConnection: (socket, request) => hub.accept(socket, request) });
+    sockets.add('/ws/publish', {
+      accept: (request) => hub.refuse(request),
+      onConnection: (socket, request) => {
+        publisherSockets.push(socket);
+        hub.accept(socket, request);
+      },
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
 
   afterEach(async () => {
     for (const c of clients.splice(0)) c.socket.terminate();
+    publisherSockets.length = 0;
     sockets.close();
     signalling.close();
     hub.close();
@@ -203,5 +212,42 @@ describe('/ws/sfu and /ws/publish over a real socket', () => {
     const moved = await pub.notification('ingest');
     expect((moved.data as typeof ingest).video.port).not.toBe(before);
     expect((moved.data as typeof ingest).video.ip).toBe('127.0.0.2');
+  });
+
+  it('a remote classroom reopens its room after the link drops, re-reports its state and follows rebuilds', async () => {
+    const remote = new RemoteRoom({ url: base.replace('ws:', 'http:'), token: PUBLISHER_TOKEN, room: 'room-a', plan, logger });
+    try {
+      remote.reportState({ state: 'live', lesson: { id: 'l1', title: 'Chemistry' } });
+      remote.start();
+      const first = await remote.ready(10_000);
+      expect(first.video.ip).toBe('127.0.0.2');
+      await expect.poll(() => hub.info('room-a').state, { timeout: 10_000 }).toBe('live');
+      expect(remote.linkState).toBe('online');
+
+      // The SFU side drops every socket (a restart, a network cut): the link comes back by
+      // itself, reopens the same room (same ports) and says again that the lesson is live.
+      const degraded = remote.next('state', 10_000);
+      hub.close();
+      hub = new PublisherHub({
+        sfu,
+        publishers: sfuSchema.parse({ publishers: [{ name: 'room-a encoder', room: 'room-a', token: PUBLISHER_TOKEN }] }).publishers,
+        broadcastChanged: () => undefined,
+        logger,
+      });
+      for (const socket of publisherSockets.splice(0)) socket.terminate();
+      expect((await degraded)[0]).toBe('degraded');
+      await expect.poll(() => remote.linkState, { timeout: 15_000 }).toBe('online');
+      await expect.poll(() => hub.info('room-a').state, { timeout: 10_000 }).toBe('live');
+      expect(remote.ingest).toEqual(first);
+
+      // The origin worker dies: the room rebuilds and the remote classroom gets the new ports.
+      const moved = remote.next('ingest', 20_000);
+      process.kill(sfu.pool.worker(0)!.pid, 'SIGKILL');
+      const [after] = await moved;
+      expect(after.video.port).not.toBe(first.video.port);
+      expect(remote.ingest).toEqual(after);
+    } finally {
+      remote.close();
+    }
   });
 });
