@@ -175,6 +175,7 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
   }
 
   #leastLoaded(): [number, Edge] {
+    for (const edge of this.#edges.values()) for (const p of edge.plain) if (p.closed) edge.plain.delete(p);
     const load = (e: Edge) => e.viewers.size + [...e.plain].filter((p) => !p.closed).length + e.pending;
     const entry = [...this.#edges].sort((a, b) => load(a[1]) - load(b[1]))[0];
     if (!entry) throw new ClasscastError('SFU_NO_BROADCAST', `room ${this.id} is rebuilding`);
