@@ -91,12 +91,20 @@ export class Director extends TypedEmitter<DirectorEvents> {
     if (this.#automatic()) this.#resume();
   }
 
-  /** The operator's automatic/manual switch. */
+  /**
+   * The operator's automatic/manual switch. Switching it on is a deliberate "take over now",
+   * so it also ends a pause left by earlier manual actions.
+   */
   setEnabled(enabled: boolean): void {
     this.#assertOpen();
-    if (this.#enabled === enabled) return;
+    const endsPause = enabled && this.#pausedUntil !== null;
+    if (this.#enabled === enabled && !endsPause) return;
+    if (endsPause) {
+      clearTimeout(this.#pauseTimer);
+      this.#pausedUntil = null;
+    }
+    if (this.#enabled !== enabled) this.#logger.info({ enabled }, 'voice tracking switched');
     this.#enabled = enabled;
-    this.#logger.info({ enabled }, 'voice tracking switched');
     this.#clearTimers();
     if (this.#automatic() && this.#started) this.#resume();
     this.#emitState();

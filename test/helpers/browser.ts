@@ -68,3 +68,28 @@ export async function waitFor<T>(probe: () => Promise<T>, accept: (value: T) => 
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
+
+/**
+ * A small grey thumbnail (32x18) of what the page's <video> shows right now, for comparing
+ * pictures: the member classroom's own view, not the server's.
+ */
+export async function videoThumbnail(page: Page): Promise<number[]> {
+  return page.evaluate(() => {
+    const video = document.querySelector('video')!;
+    const canvas = document.createElement('canvas');
+    canvas.width = 32;
+    canvas.height = 18;
+    const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+    ctx.drawImage(video, 0, 0, 32, 18);
+    const { data } = ctx.getImageData(0, 0, 32, 18);
+    const grey: number[] = [];
+    for (let i = 0; i < data.length; i += 4) grey.push(Math.round((data[i]! + data[i + 1]! + data[i + 2]!) / 3));
+    return grey;
+  });
+}
+
+export function meanAbsDiff(a: number[], b: number[]): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i += 1) sum += Math.abs(a[i]! - (b[i] ?? 0));
+  return sum / a.length;
+}

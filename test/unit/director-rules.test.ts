@@ -213,6 +213,20 @@ describe('director rules', () => {
     expect(onAir()).toBe('students');
   });
 
+  it('ends a manual pause when the technician switches voice tracking on', async () => {
+    make();
+    await vi.advanceTimersByTimeAsync(2000);
+    director.manualOverride();
+    talkers.set(1);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(students.recalls).toEqual([]);
+    director.setEnabled(true);
+    expect(director.status.pausedUntil).toBeNull();
+    expect(students.recalls).toEqual(['zone-1']);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(onAir()).toBe('students');
+  });
+
   it('does nothing while switched off, and takes over when switched on', async () => {
     make({ enabled: false });
     talkers.set(1);
