@@ -4,7 +4,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ClasscastError } from './foundation/errors.ts';
 import { configSchema, type Config } from './schema/index.ts';
-import { hashApiTokens } from './secrets.ts';
+import { hashApiTokens, resolveTlsFiles } from './secrets.ts';
 
 export interface ConfigProblem {
   /** Dotted path into the config, e.g. `cameras.0.xaddr`; empty for the whole file. */
@@ -49,7 +49,7 @@ export function parseConfig(
   if (!result.success) throw new ConfigInvalidError(source, issuesToProblems(result.error.issues));
   const config = result.data;
   config.dataDir = path.resolve(baseDir, config.dataDir);
-  const problems = hashApiTokens(config, env, baseDir);
+  const problems = [...hashApiTokens(config, env, baseDir), ...resolveTlsFiles(config, baseDir)];
   if (problems.length > 0) throw new ConfigInvalidError(source, problems);
   return deepFreeze(config);
 }

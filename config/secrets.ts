@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ConfigProblem } from './load.ts';
 import type { Config } from './schema/index.ts';
@@ -37,5 +37,21 @@ export function hashApiTokens(
     const sha256 = entry.sha256 ?? (secret ? sha256Hex(secret) : undefined);
     return { name: entry.name, role: entry.role, sha256 };
   });
+  return problems;
+}
+
+/** Makes the TLS file paths absolute and checks now, at load, that they can be read. */
+export function resolveTlsFiles(config: Config, baseDir: string): ConfigProblem[] {
+  const tls = config.api.tls;
+  if (!tls) return [];
+  const problems: ConfigProblem[] = [];
+  for (const key of ['certFile', 'keyFile'] as const) {
+    tls[key] = path.resolve(baseDir, tls[key]);
+    try {
+      accessSync(tls[key], constants.R_OK);
+    } catch {
+      problems.push({ path: `api.tls.${key}`, message: `cannot read ${tls[key]}` });
+    }
+  }
   return problems;
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -229,7 +230,8 @@ export class Daemon {
       sfuWorkers: () => this.sfu?.pool.liveIndexes().length ?? 0,
     });
 
-    const app = await buildApiServer({ logger, tokens: this.tokens, audit: this.audit }, (api) =>
+    const tls = config.api.tls && { key: readFileSync(config.api.tls.keyFile), cert: readFileSync(config.api.tls.certFile) };
+    const app = await buildApiServer({ logger, tokens: this.tokens, audit: this.audit, tls }, (api) =>
       registerApiRoutes(api, this),
     );
     this.#app = app;
@@ -242,7 +244,7 @@ export class Daemon {
 
     await app.listen({ host: config.api.host, port: config.api.port });
     const address = app.server.address() as AddressInfo;
-    this.#apiBase = `http://${config.api.host.includes(':') ? `[${config.api.host}]` : config.api.host}:${address.port}`;
+    this.#apiBase = `${tls ? 'https' : 'http'}://${config.api.host.includes(':') ? `[${config.api.host}]` : config.api.host}:${address.port}`;
     const sockets = new SocketRouter(app.server);
     this.#sockets = sockets;
     if (config.roles.sfu) sockets.add('/ws/sfu', { onConnection: (socket) => signalling.accept(socket) });

@@ -10,13 +10,15 @@ export const REDACT_PATHS = [
   '*.*.token',
   'joinTokenSecret',
   '*.joinTokenSecret',
+  'publisherToken',
+  '*.publisherToken',
   'authorization',
   '*.authorization',
   'req.headers.authorization',
   'headers.authorization',
 ];
 
-/** The one root logger, made in the entry point: pino JSON on stdout (or a given stream). */
+/** The one root logger, made in the entry point: pino JSON on stderr (or a given stream); stdout stays for what a command prints. */
 export function createRootLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(
     {

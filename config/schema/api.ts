@@ -20,6 +20,13 @@ export const apiSchema = z
     port: port.default(8080),
     publicUrl: z.url().optional().describe('the URL member classrooms and technicians reach; default http://host:port'),
     tokens: z.array(tokenSchema).default([]).describe('technician and viewer tokens'),
+    tls: z
+      .object({
+        certFile: z.string().min(1).describe('PEM certificate (chain) file'),
+        keyFile: z.string().min(1).describe('PEM private key file'),
+      })
+      .optional()
+      .describe('serve the API, both pages and the sockets over HTTPS; browsers need it for WebRTC on any address but localhost'),
     joinTokenSecret: z
       .string()
       .min(32)

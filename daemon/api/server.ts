@@ -14,6 +14,8 @@ export interface ApiServerOptions {
   /** Requests per minute per client address on /api (default 600). */
   rateLimitPerMinute?: number;
   bodyLimitBytes?: number;
+  /** PEM key and certificate: serve HTTPS (and WSS on the same port). */
+  tls?: { key: Buffer; cert: Buffer };
 }
 
 /** Fastify's own 4xx (body parser, limits) under our stable codes. */
@@ -47,7 +49,9 @@ export async function buildApiServer(
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes ?? 64 * 1024,
     return503OnClosing: true,
-  });
+    ...(options.tls ? { https: options.tls } : {}),
+    // The HTTPS and HTTP instances differ only in the raw server type, which no route touches.
+  }) as unknown as FastifyInstance;
 
   app.setErrorHandler((error: FastifyError | ClasscastError, request, reply) => {
     failures.set(request, isClasscastError(error) ? error.code : ((error as FastifyError).code ?? 'ERROR'));
