@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
-import { ClasscastError, isClasscastError } from '../../config/foundation/errors.ts';
+import { ClasscastError } from '../../config/foundation/errors.ts';
 import type { PublisherEntry } from '../../config/schema/sfu.ts';
 import type { IngestEndpoints, BroadcastRoom } from '../../pipeline/sfu/room.ts';
 import type { Sfu } from '../../pipeline/sfu/sfu.ts';
-import { parseInput } from '../api/validate.ts';
 import type { BroadcastInfo } from '../signalling/protocol.ts';
 import { publishRequestSchema, type PublishRequest } from './protocol.ts';
+import { answerRequestFrame } from '../signalling/request-frame.ts';
 
 export interface PublisherSessionDeps {
   sfu: Sfu;
@@ -47,26 +47,12 @@ export class PublisherSession {
   }
 
   async #onMessage(text: string, isBinary: boolean): Promise<void> {
-    let id: number | null = null;
-    try {
-      if (isBinary) throw new ClasscastError('BAD_REQUEST', 'binary frames are not accepted');
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        throw new ClasscastError('BAD_REQUEST', 'frame is not JSON');
-      }
-      if (json && typeof json === 'object' && typeof (json as { id?: unknown }).id === 'number') id = (json as { id: number }).id;
-      const data = await this.#handle(parseInput(publishRequestSchema, json, 'message'));
-      this.#send({ id, ok: true, data });
-    } catch (error) {
-      if (!isClasscastError(error)) this.#logger.warn({ err: error }, 'publish request failed');
-      this.#send({
-        id,
-        ok: false,
-        error: isClasscastError(error) ? { code: error.code, message: error.message } : { code: 'INTERNAL', message: 'internal error' },
-      });
-    }
+    const answer = await answerRequestFrame(text, isBinary, {
+      schema: publishRequestSchema,
+      handle: (request) => this.#handle(request),
+      onUnexpected: (error) => this.#logger.warn({ err: error }, 'publish request failed'),
+    });
+    this.#send(answer);
   }
 
   async #handle(request: PublishRequest): Promise<unknown> {

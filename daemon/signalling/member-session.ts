@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
-import { ClasscastError, isClasscastError } from '../../config/foundation/errors.ts';
+import { ClasscastError } from '../../config/foundation/errors.ts';
 import type { BroadcastRoom } from '../../pipeline/sfu/room.ts';
 import type { Sfu } from '../../pipeline/sfu/sfu.ts';
 import type { Viewer } from '../../pipeline/sfu/viewer.ts';
 import type { JoinClaims, JoinTokens } from '../auth/join-tokens.ts';
-import { parseInput } from '../api/validate.ts';
+import { answerRequestFrame } from './request-frame.ts';
 import { requestSchema, type BroadcastInfo, type Notification, type SignalRequest } from './protocol.ts';
 
 export interface MemberSessionDeps {
@@ -66,28 +66,13 @@ export class MemberSession {
   }
 
   async #onMessage(text: string, isBinary: boolean): Promise<void> {
-    let id: number | null = null;
-    try {
-      this.#rateLimit();
-      if (isBinary) throw new ClasscastError('BAD_REQUEST', 'binary frames are not accepted');
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        throw new ClasscastError('BAD_REQUEST', 'frame is not JSON');
-      }
-      if (json && typeof json === 'object' && typeof (json as { id?: unknown }).id === 'number') {
-        id = (json as { id: number }).id;
-      }
-      const request = parseInput(requestSchema, json, 'message');
-      const data = await this.#handle(request);
-      this.#send({ id, ok: true, data });
-    } catch (error) {
-      const code = isClasscastError(error) ? error.code : 'INTERNAL';
-      const message = isClasscastError(error) ? error.message : 'internal error';
-      if (!isClasscastError(error)) this.#logger.warn({ err: error }, 'signalling request failed');
-      this.#send({ id, ok: false, error: { code, message } });
-    }
+    const answer = await answerRequestFrame(text, isBinary, {
+      schema: requestSchema,
+      guard: () => this.#rateLimit(),
+      handle: (request) => this.#handle(request),
+      onUnexpected: (error) => this.#logger.warn({ err: error }, 'signalling request failed'),
+    });
+    this.#send(answer);
   }
 
   async #handle(request: SignalRequest): Promise<unknown> {

@@ -4,25 +4,10 @@ import path from 'node:path';
 import onvif from 'onvif';
 import pino from 'pino';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { DemoSecrets } from '../../daemon/demo/demo-config.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemo, type RunningDemo } from '../../daemon/demo/demo.ts';
 import { launchChromium, waitFor } from '../helpers/browser.ts';
 
-// Observe the demo's fresh secrets: the camera password lets an independent ONVIF client
-// ask the simulated camera where it is.
-const seen = vi.hoisted(() => ({ secrets: [] as DemoSecrets[] }));
-vi.mock('../../daemon/demo/demo-config.ts', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../daemon/demo/demo-config.ts')>();
-  return {
-    ...original,
-    freshDemoSecrets: () => {
-      const secrets = original.freshDemoSecrets();
-      seen.secrets.push(secrets);
-      return secrets;
-    },
-  };
-});
 
 interface PtzStatus {
   position: { x: number; y: number; zoom: number };
@@ -48,7 +33,7 @@ const near = (a: number, b: number) => Math.abs(a - b) < 0.02;
 describe('technician console against the running demo, in Chromium', () => {
   let demo: RunningDemo;
   let dir: string;
-  let secrets: DemoSecrets;
+  let secrets: { technicianToken: string; cameraPassword: string };
   let chromium: Awaited<ReturnType<typeof launchChromium>>;
   let page: Page;
 
@@ -61,7 +46,9 @@ describe('technician console against the running demo, in Chromium', () => {
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'classcast-console-e2e-'));
     demo = await startDemo({ port: 0, dataDir: dir, logger: pino({ level: 'silent' }) });
-    secrets = seen.secrets.at(-1)!;
+    // The camera password (from the config the demo built) lets an independent ONVIF client
+    // ask the simulated camera where it is.
+    secrets = { technicianToken: demo.info.technicianToken, cameraPassword: demo.daemon.config.cameras[0]!.password };
     chromium = await launchChromium();
     page = await chromium.browser.newPage({ viewport: { width: 1280, height: 900 } });
     // Log in through the form, as a technician at the classroom screen would.

@@ -3,14 +3,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import type { DemoInfo } from '../../daemon/demo/demo.ts';
 
-export interface DemoInfo {
-  consoleUrl: string;
-  classroomUrl: string;
-  apiBase: string;
-  technicianToken: string;
-  viewerToken: string;
-}
+export type { DemoInfo };
 
 export interface DemoProcess {
   child: ChildProcess;

@@ -2,24 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../daemon/audit/audit-log.ts';
-import type { DemoSecrets } from '../../daemon/demo/demo-config.ts';
 import { startDemo, type RunningDemo } from '../../daemon/demo/demo.ts';
 
-// Observe the demo's fresh secrets (the viewer token is printed nowhere).
-const seen = vi.hoisted(() => ({ secrets: [] as DemoSecrets[] }));
-vi.mock('../../daemon/demo/demo-config.ts', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../daemon/demo/demo-config.ts')>();
-  return {
-    ...original,
-    freshDemoSecrets: () => {
-      const secrets = original.freshDemoSecrets();
-      seen.secrets.push(secrets);
-      return secrets;
-    },
-  };
-});
 
 describe('the audit log across a daemon restart', () => {
   let demo: RunningDemo | undefined;
@@ -35,7 +21,7 @@ describe('the audit log across a daemon restart', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'classcast-audit-restart-'));
     const logger = pino({ level: 'silent' });
     demo = await startDemo({ port: 0, dataDir: dir, logger });
-    const first = seen.secrets.at(-1)!;
+    const first = demo.info;
     const base = demo.info.apiBase;
     const send = (method: string, url: string, token: string | undefined, body: unknown) =>
       fetch(`${base}${url}`, {
@@ -65,7 +51,7 @@ describe('the audit log across a daemon restart', () => {
 
     // And through the API of the restarted daemon (new tokens, same data directory).
     demo = await startDemo({ port: 0, dataDir: dir, logger });
-    const second = seen.secrets.at(-1)!;
+    const second = demo.info;
     const answer = await fetch(`${demo.info.apiBase}/api/audit?limit=20`, { headers: { authorization: `Bearer ${second.technicianToken}` } });
     expect(answer.status).toBe(200);
     const { entries } = (await answer.json()) as { entries: { who: string; action: string; result: string; status: number }[] };

@@ -4,13 +4,11 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
-import type { DemoSecrets } from '../../daemon/demo/demo-config.ts';
 import { startDemo, type RunningDemo } from '../../daemon/demo/demo.ts';
 
-// Observe (not replace) the demo's freshly made secrets: the test needs the viewer token,
-// which the demo prints nowhere. And observe every route as it is added to the /api scope
-// (an onRoute hook put in before the route modules run), so no route escapes the walk.
-const seen = vi.hoisted(() => ({ secrets: [] as DemoSecrets[], routes: [] as { method: string; path: string; role?: string }[] }));
+// Observe every route as it is added to the /api scope (an onRoute hook put in before the
+// route modules run), so no route escapes the walk.
+const seen = vi.hoisted(() => ({ routes: [] as { method: string; path: string; role?: string }[] }));
 vi.mock('../../daemon/api/server.ts', async (importOriginal) => {
   const original = await importOriginal<typeof import('../../daemon/api/server.ts')>();
   return {
@@ -24,17 +22,6 @@ vi.mock('../../daemon/api/server.ts', async (importOriginal) => {
         });
         await registerApi(api);
       }),
-  };
-});
-vi.mock('../../daemon/demo/demo-config.ts', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../daemon/demo/demo-config.ts')>();
-  return {
-    ...original,
-    freshDemoSecrets: () => {
-      const secrets = original.freshDemoSecrets();
-      seen.secrets.push(secrets);
-      return secrets;
-    },
   };
 });
 
@@ -62,10 +49,9 @@ describe('every API route and socket, with every kind of credential and malforme
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'classcast-api-walk-'));
     demo = await startDemo({ port: 0, dataDir: dir, logger: pino({ level: 'silent' }) });
-    const secrets = seen.secrets.at(-1)!;
     base = demo.info.apiBase;
-    tokens.technician = secrets.technicianToken;
-    tokens.viewer = secrets.viewerToken;
+    tokens.technician = demo.info.technicianToken;
+    tokens.viewer = demo.info.viewerToken;
     const room = demo.daemon.config.site.classroom;
     tokens.member = demo.daemon.joinTokens.issue('walk member', room, 60).token;
     tokens.expired = demo.daemon.joinTokens.issue('walk member', room, -1).token;

@@ -1,4 +1,5 @@
 import type { DeviceCommand, DeviceMessage, Framer, FramerOutput, ProtocolCodec } from '../types.ts';
+import { replyMatcher } from '../reply.ts';
 
 /**
  * The framed binary protocol of cheap classroom arrays and DSPs: `FF 55 LEN CMD PAYLOAD… SUM`,
@@ -214,23 +215,6 @@ function encodeMessage(message: DeviceMessage): Buffer {
   }
 }
 
-function isReply(command: DeviceCommand, message: DeviceMessage): boolean {
-  switch (command.kind) {
-    case 'getGain':
-    case 'setGain':
-      return message.kind === 'gain' && message.channel === command.channel;
-    case 'getMute':
-    case 'setMute':
-      return message.kind === 'mute' && message.channel === command.channel;
-    case 'getDeviceMute':
-    case 'setDeviceMute':
-      return message.kind === 'deviceMute';
-    case 'setMeterRate':
-      return message.kind === 'meterRate';
-    case 'getTalkers':
-      return message.kind === 'talkerZone';
-  }
-}
 
 export const binaryCodec: ProtocolCodec = Object.freeze({
   name: 'binary' as const,
@@ -240,5 +224,5 @@ export const binaryCodec: ProtocolCodec = Object.freeze({
   decodeMessage,
   decodeCommand,
   encodeMessage,
-  isReply,
+  isReply: replyMatcher('talkerZone'),
 });

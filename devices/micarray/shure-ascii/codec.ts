@@ -1,5 +1,6 @@
 import { ClasscastError } from '../../../config/foundation/errors.ts';
 import type { DeviceCommand, DeviceMessage, Framer, FramerOutput, ProtocolCodec } from '../types.ts';
+import { replyMatcher } from '../reply.ts';
 
 /**
  * Shure-style command strings (MXA910/MXA920/P300 command-string documents): every frame is
@@ -234,23 +235,6 @@ function encodeMessage(message: DeviceMessage): Buffer {
   }
 }
 
-function isReply(command: DeviceCommand, message: DeviceMessage): boolean {
-  switch (command.kind) {
-    case 'getGain':
-    case 'setGain':
-      return message.kind === 'gain' && message.channel === command.channel;
-    case 'getMute':
-    case 'setMute':
-      return message.kind === 'mute' && message.channel === command.channel;
-    case 'getDeviceMute':
-    case 'setDeviceMute':
-      return message.kind === 'deviceMute';
-    case 'setMeterRate':
-      return message.kind === 'meterRate';
-    case 'getTalkers':
-      return message.kind === 'talker';
-  }
-}
 
 export const shureAsciiCodec: ProtocolCodec = Object.freeze({
   name: 'shure-ascii' as const,
@@ -260,5 +244,5 @@ export const shureAsciiCodec: ProtocolCodec = Object.freeze({
   decodeMessage,
   decodeCommand,
   encodeMessage,
-  isReply,
+  isReply: replyMatcher('talker'),
 });
