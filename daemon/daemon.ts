@@ -3,8 +3,11 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Config } from '../config/schema/index.ts';
 import { ClasscastError } from '../config/foundation/errors.ts';
+import type { Config } from '../config/schema/index.ts';
+import { LAYOUTS, type Layout } from '../config/schema/pipeline.ts';
+import type { MicArrayDriver } from '../devices/micarray/driver.ts';
+import { createMicArrays } from '../devices/micarray/factory.ts';
 import { MediaPipeline } from '../pipeline/media/media-pipeline.ts';
 import { listRecordings } from '../pipeline/media/recorder.ts';
 import { pipelineLayers } from '../pipeline/media/targets.ts';
@@ -13,28 +16,24 @@ import type { BroadcastRoom, IngestEndpoints } from '../pipeline/sfu/room.ts';
 import { Sfu } from '../pipeline/sfu/sfu.ts';
 import { registerApiRoutes } from './api/register.ts';
 import { buildApiServer } from './api/server.ts';
+import { AudioService } from './audio/service.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { JoinTokens } from './auth/join-tokens.ts';
 import { loadOrCreateSecret } from './auth/secret-file.ts';
 import { TokenStore } from './auth/token-store.ts';
-import { BroadcastController, type BroadcastMedia } from './broadcast/controller.ts';
+import { BroadcastController, type BroadcastMedia, type LessonRef } from './broadcast/controller.ts';
 import { Studio } from './broadcast/studio.ts';
-import { EventBus } from './events/bus.ts';
-import { registerPage } from './http/pages.ts';
-import { createScheduleEngine, type ScheduleEngine } from './schedule/index.ts';
-import { createMicArrays } from '../devices/micarray/factory.ts';
-import type { MicArrayDriver } from '../devices/micarray/driver.ts';
-import { AudioService } from './audio/service.ts';
+import { CameraService } from './cameras/camera-service.ts';
 import type { Director } from './director/director.ts';
 import { createDirector, publishDirectorEvents } from './director/factory.ts';
-import { CameraService } from './cameras/camera-service.ts';
-import { LAYOUTS, type Layout } from '../config/schema/pipeline.ts';
-import type { LessonRef } from './broadcast/controller.ts';
+import { EventBus } from './events/bus.ts';
+import { registerPage } from './http/pages.ts';
 import { Metrics } from './metrics/metrics.ts';
-import { MemberSignalling } from './signalling/member-signalling.ts';
+import type { IngestSource } from './publish/ingest-source.ts';
 import { PublisherHub } from './publish/publisher-hub.ts';
 import { RemoteRoom } from './publish/remote-room.ts';
-import type { IngestSource } from './publish/ingest-source.ts';
+import { createScheduleEngine, type ScheduleEngine } from './schedule/index.ts';
+import { MemberSignalling } from './signalling/member-signalling.ts';
 import { EventsHub } from './ws/events-hub.ts';
 import { SocketRouter } from './ws/socket-router.ts';
 
@@ -214,14 +213,17 @@ export class Daemon {
       await this.schedule.start();
     }
 
-    const signalling = new MemberSignalling({
-      sfu: this.sfu ?? (undefined as never),
-      joinTokens: this.joinTokens,
-      // This classroom's own room follows its controller; rooms of remote publishers, their reports.
-      broadcastInfo: (roomId) =>
-        config.roles.classroom && roomId === config.site.classroom ? this.broadcast.info() : this.#publishers!.info(roomId),
-      logger,
-    });
+    // Member classrooms signal to the SFU role only; a classroom-only daemon has no /ws/sfu.
+    const signalling =
+      this.sfu &&
+      new MemberSignalling({
+        sfu: this.sfu,
+        joinTokens: this.joinTokens,
+        // This classroom's own room follows its controller; rooms of remote publishers, their reports.
+        broadcastInfo: (roomId) =>
+          config.roles.classroom && roomId === config.site.classroom ? this.broadcast.info() : this.#publishers!.info(roomId),
+        logger,
+      });
     this.#signalling = signalling;
     this.#events = new EventsHub(this.bus, () => [{ type: 'broadcast.state', ...this.broadcast.info() }]);
     this.#metrics = new Metrics({
@@ -247,7 +249,7 @@ export class Daemon {
     this.#apiBase = `${tls ? 'https' : 'http'}://${config.api.host.includes(':') ? `[${config.api.host}]` : config.api.host}:${address.port}`;
     const sockets = new SocketRouter(app.server);
     this.#sockets = sockets;
-    if (config.roles.sfu) sockets.add('/ws/sfu', { onConnection: (socket) => signalling.accept(socket) });
+    if (signalling) sockets.add('/ws/sfu', { onConnection: (socket) => signalling.accept(socket) });
     const publishers = this.#publishers;
     if (publishers && config.sfu.publishers.length > 0) {
       sockets.add('/ws/publish', { accept: (request) => publishers.refuse(request), onConnection: (socket, request) => publishers.accept(socket, request) });
@@ -260,7 +262,7 @@ export class Daemon {
       name: 'api',
       close: async () => {
         sockets.close();
-        signalling.close();
+        signalling?.close();
         this.#publishers?.close();
         this.#events?.close();
         await app.close();
