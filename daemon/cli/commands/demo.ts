@@ -1,27 +1,24 @@
-import { parseArgs } from 'node:util';
 import { createRootLogger } from '../../logging.ts';
 import type { Command } from '../command.ts';
+import { parseOptions } from '../args.ts';
 
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'the embedded demo: simulated devices, pipeline, SFU and both pages on 127.0.0.1',
   usage: 'classcast demo [--port N] [--info-file PATH] [--data-dir DIR] [--log-level LEVEL]',
   async run(args, ctx) {
-    let values;
-    try {
-      values = parseArgs({
-        args,
-        options: {
-          port: { type: 'string' },
-          'info-file': { type: 'string' },
-          'data-dir': { type: 'string' },
-          'log-level': { type: 'string' },
-        },
-      }).values;
-    } catch (error) {
-      ctx.stderr.write(`${(error as Error).message}\nusage: ${this.usage}\n`);
-      return 2;
-    }
+    const values = parseOptions(
+      args,
+      {
+        port: { type: 'string' },
+        'info-file': { type: 'string' },
+        'data-dir': { type: 'string' },
+        'log-level': { type: 'string' },
+      },
+      this.usage,
+      ctx,
+    );
+    if (!values) return 2;
     const port = values.port !== undefined ? Number(values.port) : undefined;
     if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
       ctx.stderr.write(`--port must be 0…65535\n`);

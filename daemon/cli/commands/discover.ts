@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import { probeCameras } from '../../../devices/camera/discovery/probe.ts';
 import type { Command } from '../command.ts';
+import { parseOptions } from '../args.ts';
 
 export const discoverCommand: Command = {
   name: 'discover',
@@ -10,18 +10,8 @@ export const discoverCommand: Command = {
     '  Probes 239.255.255.250:3702 for NetworkVideoTransmitter; --target sends the probe to one\n' +
     '  address by unicast instead (networks without multicast, or a simulator on another port).',
   async run(args, ctx) {
-    let options;
-    try {
-      options = parseArgs({
-        args,
-        options: { timeout: { type: 'string', default: '3000' }, target: { type: 'string' }, bind: { type: 'string' }, json: { type: 'boolean', default: false } },
-        strict: true,
-        allowPositionals: false,
-      }).values;
-    } catch (error) {
-      ctx.stderr.write(`${(error as Error).message}\nusage: ${this.usage}\n`);
-      return 2;
-    }
+    const options = parseOptions(args, { timeout: { type: 'string', default: '3000' }, target: { type: 'string' }, bind: { type: 'string' }, json: { type: 'boolean', default: false } }, this.usage, ctx);
+    if (!options) return 2;
     const timeoutMs = Number(options.timeout);
     const target = options.target ? /^([^:]+)(?::(\d+))?$/.exec(options.target) : undefined;
     if (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 60_000 || (options.target && !target)) {

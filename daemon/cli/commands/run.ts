@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { ConfigInvalidError, loadConfigFile } from '../../../config/load.ts';
 import { isClasscastError } from '../../../config/foundation/errors.ts';
 import { createRootLogger } from '../../logging.ts';
 import { SystemdNotifier, systemdEnvFrom } from '../../systemd/notifier.ts';
+import { parseOptions } from '../args.ts';
 import type { Command } from '../command.ts';
 
 export const runCommand: Command = {
@@ -11,12 +11,9 @@ export const runCommand: Command = {
   summary: 'run the daemon with the roles the config enables',
   usage: 'classcast run --config FILE',
   async run(args, ctx) {
-    let configPath: string | undefined;
-    try {
-      configPath = parseArgs({ args, options: { config: { type: 'string', short: 'c' } } }).values.config;
-    } catch {
-      configPath = undefined;
-    }
+    const options = parseOptions(args, { config: { type: 'string', short: 'c' } }, this.usage, ctx);
+    if (!options) return 2;
+    const configPath = options.config;
     if (!configPath) {
       ctx.stderr.write(`usage: ${this.usage}\n`);
       return 2;

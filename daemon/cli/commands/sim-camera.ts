@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { startSimCamera } from '../../../devices/camera/sim/index.ts';
 import type { Command } from '../command.ts';
+import { parseOptions } from '../args.ts';
 
 export const simCameraCommand: Command = {
   name: 'sim camera',
@@ -12,31 +12,21 @@ export const simCameraCommand: Command = {
     '    [--onvif-port N] [--discovery-port N] [--multicast] [--size WxH] [--fps N] [--data-dir DIR] [--log-level LEVEL]\n' +
     '  --discovery-port 3702 --multicast answers real WS-Discovery probes.',
   async run(args, ctx) {
-    let options;
-    try {
-      options = parseArgs({
-        args,
-        options: {
-          id: { type: 'string', default: 'sim' },
-          name: { type: 'string', default: 'Simulated camera' },
-          user: { type: 'string', default: 'admin' },
-          password: { type: 'string', default: 'admin' },
-          host: { type: 'string', default: '127.0.0.1' },
-          'onvif-port': { type: 'string', default: '0' },
-          'discovery-port': { type: 'string' },
-          multicast: { type: 'boolean', default: false },
-          size: { type: 'string', default: '640x360' },
-          fps: { type: 'string', default: '15' },
-          'data-dir': { type: 'string', default: 'var/sim' },
-          'log-level': { type: 'string', default: 'warn' },
-        },
-        strict: true,
-        allowPositionals: false,
-      }).values;
-    } catch (error) {
-      ctx.stderr.write(`${(error as Error).message}\nusage: ${this.usage}\n`);
-      return 2;
-    }
+    const options = parseOptions(args, {
+      id: { type: 'string', default: 'sim' },
+      name: { type: 'string', default: 'Simulated camera' },
+      user: { type: 'string', default: 'admin' },
+      password: { type: 'string', default: 'admin' },
+      host: { type: 'string', default: '127.0.0.1' },
+      'onvif-port': { type: 'string', default: '0' },
+      'discovery-port': { type: 'string' },
+      multicast: { type: 'boolean', default: false },
+      size: { type: 'string', default: '640x360' },
+      fps: { type: 'string', default: '15' },
+      'data-dir': { type: 'string', default: 'var/sim' },
+      'log-level': { type: 'string', default: 'warn' },
+    }, this.usage, ctx);
+    if (!options) return 2;
     const size = /^(\d+)x(\d+)$/.exec(options.size ?? '');
     const onvifPort = Number(options['onvif-port']);
     const fps = Number(options.fps);

@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { TalkerStep } from '../../../devices/micarray/simulator/device-model.ts';
 import { startMicArraySimulator } from '../../../devices/micarray/simulator/simulator.ts';
 import type { MicArrayProtocol } from '../../../devices/micarray/types.ts';
 import type { Command } from '../command.ts';
+import { parseOptions } from '../args.ts';
 
 const PROTOCOLS: readonly MicArrayProtocol[] = ['shure-ascii', 'binary'];
 
@@ -29,24 +29,14 @@ export const simMicArrayCommand: Command = {
     'classcast sim micarray --protocol shure-ascii|binary --port PATH [--channels N] [--script ZONE:MS,…] [--log-level LEVEL]\n' +
     '  PATH is the serial device the daemon opens (a symlink to a pty); zone 0 in a script is silence.',
   async run(args, ctx) {
-    let options;
-    try {
-      options = parseArgs({
-        args,
-        options: {
-          protocol: { type: 'string' },
-          port: { type: 'string' },
-          channels: { type: 'string', default: '4' },
-          script: { type: 'string' },
-          'log-level': { type: 'string', default: 'warn' },
-        },
-        strict: true,
-        allowPositionals: false,
-      }).values;
-    } catch (error) {
-      ctx.stderr.write(`${(error as Error).message}\nusage: ${this.usage}\n`);
-      return 2;
-    }
+    const options = parseOptions(args, {
+      protocol: { type: 'string' },
+      port: { type: 'string' },
+      channels: { type: 'string', default: '4' },
+      script: { type: 'string' },
+      'log-level': { type: 'string', default: 'warn' },
+    }, this.usage, ctx);
+    if (!options) return 2;
     const protocol = options.protocol as MicArrayProtocol | undefined;
     const channels = Number(options.channels);
     if (!protocol || !PROTOCOLS.includes(protocol) || !options.port || !Number.isInteger(channels) || channels < 1 || channels > 64) {
