@@ -2,17 +2,10 @@ import { ApiError, type ApiClient } from './api-client.ts';
 import { h, unavailable } from './dom.ts';
 import type { ConsoleEvent, EventSocket } from './event-socket.ts';
 import type { Notifier } from './notifier.ts';
+import type { AudioChannelView } from '../../audio/types.ts';
 
-interface Channel {
-  id: string;
-  name: string;
-  gainDb: number;
-  muted: boolean;
-  levelDb: number | null;
-  talking: boolean;
-  control?: string;
-  micArray?: { id: string; channel: number; state: string };
-}
+/** The API's own channel shape (a type-only import: nothing of the daemon is bundled). */
+type Channel = AudioChannelView;
 
 interface Row {
   root: HTMLElement;
