@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { parseConfig } from '../../config/load.ts';
+import type { Layout } from '../../config/schema/pipeline.ts';
 import { startSimCamera, type SimCamera } from '../../devices/camera/sim/index.ts';
 import { startMicArraySimulator, type MicArraySimulator } from '../../devices/micarray/simulator/simulator.ts';
 import { Daemon } from '../daemon.ts';
@@ -13,6 +14,10 @@ export interface DemoOptions {
   dataDir?: string;
   logger: Logger;
   logLevel?: string;
+  /** Simulated cameras stamp each frame with its creation time (`classcast bench glass`). */
+  stampTime?: boolean;
+  /** Overrides the configured starting layout. */
+  layout?: Layout;
 }
 
 export interface DemoInfo {
@@ -96,6 +101,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
           height: 360,
           fps: 15,
           defaultPresets: DEMO_PRESETS[cam.id] ?? [],
+          stampTime: options.stampTime ?? false,
         }),
       );
     }
@@ -114,6 +120,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         ...raw,
         dataDir,
         logLevel: options.logLevel ?? raw.logLevel,
+        ...(options.layout ? { pipeline: { ...(raw.pipeline as object), layout: options.layout } } : {}),
         api: {
           ...(raw.api as object),
           ...(options.port !== undefined ? { port: options.port } : {}),

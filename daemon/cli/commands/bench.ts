@@ -3,14 +3,14 @@ import { parseArgs } from 'node:util';
 import { createRootLogger } from '../../logging.ts';
 import type { Command } from '../command.ts';
 
-const SUITES = ['fanout', 'delay', 'first-frame', 'all'] as const;
+const SUITES = ['fanout', 'delay', 'first-frame', 'all', 'glass'] as const;
 type Suite = (typeof SUITES)[number];
 
 export const benchCommand: Command = {
   name: 'bench',
-  summary: 'SFU benchmarks (fan-out CPU, added delay, time to first frame), each beside a baseline',
+  summary: 'SFU benchmarks (fan-out CPU, added delay, time to first frame; all = these three) and glass-to-glass delay, each beside a baseline',
   usage:
-    'classcast bench fanout|delay|first-frame|all [--workers N] [--classrooms 25,100] [--seconds S] [--newcomers N] [--json]',
+    'classcast bench fanout|delay|first-frame|all|glass [--workers N] [--classrooms 25,100] [--seconds S] [--newcomers N] [--json]',
   async run(args, ctx) {
     let parsed;
     try {
@@ -66,6 +66,13 @@ export const benchCommand: Command = {
       const rows = await runFirstFrame({ workers, newcomers, logger });
       results.firstFrame = rows;
       print(formatFirstFrame(rows));
+    }
+    if (suite === 'glass') {
+      // Not part of `all`: it starts the whole demo and a browser.
+      const { runGlass, formatGlass } = await import('../../../scripts/bench/glass.ts');
+      const rows = await runGlass({ measureMs: seconds * 1000, logger });
+      results.glass = rows;
+      print(formatGlass(rows));
     }
     if (parsed.values.json) ctx.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     logger.flush();

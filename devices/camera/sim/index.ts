@@ -36,6 +36,8 @@ export interface SimCameraOptions {
   defaultPresets?: { name: string; position: PtzVector }[];
   /** Without video: ONVIF only (fast protocol tests). */
   video?: boolean;
+  /** Stamp each frame with its creation time (glass-to-glass benchmark); off by default. */
+  stampTime?: boolean;
 }
 
 export interface SimCamera {
@@ -80,7 +82,7 @@ export async function startSimCamera(options: SimCameraOptions): Promise<SimCame
   const presets = new PresetStore(join(workDir, 'presets.json'));
   await presets.load((options.defaultPresets ?? DEFAULT_PRESETS).map((p, i) => ({ token: `preset_${i + 1}`, ...p })));
   const head = new VirtualHead({ initial: presets.home });
-  const picture = new Picture(width, height, join(workDir, 'label.txt'));
+  const picture = new Picture(width, height, join(workDir, 'label.txt'), { stampTime: options.stampTime ?? false });
   head.on('change', (position) => picture.setPosition(position));
 
   const relay = withVideo ? new RtspRelay({ name: options.id, host, logger }) : undefined;

@@ -4,6 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { PtzVector } from '../types.ts';
 import { FONT_DIR } from './video.ts';
 import { orphanSafe } from '../../../pipeline/process/orphan-safe.ts';
+import { drawStamp } from './time-stamp.ts';
 
 /** How much wider than the output the scene is; zoom 0 shows 60 % of it, zoom 1 shows 15 %. */
 const SCENE_FACTOR = 3;
@@ -40,8 +41,11 @@ export class Picture {
   readonly #labelFile: string;
   #labelWrite: Promise<void> = Promise.resolve();
   #preset: string | undefined;
+  readonly #stampTime: boolean;
 
-  constructor(width: number, height: number, labelFile: string) {
+  /** `stampTime`: each written frame carries its write time (see time-stamp.ts), for delay benchmarks. */
+  constructor(width: number, height: number, labelFile: string, options: { stampTime?: boolean } = {}) {
+    this.#stampTime = options.stampTime ?? false;
     this.width = width;
     this.height = height;
     this.#sceneW = 2 * Math.round((width * SCENE_FACTOR) / 2);
@@ -148,6 +152,8 @@ export class Picture {
     if (this.#dirty) this.#compose();
     // A frame that cannot be written now is dropped, not queued: a camera is live.
     if (this.#blocked) return;
+    // Drawn last, over the composed frame, so the stamp is the moment the frame leaves.
+    if (this.#stampTime) drawStamp(this.#frame, this.width, this.height, Date.now());
     if (!stdin.write(this.#frame)) this.#blocked = true;
   }
 

@@ -1,0 +1,205 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { build } from 'esbuild';
+import type { Logger } from 'pino';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startDemo } from '../../daemon/demo/demo.ts';
+import { readStamp } from '../../devices/camera/sim/time-stamp.ts';
+import { rtspInputOptions } from '../../pipeline/media/graph.ts';
+import { orphanSafe } from '../../pipeline/process/orphan-safe.ts';
+import type { GlassPageState } from './glass-page.ts';
+
+export interface GlassOptions {
+  /** Measuring window, after the page is live and a warm-up second. */
+  measureMs: number;
+  logger: Logger;
+}
+
+export interface GlassRow {
+  path: string;
+  /** Camera frames whose stamp was read in the window (each counted at its first presentation). */
+  frames: number;
+  /** Frames presented in the window, repeats included. */
+  presented: number;
+  /** Presented frames whose stamp could not be read. */
+  unreadable: number;
+  /** Width of the picture read (the simulcast layer, for the page). */
+  width: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+const PAGE_MODULE = path.resolve(import.meta.dirname, 'glass-page.ts');
+const START_TIMEOUT_MS = 60_000;
+
+function percentile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+}
+
+function row(pathName: string, delays: number[], presented: number, unreadable: number, width: number): GlassRow {
+  const sorted = [...delays].sort((a, b) => a - b);
+  const round = (v: number) => Math.round(v * 10) / 10;
+  return {
+    path: pathName,
+    frames: sorted.length,
+    presented,
+    unreadable,
+    width,
+    p50: round(percentile(sorted, 0.5)),
+    p95: round(percentile(sorted, 0.95)),
+    p99: round(percentile(sorted, 0.99)),
+    max: round(sorted.at(-1) ?? 0),
+  };
+}
+
+/** Debian's Chromium, headless, as in test/helpers/browser.ts (autoplay allowed, kiosk-like). */
+async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+}
+
+/** The page-side reader, bundled with the same stamp module the camera draws with. */
+async function installPageReader(page: Page): Promise<void> {
+  const result = await build({ entryPoints: [PAGE_MODULE], bundle: true, format: 'iife', write: false, logLevel: 'silent' });
+  await page.addScriptTag({ content: result.outputFiles[0]!.text });
+}
+
+/** Reads (and optionally clears) the page's samples, and turns recording on or off. */
+async function pageSamples(page: Page, recording: boolean, reset: boolean): Promise<GlassPageState> {
+  return page.evaluate(
+    ([rec, clear]) => {
+      const g = (window as unknown as { glass: GlassPageState }).glass;
+      const out = { ...g, delays: [...g.delays] };
+      g.recording = rec;
+      if (clear) {
+        g.delays = [];
+        g.presented = 0;
+        g.unreadable = 0;
+      }
+      return out;
+    },
+    [recording, reset] as const,
+  );
+}
+
+async function until<T>(probe: () => Promise<T>, accept: (v: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (accept(value)) return value;
+    if (Date.now() > deadline) throw new Error(`bench glass: timed out waiting for ${what}; last: ${JSON.stringify(value).slice(0, 200)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/**
+ * The baseline: the camera's RTSP decoded straight by ffmpeg with the pipeline's own ingest
+ * options, grey frames read in Node: camera encode + RTSP relay + decode, nothing else.
+ */
+class DirectDecoder {
+  readonly #child: ChildProcess;
+  readonly #frameBytes: number;
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  recording = false;
+  delays: number[] = [];
+  presented = 0;
+  unreadable = 0;
+  seen = 0;
+  #lastStamp: number | undefined;
+
+  constructor(url: string, width: number, height: number) {
+    this.#frameBytes = width * height;
+    const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', ...rtspInputOptions(), '-i', url, '-an', '-f', 'rawvideo', '-pix_fmt', 'gray', '-s', `${width}x${height}`, 'pipe:1'];
+    const [command, finalArgs] = orphanSafe('ffmpeg', args);
+    this.#child = spawn(command, finalArgs, { stdio: ['ignore', 'pipe', 'ignore'] });
+    this.#child.stdout!.on('data', (chunk: Buffer) => this.#onData(chunk, width, height));
+  }
+
+  #onData(chunk: Buffer, width: number, height: number): void {
+    const now = Date.now();
+    this.#pending.push(chunk);
+    this.#pendingBytes += chunk.length;
+    while (this.#pendingBytes >= this.#frameBytes) {
+      const all = Buffer.concat(this.#pending);
+      const frame = all.subarray(0, this.#frameBytes);
+      const rest = all.subarray(this.#frameBytes);
+      this.#pending = rest.length > 0 ? [rest] : [];
+      this.#pendingBytes = rest.length;
+      this.seen += 1;
+      if (!this.recording) continue;
+      const stamped = readStamp((x, y) => frame[y * width + x]!, width, height);
+      this.presented += 1;
+      if (stamped === undefined) this.unreadable += 1;
+      else if (stamped !== this.#lastStamp) this.delays.push(now - stamped);
+      if (stamped !== undefined) this.#lastStamp = stamped;
+    }
+  }
+
+  close(): void {
+    if (this.#child.exitCode === null) this.#child.kill('SIGKILL');
+  }
+}
+
+/**
+ * Glass-to-glass delay: the demo with stamping simulated cameras and the teacher layout, a
+ * member classroom in headless Chromium reading the stamp of each presented frame, beside the
+ * camera's RTSP decoded directly, in the same window.
+ */
+export async function runGlass(options: GlassOptions): Promise<GlassRow[]> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'classcast-glass-'));
+  let demo: Awaited<ReturnType<typeof startDemo>> | undefined;
+  let browser: Browser | undefined;
+  let direct: DirectDecoder | undefined;
+  try {
+    demo = await startDemo({ port: 0, dataDir, logger: options.logger, logLevel: 'error', stampTime: true, layout: 'teacher' });
+    const camera = demo.cameras[0]!;
+    direct = new DirectDecoder(camera.rtspUrl, 640, 360);
+    browser = await launchBrowser();
+    const page = await browser.newPage();
+    await page.goto(demo.info.classroomUrl);
+    await page.waitForSelector('video');
+    await installPageReader(page);
+    // Live and reading stamps in the page, and frames arriving at the direct decoder.
+    await pageSamples(page, true, true);
+    await until(() => pageSamples(page, true, false), (s) => s.delays.length >= 5, START_TIMEOUT_MS, 'stamped frames in the member classroom');
+    const d = direct;
+    await until(async () => d.seen, (n) => n >= 5, START_TIMEOUT_MS, 'frames from the camera');
+    // A second of warm-up (jitter buffer settling, layer switch), then the window.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await pageSamples(page, true, true);
+    direct.recording = true;
+    await new Promise((resolve) => setTimeout(resolve, options.measureMs));
+    direct.recording = false;
+    const inPage = await pageSamples(page, false, false);
+    return [
+      row('baseline: camera RTSP decoded by ffmpeg', direct.delays, direct.presented, direct.unreadable, 640),
+      row('glass: camera → pipeline → SFU → Chromium', inPage.delays, inPage.presented, inPage.unreadable, inPage.width),
+    ];
+  } finally {
+    direct?.close();
+    await browser?.close().catch(() => undefined);
+    await demo?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+export function formatGlass(rows: GlassRow[]): string {
+  const lines = [
+    'glass-to-glass delay, ms: camera frame written → first shown (baseline: → decoded)',
+    'path | width | frames | presented | unreadable | p50 | p95 | p99 | max',
+  ];
+  for (const r of rows) lines.push(`${r.path} | ${r.width} | ${r.frames} | ${r.presented} | ${r.unreadable} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.max}`);
+  return lines.join('\n');
+}
