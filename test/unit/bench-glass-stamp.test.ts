@@ -1,4 +1,8 @@
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { Picture } from '../../devices/camera/sim/picture.ts';
 import { drawStamp, readStamp, stampRegion } from '../../devices/camera/sim/time-stamp.ts';
 
 const W = 640;
@@ -75,5 +79,37 @@ describe('frame time stamp', () => {
     expect(frame[u + ((r.y + 4) >> 1) * (W / 2) + ((r.x + 4) >> 1)]).toBe(128);
     // Luma above the stamp is untouched.
     expect(frame[(r.y - 2) * W + r.x + 3]).toBe(((r.x + 3) * 3 + (r.y - 2) * 5) % 256);
+  });
+});
+
+describe('Picture time stamping', () => {
+  /** The first frame a Picture writes to its encoder's stdin (a stream standing in for ffmpeg). */
+  async function firstFrame(picture: Picture): Promise<Buffer> {
+    const stdin = new PassThrough({ highWaterMark: 4 * W * H });
+    picture.attach({ stdin } as unknown as ChildProcess);
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    picture.start(50);
+    try {
+      while (bytes < W * H) {
+        const [chunk] = (await once(stdin, 'data')) as [Buffer];
+        chunks.push(chunk);
+        bytes += chunk.length;
+      }
+    } finally {
+      picture.stop();
+    }
+    return Buffer.concat(chunks);
+  }
+
+  it('stamps written frames with their write time only when asked', async () => {
+    const before = Date.now();
+    const stamped = await firstFrame(new Picture(W, H, '/nonexistent/label.txt', { stampTime: true }));
+    const ms = readStamp((x, y) => stamped[y * W + x]!, W, H);
+    expect(ms).toBeGreaterThanOrEqual(before);
+    expect(ms).toBeLessThanOrEqual(Date.now());
+    const plain = await firstFrame(new Picture(W, H, '/nonexistent/label.txt'));
+    expect(readStamp((x, y) => plain[y * W + x]!, W, H)).toBeUndefined();
+    expect(plain.subarray(0, W * H).every((v) => v === 0)).toBe(true);
   });
 });
