@@ -67,6 +67,13 @@ export const pipelineSchema = z
       .prefault({}),
     courseware: videoSourceSchema.optional().describe('the board / screen capture feed'),
     audioChannels: z.array(audioChannelSchema).default([]),
+    audioDelayMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(2000)
+      .default(0)
+      .describe('delays the whole mix (adelay) so sound meets its picture: set it from a flash-and-beep measurement, see pipeline/MEDIA.md "Lip sync"'),
     ducking: z
       .object({
         enabled: z.boolean().default(false),

@@ -123,13 +123,16 @@ export function buildGraph(options: GraphOptions): GraphPlan {
     studentBus = 'bus_student_ducked';
   }
   const mixed = [teacherBus, studentBus, roomBus].filter((b): b is string => b !== undefined);
+  // Pictures reach the encoder later than sound (camera encode + RTSP + ingest + pump): the
+  // configured delay holds the whole mix back by that much (see MEDIA.md, "Lip sync").
+  const tail = config.audioDelayMs > 0 ? `adelay=delays=${config.audioDelayMs}:all=1` : 'anull';
   if (mixed.length === 0) {
     const index = addInput({ url: 'anullsrc=r=48000:cl=stereo', options: ['-re', '-f', 'lavfi'] });
-    chains.push(`[${index}:a:0]anull[${audioLabel}]`);
+    chains.push(`[${index}:a:0]${tail}[${audioLabel}]`);
   } else if (mixed.length === 1) {
-    chains.push(`[${mixed[0]}]anull[${audioLabel}]`);
+    chains.push(`[${mixed[0]}]${tail}[${audioLabel}]`);
   } else {
-    chains.push(`${mixed.map((l) => `[${l}]`).join('')}amix=inputs=${mixed.length}:normalize=0:duration=longest[${audioLabel}]`);
+    chains.push(`${mixed.map((l) => `[${l}]`).join('')}amix=inputs=${mixed.length}:normalize=0:duration=longest,${tail}[${audioLabel}]`);
   }
 
   // --- video ---
@@ -180,7 +183,8 @@ export function audioInput(channel: AudioChannelConfig): InputSpec {
     case 'file':
       return { url: source.path, options: ['-re', ...(source.loop ? ['-stream_loop', '-1'] : [])] };
     case 'rtsp':
-      return { url: source.url, options: rtspInputOptions() };
+      // A camera's own microphone: only its audio track (the picture comes through the ingest).
+      return { url: source.url, options: [...rtspInputOptions(), '-allowed_media_types', 'audio'] };
     case 'alsa':
       return { url: source.device, options: ['-f', 'alsa', '-thread_queue_size', '1024'] };
   }

@@ -150,6 +150,17 @@ describe('graph builder', () => {
     expect(plan.filter).toContain('[ch_s1]anull[aout]');
   });
 
+  it('holds the whole mix back by audioDelayMs, and adds nothing without it', () => {
+    const delayed = graph(config({ meters: false, audioDelayMs: 300, audioChannels: [tone('t1', 'teacher'), tone('s1', 'student', 1000)] }));
+    expect(delayed.filter).toContain('[ch_t1][ch_s1]amix=inputs=2:normalize=0:duration=longest,adelay=delays=300:all=1[aout]');
+    const single = graph(config({ meters: false, audioDelayMs: 120, audioChannels: [tone('t1', 'teacher')] }));
+    expect(single.filter).toContain('[ch_t1]adelay=delays=120:all=1[aout]');
+    const plain = graph(config({ meters: false, audioChannels: [tone('t1', 'teacher')] }));
+    expect(plain.filter).toContain('[ch_t1]anull[aout]');
+    expect(plain.filter).not.toContain('adelay');
+    expect(() => config({ audioDelayMs: -1 })).toThrow();
+  });
+
   it('meters each channel after its gain', () => {
     const plan = graph(config({ audioChannels: [tone('t1', 'teacher')] }));
     expect(plan.filter).toContain('asplit=2[ch_t1][mt_t1]');
@@ -159,7 +170,10 @@ describe('graph builder', () => {
   it('reads ALSA, RTSP and file channels with their own input options', () => {
     const base = { name: 'x', gainDb: 0, muted: false, role: 'teacher' as const };
     expect(audioInput({ ...base, id: 'a', source: { kind: 'alsa', device: 'hw:1,0' } })).toEqual({ url: 'hw:1,0', options: ['-f', 'alsa', '-thread_queue_size', '1024'] });
-    expect(audioInput({ ...base, id: 'b', source: { kind: 'rtsp', url: 'rtsp://h/s' } }).options).toContain('-rtsp_transport');
+    const rtsp = audioInput({ ...base, id: 'b', source: { kind: 'rtsp', url: 'rtsp://h/s' } }).options;
+    expect(rtsp).toContain('-rtsp_transport');
+    // A camera's microphone: only its audio track is set up.
+    expect(rtsp.join(' ')).toContain('-allowed_media_types audio');
     expect(audioInput({ ...base, id: 'c', source: { kind: 'file', path: '/a.wav', loop: true } })).toEqual({ url: '/a.wav', options: ['-re', '-stream_loop', '-1'] });
     expect(audioInput({ ...base, id: 'd', source: { kind: 'file', path: '/a.wav', loop: false } }).options).toEqual(['-re']);
   });
