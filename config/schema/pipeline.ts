@@ -73,7 +73,7 @@ export const pipelineSchema = z
       .min(0)
       .max(2000)
       .default(0)
-      .describe('delays the whole mix (adelay) so sound meets its picture: set it from a flash-and-beep measurement, see pipeline/MEDIA.md "Lip sync"'),
+      .describe('holds the sound (every audio RTP packet) back so it meets its picture: set it from a flash-and-beep measurement, see pipeline/MEDIA.md "Lip sync"'),
     ducking: z
       .object({
         enabled: z.boolean().default(false),

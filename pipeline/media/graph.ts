@@ -123,16 +123,13 @@ export function buildGraph(options: GraphOptions): GraphPlan {
     studentBus = 'bus_student_ducked';
   }
   const mixed = [teacherBus, studentBus, roomBus].filter((b): b is string => b !== undefined);
-  // Pictures reach the encoder later than sound (camera encode + RTSP + ingest + pump): the
-  // configured delay holds the whole mix back by that much (see MEDIA.md, "Lip sync").
-  const tail = config.audioDelayMs > 0 ? `adelay=delays=${config.audioDelayMs}:all=1` : 'anull';
   if (mixed.length === 0) {
     const index = addInput({ url: 'anullsrc=r=48000:cl=stereo', options: ['-re', '-f', 'lavfi'] });
-    chains.push(`[${index}:a:0]${tail}[${audioLabel}]`);
+    chains.push(`[${index}:a:0]anull[${audioLabel}]`);
   } else if (mixed.length === 1) {
-    chains.push(`[${mixed[0]}]${tail}[${audioLabel}]`);
+    chains.push(`[${mixed[0]}]anull[${audioLabel}]`);
   } else {
-    chains.push(`${mixed.map((l) => `[${l}]`).join('')}amix=inputs=${mixed.length}:normalize=0:duration=longest,${tail}[${audioLabel}]`);
+    chains.push(`${mixed.map((l) => `[${l}]`).join('')}amix=inputs=${mixed.length}:normalize=0:duration=longest[${audioLabel}]`);
   }
 
   // --- video ---

@@ -105,7 +105,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     this.#options = options;
     this.#config = options.config;
     this.#logger = options.logger.child({ component: 'media-pipeline' });
-    this.#forwarder = new RtpForwarder(options.targets, this.#logger);
+    this.#forwarder = new RtpForwarder(options.targets, this.#logger, { audioDelayMs: options.config.audioDelayMs });
     this.#layout = options.config.layout;
     if (options.recordingDir) {
       this.#recorder = new Recorder({

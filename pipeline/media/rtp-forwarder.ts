@@ -65,12 +65,21 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
   #targets: PublishTargets;
   readonly #taps = new Set<RtpTap>();
   readonly #stats = new Map<number, StreamState>();
+  readonly #audioDelayMs: number;
+  readonly #held = new Set<NodeJS.Timeout>();
   #closed = false;
 
-  constructor(targets: PublishTargets, logger: Logger) {
+  /**
+   * `audioDelayMs` holds every audio packet (RTP and RTCP) back before it leaves, for lip sync
+   * (MEDIA.md, "Lip sync"). It must be a real delay on the wire: the SFU's sender reports map
+   * RTP time to the arrival of the packets, so a receiver syncs on when packets arrive, and a
+   * filter-graph delay (adelay) only moved timestamps while the packets left as early as before.
+   */
+  constructor(targets: PublishTargets, logger: Logger, options: { audioDelayMs?: number } = {}) {
     super();
     this.#targets = targets;
     this.#logger = logger.child({ component: 'rtp-forwarder' });
+    this.#audioDelayMs = options.audioDelayMs ?? 0;
   }
 
   /** Binds the sockets; resolves with the loopback ports ffmpeg must send to. */
@@ -115,6 +124,8 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
     this.#closed = true;
     for (const socket of this.#ingress.values()) socket.close();
     this.#ingress.clear();
+    for (const timer of this.#held) clearTimeout(timer);
+    this.#held.clear();
     this.#egress?.close();
     this.#taps.clear();
   }
@@ -156,6 +167,21 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
       stream.packets += 1;
       stream.bytes += msg.length;
     }
+    if (kind === 'audio' && this.#audioDelayMs > 0) {
+      // Timers of one duration fire in the order they were set: packet order is kept.
+      const timer = setTimeout(() => {
+        this.#held.delete(timer);
+        if (!this.#closed) this.#send(kind, ssrc, msg);
+      }, this.#audioDelayMs);
+      this.#held.add(timer);
+      return;
+    }
+    this.#send(kind, ssrc, msg);
+  }
+
+  #send(kind: MediaKind, ssrc: number, msg: Buffer): void {
+    const egress = this.#egress;
+    if (!egress) return;
     const target = kind === 'video' ? this.#targets.video : this.#targets.audio;
     egress.send(msg, target.port, target.ip);
     for (const tap of this.#taps) {

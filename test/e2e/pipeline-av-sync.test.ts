@@ -15,8 +15,8 @@ import { freePort } from '../helpers/ports.ts';
 /** ITU-R BT.1359: sound at most 45 ms early or 125 ms late (offset = sound − picture). */
 const EARLIEST_MS = -45;
 const LATEST_MS = 125;
-/** What this source needs on this box (measured without it: sound 380–435 ms early; MEDIA.md). */
-const AUDIO_DELAY_MS = 440;
+/** What this source needs on this box (without it: sound 360–435 ms early; MEDIA.md, "Lip sync"). */
+const AUDIO_DELAY_MS = 420;
 
 /**
  * One lavfi graph makes both the picture and the sound, so they share one timeline: a white

@@ -179,3 +179,45 @@ describe('Recorder files', () => {
     forwarder.close();
   });
 });
+
+describe('RtpForwarder audio delay (lip sync)', () => {
+  it('holds audio packets back by audioDelayMs, in order, and sends video at once', async () => {
+    const sfuVideo = await udp();
+    const sfuAudio = await udp();
+    const sender = await udp();
+    const targets: PublishTargets = {
+      video: { ip: '127.0.0.1', port: sfuVideo.address().port },
+      videoPayloadType: 102,
+      layers: defaultLayers(320, 180, 500),
+      audio: { ip: '127.0.0.1', port: sfuAudio.address().port },
+      audioPayloadType: 100,
+      audioSsrc: 1111,
+    };
+    const forwarder = new RtpForwarder(targets, logger, { audioDelayMs: 300 });
+    try {
+      const ports = await forwarder.start();
+      const audioAt: number[] = [];
+      const audioSeq: number[] = [];
+      const audioDone = new Promise<void>((resolve) =>
+        sfuAudio.on('message', (msg) => {
+          audioAt.push(performance.now());
+          audioSeq.push(msg.readUInt16BE(2));
+          if (audioSeq.length === 3) resolve();
+        }),
+      );
+      const videoDone = new Promise<number>((resolve) => sfuVideo.once('message', () => resolve(performance.now())));
+      const t0 = performance.now();
+      for (let i = 0; i < 3; i++) sender.send(rtp(1111, 10 + i), ports.audio, '127.0.0.1');
+      sender.send(rtp(2222, 1), ports.video, '127.0.0.1');
+      expect((await videoDone) - t0).toBeLessThan(150);
+      await audioDone;
+      expect(Math.min(...audioAt) - t0).toBeGreaterThanOrEqual(295);
+      expect(audioSeq).toEqual([10, 11, 12]);
+    } finally {
+      forwarder.close();
+      sfuVideo.close();
+      sfuAudio.close();
+      sender.close();
+    }
+  });
+});

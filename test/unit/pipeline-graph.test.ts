@@ -150,17 +150,6 @@ describe('graph builder', () => {
     expect(plan.filter).toContain('[ch_s1]anull[aout]');
   });
 
-  it('holds the whole mix back by audioDelayMs, and adds nothing without it', () => {
-    const delayed = graph(config({ meters: false, audioDelayMs: 300, audioChannels: [tone('t1', 'teacher'), tone('s1', 'student', 1000)] }));
-    expect(delayed.filter).toContain('[ch_t1][ch_s1]amix=inputs=2:normalize=0:duration=longest,adelay=delays=300:all=1[aout]');
-    const single = graph(config({ meters: false, audioDelayMs: 120, audioChannels: [tone('t1', 'teacher')] }));
-    expect(single.filter).toContain('[ch_t1]adelay=delays=120:all=1[aout]');
-    const plain = graph(config({ meters: false, audioChannels: [tone('t1', 'teacher')] }));
-    expect(plain.filter).toContain('[ch_t1]anull[aout]');
-    expect(plain.filter).not.toContain('adelay');
-    expect(() => config({ audioDelayMs: -1 })).toThrow();
-  });
-
   it('meters each channel after its gain', () => {
     const plan = graph(config({ audioChannels: [tone('t1', 'teacher')] }));
     expect(plan.filter).toContain('asplit=2[ch_t1][mt_t1]');

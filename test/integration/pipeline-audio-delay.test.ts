@@ -1,0 +1,83 @@
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pipelineSchema } from '../../config/schema/pipeline.ts';
+import { MediaPipeline } from '../../pipeline/media/media-pipeline.ts';
+import { defaultLayers } from '../../pipeline/media/targets.ts';
+import { RtpSink, toFloat32, tonePowerDb } from './pipeline-rtp-sink.ts';
+
+const logger = pino({ level: 'silent' });
+const HZ = 440;
+const DELAY_MS = 1500;
+const RATE = 48_000;
+
+/**
+ * `audioDelayMs` holds the sound back on the wire (lip sync, see MEDIA.md): proven by muting
+ * a tone and hearing it go on for the delay, and by an encoder restart that keeps it working.
+ */
+describe('audio delay for lip sync', () => {
+  let video: RtpSink;
+  let audio: RtpSink;
+  let pipeline: MediaPipeline;
+
+  beforeAll(async () => {
+    video = await RtpSink.open();
+    audio = await RtpSink.open();
+    const config = pipelineSchema.parse({
+      width: 160,
+      height: 90,
+      fps: 10,
+      videoBitrateKbps: 150,
+      lowLayer: { enabled: false },
+      meters: false,
+      audioDelayMs: DELAY_MS,
+      audioChannels: [{ id: 'teacher', name: 'Teacher mic', role: 'teacher', source: { kind: 'tone', frequency: HZ } }],
+    });
+    pipeline = new MediaPipeline({
+      config,
+      videoInputs: [],
+      targets: { video: video.endpoint, videoPayloadType: 102, layers: defaultLayers(160, 90, 150).slice(0, 1), audio: audio.endpoint, audioPayloadType: 100, audioSsrc: 4343 },
+      logger,
+    });
+    await pipeline.start();
+  });
+
+  afterAll(async () => {
+    await pipeline?.close();
+    await Promise.all([video?.close(), audio?.close()]);
+  });
+
+  const decode = async (seconds: number) => toFloat32(await audio.decode({ ssrc: 4343, kind: 'audio', payloadType: 100, seconds }));
+  const toneDb = (samples: Float32Array, fromS: number, toS: number) => tonePowerDb(samples.subarray(fromS * RATE, toS * RATE), HZ);
+
+  async function hearTone(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const samples = await decode(0.6);
+      if (toneDb(samples, 0.2, 0.6) > -35) return;
+      if (Date.now() > deadline) throw new Error('no tone on the wire');
+    }
+  }
+
+  it('keeps sending the sound for the delay after a mute, then silence', async () => {
+    await hearTone(15_000);
+    await pipeline.setMuted('teacher', true);
+    const samples = await decode(3);
+    // Decoder-relative times; the decoder starts a few hundred ms after the mute at most.
+    expect(toneDb(samples, 0.1, 0.6)).toBeGreaterThan(-35);
+    expect(toneDb(samples, 2.4, 3)).toBeLessThan(-70);
+    await pipeline.setMuted('teacher', false);
+  });
+
+  it('keeps the delay and the mix through an encoder restart', async () => {
+    const pid = pipeline.encoderPid!;
+    const exited = pipeline.next('encoderExit', 5_000);
+    process.kill(pid, 'SIGKILL');
+    await exited;
+    await hearTone(20_000);
+    expect(pipeline.encoderPid).not.toBe(pid);
+    await pipeline.setMuted('teacher', true);
+    const samples = await decode(3);
+    expect(toneDb(samples, 0.1, 0.6)).toBeGreaterThan(-35);
+    expect(toneDb(samples, 2.4, 3)).toBeLessThan(-70);
+  });
+});
