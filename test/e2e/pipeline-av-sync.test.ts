@@ -32,7 +32,7 @@ const SOURCE_GRAPH = [
  * Installs the probes in the member classroom's page: picture brightness per presented frame
  * (requestVideoFrameCallback, time = expectedDisplayTime) and sound level of the received
  * audio track (AnalyserNode on WebAudio, polled), both on the page's performance clock.
- * Returns the onset times of flashes and beeps.
+ * Onset times of flashes and beeps collect in `window.avsync`.
  */
 async function installProbes(page: Page): Promise<void> {
   await page.evaluate(() => {
@@ -186,7 +186,7 @@ describe('lip sync in a member classroom', () => {
         out.outputLatency = ctx.outputLatency; out.baseLatency = ctx.baseLatency;
         return out;
       });
-      console.log(JSON.stringify(diag));
+      console.log(`receiver jitter buffers (s) and audio latency: ${JSON.stringify(diag)}`);
       const measured = offsets(events.flashes, events.beeps);
       const summary = { median: median(measured), min: Math.min(...measured), max: Math.max(...measured), n: measured.length, offsets: measured.map(Math.round) };
       console.log(`A/V offset (sound − picture, ms): ${JSON.stringify(summary)}`);
