@@ -60,6 +60,27 @@ describe('classcast demo, end to end', () => {
     expect(await status.json()).toMatchObject({ state: 'live', lesson: { title: 'Demo lesson' } });
   });
 
+  it('plays over ICE-TCP for a school whose firewall drops UDP (transport=tcp in the link)', async () => {
+    const chromium = await launchChromium();
+    try {
+      const page = await chromium.browser.newPage();
+      await page.goto(`${demo.info.classroomUrl}&transport=tcp`);
+      await waitFor(() => receivedMedia(page), (m) => m.framesDecoded >= 15 && m.audioSamples > 0, 45_000, 'media over TCP');
+      // The pair carrying the media is a TCP one: the server offered TCP candidates only.
+      const protocols = await page.evaluate(async () => {
+        const stats = await (window as unknown as { classcast: { stats: () => Promise<Record<string, unknown>[]> } }).classcast.stats();
+        const byId = new Map(stats.map((s) => [s.id as string, s]));
+        return stats
+          .filter((s) => s.type === 'candidate-pair' && s.nominated === true && Number(s.bytesReceived ?? 0) > 0)
+          .map((pair) => byId.get(pair.remoteCandidateId as string)?.protocol);
+      });
+      expect(protocols.length).toBeGreaterThan(0);
+      expect(new Set(protocols)).toEqual(new Set(['tcp']));
+    } finally {
+      await chromium.close();
+    }
+  });
+
   it('stops on SIGINT and leaves no ffmpeg, relay or mediasoup worker behind', async () => {
     const pid = demo.child.pid!;
     const children = descendants(pid);

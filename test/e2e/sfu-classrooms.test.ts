@@ -80,12 +80,23 @@ describe('member classrooms through the SFU', () => {
     expect((await receivedMedia(forged)).framesDecoded).toBe(0);
     await forged.close();
 
-    const status = await waitFor(classrooms, (list) => list.length === 3 && list.every((c) => c.bitrateKbps > 0), 15_000, 'status');
+    // A consumer has no current layer for a moment while it switches; wait for a full picture.
+    const status = await waitFor(
+      classrooms,
+      (list) => list.length === 3 && list.every((c) => c.bitrateKbps > 0 && c.videoLayer !== undefined),
+      30_000,
+      'status',
+    );
     expect(status.map((c) => c.name).sort()).toEqual(['school-a', 'school-b', 'school-c']);
     // Spread over both workers of the 2-core machine.
     expect(new Set(status.map((c) => c.workerIndex)).size).toBeGreaterThan(1);
     for (const c of status) expect(c.videoLayer).toBeGreaterThanOrEqual(0);
-    const metrics = await (await fetch(`${demo.info.apiBase}/metrics`)).text();
+    const metrics = await waitFor(
+      async () => (await fetch(`${demo.info.apiBase}/metrics`)).text(),
+      (text) => ['school-a', 'school-b', 'school-c'].every((name) => text.includes(`classcast_classroom_video_layer{classroom="${name}"}`)),
+      30_000,
+      'per-classroom layers on /metrics',
+    );
     for (const name of ['school-a', 'school-b', 'school-c']) {
       expect(metrics).toMatch(new RegExp(`classcast_classroom_send_kbps\\{classroom="${name}"\\} [1-9]`));
       expect(metrics).toMatch(new RegExp(`classcast_classroom_video_layer\\{classroom="${name}"\\} \\d`));

@@ -125,7 +125,8 @@ describe('a weak link gets the low layer, a good one keeps the high one', () => 
       const weakStatus = layers.find((c) => c.name === 'weak-school')!;
       expect(weakStatus.availableOutgoingKbps).toBeLessThan(500);
       // Both still play; the weak one's picture is the low layer, and its sound keeps coming.
-      const goodMedia = await waitFor(() => receivedMedia(goodPage), (m) => m.framesDecoded >= 20, 30_000, 'good frames');
+      // The good classroom's estimate can dip for a moment on a loaded machine; it comes back high.
+      const goodMedia = await waitFor(() => receivedMedia(goodPage), (m) => m.framesDecoded >= 20 && m.frameWidth === 640, 30_000, 'good frames on the high layer');
       expect(goodMedia.frameWidth).toBe(640);
       const weakMedia = await waitFor(() => receivedMedia(weakPage), (m) => m.framesDecoded >= 20 && m.frameWidth === 320, 30_000, 'weak frames on the low layer');
       const laterWeak = await waitFor(() => receivedMedia(weakPage), (m) => m.audioSamples >= weakMedia.audioSamples + 48_000, 15_000, 'sound over the weak link');

@@ -6,7 +6,10 @@ const overlay = document.getElementById('overlay')!;
 const overlayText = document.getElementById('overlay-text')!;
 const soundButton = document.getElementById('sound')!;
 
-const token = new URLSearchParams(location.search).get('token') ?? '';
+const params = new URLSearchParams(location.search);
+const token = params.get('token') ?? '';
+// `&transport=tcp` in a kiosk's link: its school's firewall drops UDP, start over TCP at once.
+const tcp = params.get('transport') === 'tcp';
 const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/sfu`;
 
 let last: PlayerStatus = { level: 'info', phase: 'connecting', text: 'Connecting…' };
@@ -19,7 +22,7 @@ function render(status: PlayerStatus): void {
   overlayText.textContent = status.text;
 }
 
-const player = new LivePlayer(video, wsUrl, token, render);
+const player = new LivePlayer(video, wsUrl, token, render, { tcp });
 if (!token) render({ level: 'error', phase: 'denied', text: 'This page needs a link with a token from the school.' });
 else player.start();
 

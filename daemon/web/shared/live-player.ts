@@ -56,11 +56,16 @@ export class LivePlayer {
   /** ICE over TCP only: set after a transport failed without ever connecting over UDP. */
   #forceTcp = false;
 
-  constructor(video: HTMLVideoElement, wsUrl: string, token: string, onStatus: (s: PlayerStatus) => void) {
+  /**
+   * `options.tcp`: start with ICE over TCP (for a school whose firewall is known to drop UDP,
+   * so the kiosk does not first wait for a UDP attempt to fail).
+   */
+  constructor(video: HTMLVideoElement, wsUrl: string, token: string, onStatus: (s: PlayerStatus) => void, options: { tcp?: boolean } = {}) {
     this.#video = video;
     this.#wsUrl = wsUrl;
     this.#token = token;
     this.#onStatus = onStatus;
+    this.#forceTcp = options.tcp === true;
   }
 
   get transport(): types.Transport | undefined {
