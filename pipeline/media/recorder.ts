@@ -385,7 +385,7 @@ function round(n: number): number {
 }
 
 /** ffmpeg's RTP input binds the port and the next one (RTCP): an even port keeps them a pair. */
-async function freeEvenUdpPort(): Promise<number> {
+export async function freeEvenUdpPort(): Promise<number> {
   for (;;) {
     const socket = createSocket('udp4');
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));

@@ -3,6 +3,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freeEvenUdpPort } from '../../pipeline/media/recorder.ts';
 
 /**
  * Stands in for the SFU in tests: one UDP socket (like a comedia PlainTransport) that counts
@@ -88,7 +89,7 @@ export class RtpSink {
   }): Promise<Buffer[]> {
     const dir = await mkdtemp(join(tmpdir(), 'rtp-sink-'));
     this.#dirs.push(dir);
-    const port = await freeEvenPort();
+    const port = await freeEvenUdpPort();
     const sdpPath = join(dir, 'in.sdp');
     const media =
       options.kind === 'video'
@@ -162,16 +163,6 @@ export function startsKeyframe(msg: Buffer): boolean {
   if (nal === 24) return (msg[offset + 3]! & 0x1f) === 7 || (msg[offset + 3]! & 0x1f) === 5;
   if (nal === 28) return (msg[offset + 1]! & 0x80) !== 0 && (msg[offset + 1]! & 0x1f) === 5;
   return false;
-}
-
-export async function freeEvenPort(): Promise<number> {
-  for (;;) {
-    const socket = createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
-    const port = socket.address().port;
-    socket.close();
-    if (port % 2 === 0 && port < 65534) return port;
-  }
 }
 
 /** Mean of an RGB region of a rgb24 frame. */
