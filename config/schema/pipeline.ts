@@ -6,6 +6,9 @@ export const audioSourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('file'), path: z.string().min(1), loop: z.boolean().default(true) }),
   z.object({ kind: z.literal('rtsp'), url: z.string().min(1) }),
   z.object({ kind: z.literal('alsa'), device: z.string().min(1) }),
+  z
+    .object({ kind: z.literal('camera'), camera: id })
+    .describe("a camera's own microphone: the audio track of its stream, read with its picture so the two stay in sync"),
 ]);
 
 export const audioChannelSchema = z.object({

@@ -3,6 +3,7 @@ import { TypedEmitter } from '../../config/foundation/emitter.ts';
 import { InvalidStateError } from '../../config/foundation/errors.ts';
 import { Supervisor } from '../process/supervisor.ts';
 import { simpleArgs } from './ffmpeg-command.ts';
+import { AUDIO_RATE, type AudioRing } from './audio-ring.ts';
 import { rtspInputOptions } from './graph.ts';
 
 export interface CameraFeedOptions {
@@ -15,6 +16,11 @@ export interface CameraFeedOptions {
   lossMs: number;
   logger: Logger;
   ffmpegPath?: string;
+  /**
+   * The camera's own microphone: its audio track is read in the same RTSP session as the
+   * picture, so both leave the ingest on the camera's one timeline, and lands here.
+   */
+  audio?: AudioRing;
 }
 
 export type CameraFeedState = 'online' | 'offline';
@@ -59,6 +65,7 @@ export class CameraFeed extends TypedEmitter<CameraFeedEvents> {
       args: () => this.#args(),
       logger: this.#logger,
       stdoutData: true,
+      extraPipes: options.audio ? 1 : 0,
       backoff: { initialMs: 500, maxMs: 5_000 },
       stopTimeoutMs: 1_000,
     });
@@ -67,6 +74,11 @@ export class CameraFeed extends TypedEmitter<CameraFeedEvents> {
       this.#pending = [];
       this.#pendingBytes = 0;
       child.stdout!.on('data', (data: Buffer) => this.#onData(data));
+      const audio = options.audio;
+      if (audio) {
+        audio.reset();
+        (child.stdio[3] as NodeJS.ReadableStream).on('data', (data: Buffer) => audio.pushBytes(data));
+      }
     });
   }
 
@@ -108,17 +120,24 @@ export class CameraFeed extends TypedEmitter<CameraFeedEvents> {
   }
 
   #args(): string[] {
-    const { url, width, height } = this.#options;
+    const { url, width, height, audio } = this.#options;
     const input = url.startsWith('rtsp://') ? rtspInputOptions() : ['-re'];
-    return simpleArgs({ url, options: input }, 'pipe:1', [
-      '-an',
+    const args = simpleArgs({ url, options: input }, 'pipe:1', [
+      '-map',
+      '0:v:0',
       '-vf',
       // No fps filter: the frame pump samples the latest frame at the canvas rate, so a 15 fps
       // camera sends 15 frames a second through the pipe, not 25 with duplicates.
       `scale=${width}:${height}:force_original_aspect_ratio=decrease:flags=fast_bilinear,pad=${width}:${height}:-1:-1,setsar=1,format=yuv420p`,
+      // Each frame leaves as soon as it is decoded (the CLI's frame-rate logic held one back).
+      '-fps_mode',
+      'passthrough',
       '-f',
       'rawvideo',
     ]);
+    if (!audio) return args;
+    // Second output on fd 3: the sound, mono f32le, flushed per packet.
+    return [...args, '-map', '0:a:0', '-ac', '1', '-ar', String(AUDIO_RATE), '-f', 'f32le', '-flush_packets', '1', 'pipe:3'];
   }
 
   #onData(data: Buffer): void {

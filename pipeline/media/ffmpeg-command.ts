@@ -49,7 +49,7 @@ export function compositorArgs(plan: GraphPlan, video: H264Output[], audio: Opus
     '-payload_type', String(audio.payloadType), '-ssrc', String(audio.ssrc | 0),
     '-f', 'rtp',
   ]);
-  return [...globalOptions(), ...command._getArguments()];
+  return [...globalOptions(), ...(plan.copyts ? ['-copyts'] : []), ...command._getArguments()];
 }
 
 /**

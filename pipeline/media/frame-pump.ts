@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { InvalidStateError } from '../../config/foundation/errors.ts';
-import type { InputSpec } from './graph.ts';
+import { wallClockShift, type InputSpec, type VideoSlotSource } from './graph.ts';
 
 export interface PumpSlot {
   name: string;
@@ -11,26 +11,32 @@ export interface PumpSlot {
 }
 
 /**
- * Feeds the compositor's picture slots with raw frames at a steady rate, one Unix socket per
- * slot (ffmpeg reads `unix://…` as a client). Every tick each slot gets whatever its source
- * says now: the camera's latest frame, the other camera's, or a slate. So the compositor's
- * inputs never stall, whatever the cameras do.
+ * Feeds the compositor's picture slots with raw frames at a steady rate, all slots stacked in
+ * one tall frame on one Unix socket (ffmpeg reads `unix://…` as a client; the graph crops the
+ * rows apart). Every tick each row gets whatever its source says now: the camera's latest
+ * frame, the other camera's, or a slate. So the compositor's picture input never stalls,
+ * whatever the cameras do.
+ *
+ * One input, not one per slot: ffmpeg opens its inputs one after another and starts each
+ * input's clock at that input's first frame, and the graph lines the slots up by timestamp.
+ * With one socket per slot the first-opened slot waited in the graph for the last-opened one,
+ * for as long as opening took (0.2–0.4 s, more on a busy box, different on every start).
  *
  * Delay: a frame is written only when the previous one has left our queue; otherwise this tick
  * is dropped. A Unix socket's kernel buffer (wmem_default, ~208 KiB) holds less than one
- * 640x360 frame, so at most about one frame waits between us and ffmpeg, also while ffmpeg is
- * still opening its other inputs (a TCP loopback socket would have queued megabytes: seconds
- * of delay). Timestamps are taken by ffmpeg on arrival (`use_wallclock_as_timestamps`), so a
+ * frame, so at most about one frame waits between us and ffmpeg, also while ffmpeg is still
+ * opening its other inputs (a TCP loopback socket would have queued megabytes: seconds of
+ * delay). Timestamps are taken by ffmpeg on arrival (`use_wallclock_as_timestamps`), so a
  * dropped tick leaves a gap the graph's `fps` filter fills, never a shift of the timeline.
  */
 export class FramePump {
   readonly #slots: PumpSlot[];
-  readonly #dir: string;
+  readonly #path: string;
   readonly #fps: number;
   readonly #size: { width: number; height: number };
   readonly #logger: Logger;
-  readonly #servers = new Map<string, Server>();
-  readonly #clients = new Map<string, Socket>();
+  #server: Server | undefined;
+  #client: Socket | undefined;
   #timer: NodeJS.Timeout | undefined;
   #t0 = 0;
   #tick = 0;
@@ -40,56 +46,62 @@ export class FramePump {
 
   constructor(options: { slots: PumpSlot[]; dir: string; fps: number; width: number; height: number; logger: Logger }) {
     this.#slots = options.slots;
-    this.#dir = options.dir;
+    this.#path = `${options.dir}/frames.sock`;
     this.#fps = options.fps;
     this.#size = { width: options.width, height: options.height };
     this.#logger = options.logger.child({ component: 'frame-pump' });
   }
 
+  /** Stacked frames written and ticks dropped because ffmpeg had not taken the last one yet. */
   get stats(): { written: number; dropped: number } {
     return { written: this.#written, dropped: this.#dropped };
   }
 
-  path(slot: string): string {
-    return `${this.#dir}/slot-${slot}.sock`;
-  }
-
-  /** The compositor input that reads `slot`. */
-  input(slot: string): InputSpec {
+  /**
+   * The compositor input that reads the stacked frames (one row per slot, in slot order), for
+   * a start whose timestamps count from `originMs` (epoch ms).
+   */
+  input(originMs?: number): InputSpec {
     return {
-      url: `unix://${this.path(slot)}`,
+      url: `unix://${this.#path}`,
       options: [
         '-f', 'rawvideo',
         '-pix_fmt', 'yuv420p',
-        '-video_size', `${this.#size.width}x${this.#size.height}`,
+        '-video_size', `${this.#size.width}x${this.#size.height * this.#slots.length}`,
         '-framerate', String(this.#fps),
         '-use_wallclock_as_timestamps', '1',
+        '-probesize', '32',
         '-thread_queue_size', '4',
+        ...wallClockShift(originMs),
       ],
     };
   }
 
+  /** Where `slot` sits in the stacked frame, as a graph slot source. */
+  row(slot: string, input: InputSpec): VideoSlotSource {
+    const row = this.#slots.findIndex((s) => s.name === slot);
+    if (row < 0) throw new InvalidStateError(`no pump slot ${slot}`);
+    return { kind: 'row', input, row, height: this.#size.height };
+  }
+
   async start(): Promise<void> {
     if (this.#closed) throw new InvalidStateError('frame pump closed');
-    for (const slot of this.#slots) {
-      const path = this.path(slot.name);
-      await rm(path, { force: true });
-      const server = createServer((socket) => {
-        // A new compositor (after a restart) replaces the old connection.
-        this.#clients.get(slot.name)?.destroy();
-        this.#clients.set(slot.name, socket);
-        socket.on('error', () => socket.destroy());
-        socket.on('close', () => {
-          if (this.#clients.get(slot.name) === socket) this.#clients.delete(slot.name);
-        });
-        socket.resume(); // ffmpeg never writes; keep the readable side drained
+    await rm(this.#path, { force: true });
+    const server = createServer((socket) => {
+      // A new compositor (after a restart) replaces the old connection.
+      this.#client?.destroy();
+      this.#client = socket;
+      socket.on('error', () => socket.destroy());
+      socket.on('close', () => {
+        if (this.#client === socket) this.#client = undefined;
       });
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(path, () => resolve());
-      });
-      this.#servers.set(slot.name, server);
-    }
+      socket.resume(); // ffmpeg never writes; keep the readable side drained
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.#path, () => resolve());
+    });
+    this.#server = server;
     this.#t0 = performance.now();
     this.#schedule();
   }
@@ -98,10 +110,10 @@ export class FramePump {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#timer);
-    for (const socket of this.#clients.values()) socket.destroy();
-    this.#clients.clear();
-    await Promise.all([...this.#servers.values()].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    this.#servers.clear();
+    this.#client?.destroy();
+    this.#client = undefined;
+    const server = this.#server;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
   #schedule(): void {
@@ -117,16 +129,28 @@ export class FramePump {
 
   #pump(): void {
     if (this.#closed) return;
-    for (const slot of this.#slots) {
-      const socket = this.#clients.get(slot.name);
-      if (!socket || socket.destroyed) continue;
+    const socket = this.#client;
+    if (socket && !socket.destroyed) {
       if (socket.writableLength > 0) {
         this.#dropped += 1;
-        continue;
+      } else {
+        // A tall yuv420p frame is planar: every row's Y, then every row's U, then every V.
+        // Written plane by plane and sent as one, with no copy into a stacked buffer.
+        const frames = this.#slots.map((slot) => slot.frame());
+        const luma = this.#size.width * this.#size.height;
+        socket.cork();
+        for (const [from, to] of [
+          [0, luma],
+          [luma, luma + luma / 4],
+          [luma + luma / 4, luma + luma / 2],
+        ] as const) {
+          for (const frame of frames) socket.write(frame.subarray(from, to));
+        }
+        socket.uncork();
+        this.#written += 1;
       }
-      socket.write(slot.frame());
-      this.#written += 1;
     }
+    if (this.#tick % (this.#fps * 10) === 0) this.#logger.debug(this.stats, 'frame pump');
     this.#schedule();
   }
 }

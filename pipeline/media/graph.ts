@@ -12,6 +12,11 @@ export type VideoSlotSource =
   | { kind: 'input'; input: InputSpec }
   /** A generated picture (test pattern) paced in real time with `-re`. */
   | { kind: 'generated'; lavfi: string }
+  /**
+   * One row of a stacked input: the FramePump sends every slot in one tall frame, so all
+   * picture slots share one input and one timeline (see frame-pump.ts).
+   */
+  | { kind: 'row'; input: InputSpec; row: number; height: number }
   /** A flat colour, generated inside the graph; only pulled as fast as the other inputs. */
   | { kind: 'slate'; color: string };
 
@@ -23,6 +28,8 @@ export interface VideoSlots {
 
 export interface GraphPlan {
   inputs: InputSpec[];
+  /** Keep the inputs' timestamps as they are (they share one clock; see `originMs`). */
+  copyts: boolean;
   filter: string;
   /** Output labels for the encoders: video layers (highest first) and the audio mix. */
   videoLabels: string[];
@@ -39,6 +46,19 @@ export interface GraphOptions {
   mix: Map<string, { gainDb: number; muted: boolean }>;
   /** `zmq` filter bind address, already in ffmpeg URL form (`ipc:///…`). */
   controlAddress: string;
+  /**
+   * Sound that comes through Node (the AudioPump): its input, and for each channel read from
+   * it the position of its mono channel in the interleaved stream (two channels may share
+   * one, e.g. a camera's microphone). Every kind but `alsa` is read from the pump; a channel
+   * without a position is silent.
+   */
+  pumpedAudio?: { input: InputSpec; positions: Map<string, number> };
+  /**
+   * The wall time (epoch ms) this start's timestamps count from. Inputs stamped with the wall
+   * clock (the FramePump's, ALSA) are shifted by it and `-copyts` keeps every input on that
+   * one clock, instead of each input starting at its own first packet.
+   */
+  originMs?: number;
 }
 
 /** Linear volume for a gain in dB and a mute; what `volume@g_<id>` gets. */
@@ -70,10 +90,27 @@ export function buildGraph(options: GraphOptions): GraphPlan {
   const fit = (c: Canvas) =>
     `scale=${c.width}:${c.height}:force_original_aspect_ratio=decrease:flags=fast_bilinear,pad=${c.width}:${c.height}:-1:-1,setsar=1`;
 
+  // Rows of a stacked input: the input is read once, its frames are split and cropped per slot.
+  const stacked = new Map<InputSpec, (keyof VideoSlots)[]>();
+  for (const name of ['teacher', 'students', 'courseware'] as const) {
+    const source = slots[name];
+    if (source.kind === 'row') stacked.set(source.input, [...(stacked.get(source.input) ?? []), name]);
+  }
+  const stackedIndex = new Map<InputSpec, number>();
+
   const slotSource = (name: keyof VideoSlots): string => {
     const source = slots[name];
     const label = `src_${name}`;
-    if (source.kind === 'slate') {
+    if (source.kind === 'row') {
+      let index = stackedIndex.get(source.input);
+      if (index === undefined) {
+        index = addInput(source.input);
+        stackedIndex.set(source.input, index);
+        const rows = stacked.get(source.input)!;
+        chains.push(`[${index}:v:0]fps=${fps}${rows.length > 1 ? `,split=${rows.length}` : ''}${rows.map((r) => `[row_${r}]`).join('')}`);
+      }
+      chains.push(`[row_${name}]crop=iw:${source.height}:0:${source.row * source.height},${fit(canvas)},format=yuv420p[${label}]`);
+    } else if (source.kind === 'slate') {
       chains.push(`color=c=${source.color}:s=${size(canvas)}:r=${fps},format=yuv420p[${label}]`);
     } else {
       const index =
@@ -83,16 +120,35 @@ export function buildGraph(options: GraphOptions): GraphPlan {
     return label;
   };
 
-  // Audio inputs first: the picture slots fed by the FramePump come last, so they are opened
-  // right before transcoding starts and their arrival timestamps line up with the audio.
+  // Audio inputs first: the FramePump's stacked input comes last, so it is opened right
+  // before transcoding starts.
   // --- audio ---
   const audioLabel = 'aout';
   const buses: Record<AudioChannelConfig['role'], string[]> = { teacher: [], student: [], room: [] };
+  // Channels read from the AudioPump: one input, split once, each channel panned out.
+  const pumped = options.pumpedAudio;
+  const readers = config.audioChannels.filter((c) => pumped?.positions.has(c.id));
+  let pumpedIndex: number | undefined;
+  const channelSource = (channel: AudioChannelConfig): string => {
+    const position = pumped?.positions.get(channel.id);
+    if (pumped && position !== undefined) {
+      if (pumpedIndex === undefined) {
+        pumpedIndex = addInput(pumped.input);
+        chains.push(`[${pumpedIndex}:a:0]${readers.length > 1 ? `asplit=${readers.length}` : 'anull'}${readers.map((c) => `[pa_${c.id}]`).join('')}`);
+      }
+      chains.push(`[pa_${channel.id}]pan=mono|c0=c${position}[pm_${channel.id}]`);
+      return `[pm_${channel.id}]`;
+    }
+    if (channel.source.kind === 'alsa') return `[${addInput(alsaInput(channel.source.device, options.originMs))}:a:0]`;
+    // Nothing feeds it (e.g. a camera this classroom does not have): silent, not an error.
+    chains.push(`anullsrc=r=48000:cl=mono[nosrc_${channel.id}]`);
+    return `[nosrc_${channel.id}]`;
+  };
   for (const channel of config.audioChannels) {
-    const index = addInput(audioInput(channel));
+    const source = channelSource(channel);
     const state = options.mix.get(channel.id) ?? { gainDb: channel.gainDb, muted: channel.muted };
     const label = `ch_${channel.id}`;
-    const pre = `[${index}:a:0]aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo,${gainFilterName(channel.id)}=volume=${volumeOf(state.gainDb, state.muted)}:precision=float`;
+    const pre = `${source}aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo,${gainFilterName(channel.id)}=volume=${volumeOf(state.gainDb, state.muted)}:precision=float`;
     if (config.meters) {
       chains.push(`${pre},asplit=2[${label}][mt_${channel.id}]`);
       // 12,000 samples = 250 ms per meter reading; the branch ends in a sink.
@@ -169,22 +225,15 @@ export function buildGraph(options: GraphOptions): GraphPlan {
     chains.push(i === 0 ? `[vl0]null[${videoLabels[0]}]` : `[vl${i}]scale=${layer.width}:${layer.height}:flags=fast_bilinear[${videoLabels[i]}]`);
   });
 
-  return { inputs, filter: chains.join(';'), videoLabels, audioLabel };
+  return { inputs, copyts: options.originMs !== undefined, filter: chains.join(';'), videoLabels, audioLabel };
 }
 
-export function audioInput(channel: AudioChannelConfig): InputSpec {
-  const source = channel.source;
-  switch (source.kind) {
-    case 'tone':
-      return { url: `sine=frequency=${source.frequency}:sample_rate=48000`, options: ['-re', '-f', 'lavfi'] };
-    case 'file':
-      return { url: source.path, options: ['-re', ...(source.loop ? ['-stream_loop', '-1'] : [])] };
-    case 'rtsp':
-      // A camera's own microphone: only its audio track (the picture comes through the ingest).
-      return { url: source.url, options: [...rtspInputOptions(), '-allowed_media_types', 'audio'] };
-    case 'alsa':
-      return { url: source.device, options: ['-f', 'alsa', '-thread_queue_size', '1024'] };
-  }
+/**
+ * An ALSA capture device, the one kind the compositor reads itself: ALSA stamps each period
+ * with the wall clock at capture, so shifted by the start's origin it is on the shared clock.
+ */
+export function alsaInput(device: string, originMs?: number): InputSpec {
+  return { url: device, options: ['-f', 'alsa', '-thread_queue_size', '1024', ...wallClockShift(originMs)] };
 }
 
 /**
@@ -194,6 +243,11 @@ export function audioInput(channel: AudioChannelConfig): InputSpec {
  */
 export function rtspInputOptions(): string[] {
   return ['-rtsp_transport', 'udp', '-fflags', 'nobuffer', '-flags', 'low_delay', '-probesize', '500000', '-analyzeduration', '500000', '-timeout', '5000000'];
+}
+
+/** Input options that move an input stamped with the wall clock onto a start's clock. */
+export function wallClockShift(originMs: number | undefined): string[] {
+  return originMs === undefined ? [] : ['-itsoffset', `-${(originMs / 1000).toFixed(3)}`];
 }
 
 /** Escapes a filter option value for a filter_complex string (passed without a shell). */

@@ -8,10 +8,13 @@ import { LAYOUTS, type Layout, type PipelineSlice } from '../../config/schema/pi
 import { recordingSchema, type RecordingSlice } from '../../config/schema/recording.ts';
 import { Supervisor, type SupervisorState } from '../process/supervisor.ts';
 import { compositorArgs, rtpUrl } from './ffmpeg-command.ts';
-import { buildGraph, gainFilterName, volumeOf, type VideoSlots } from './graph.ts';
+import { buildGraph, gainFilterName, volumeOf, type GraphOptions, type VideoSlots } from './graph.ts';
 import { layoutCommands, placeLayout } from './layouts.ts';
 import { parseMeterLine, type MeterParser } from './meters.ts';
 import { CameraFeed, type CameraFeedState } from './camera-feed.ts';
+import { AudioPump } from './audio-pump.ts';
+import { AudioRing } from './audio-ring.ts';
+import { AudioFeed, ToneSource, type PumpSource } from './audio-sources.ts';
 import { FramePump, solidFrame, type PumpSlot } from './frame-pump.ts';
 import { Recorder, type RecordingInfo } from './recorder.ts';
 import { RtpForwarder } from './rtp-forwarder.ts';
@@ -46,6 +49,9 @@ export interface MediaPipelineOptions {
   recordingDir?: string;
   recording?: RecordingSlice;
 }
+
+/** What a start's graph reads: the picture slots and the sound that comes through Node. */
+type Sources = Pick<GraphOptions, 'slots' | 'pumpedAudio'>;
 
 /** What the audio API calls (PATCH /api/audio/{channel}). */
 export interface MixControl {
@@ -98,6 +104,8 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
   #meter: MeterParser = { current: undefined };
   readonly #feeds = new Map<string, CameraFeed>();
   #pump: FramePump | undefined;
+  #audioPump: AudioPump | undefined;
+  readonly #audioFeeds: AudioFeed[] = [];
   readonly #recorder: Recorder | undefined;
 
   constructor(options: MediaPipelineOptions) {
@@ -161,19 +169,25 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     const ports = await this.#forwarder.start();
     await this.#recorder?.start();
     const layers = this.#options.targets.layers;
-    const slots =
-      this.#options.cameraMode === 'direct' ? directSlots(this.#config)(this.#options.videoInputs) : await this.#startIngest(this.#workDir);
+    const rings = this.#options.cameraMode === 'direct' ? new Map<string, AudioRing>() : this.#cameraRings();
+    const slotsAt: (originMs: number) => VideoSlots =
+      this.#options.cameraMode === 'direct' ? () => directSlots(this.#config)(this.#options.videoInputs) : await this.#startIngest(this.#workDir, rings);
+    const pumpedAt = await this.#startAudio(this.#workDir, rings);
+    const sources = (originMs: number): Sources => ({ slots: slotsAt(originMs), ...pumpedAt(originMs) });
     const fps = this.#config.fps;
 
     const args = () => {
       // Built on every (re)start, from the current layout and mix: live changes survive a crash.
+      // Every start gets its own origin: the wall time its timestamps count from.
+      const originMs = Date.now();
       const plan = buildGraph({
         config: this.#config,
-        slots,
+        ...sources(originMs),
         layout: this.#layout,
         layers: layers.map((l) => ({ width: l.width, height: l.height })),
         mix: this.#mix,
         controlAddress: zmqAddress({ path: controlPath }),
+        originMs,
       });
       return compositorArgs(
         plan,
@@ -293,17 +307,68 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     await this.#recorder?.close();
     await this.#supervisor?.stop();
     await this.#pump?.close();
+    await this.#audioPump?.close();
+    await Promise.all(this.#audioFeeds.map((f) => f.close()));
     await Promise.all([...this.#feeds.values()].map((f) => f.close()));
     this.#forwarder.close();
     if (this.#workDir) await rm(this.#workDir, { recursive: true, force: true });
     this.#setHealth('offline');
   }
 
+  /** A playout buffer per camera whose own microphone is a channel (kind `camera`). */
+  #cameraRings(): Map<string, AudioRing> {
+    const rings = new Map<string, AudioRing>();
+    for (const channel of this.#config.audioChannels) {
+      if (channel.source.kind !== 'camera') continue;
+      const camera = channel.source.camera;
+      if (this.#options.videoInputs.some((i) => i.id === camera)) rings.set(camera, new AudioRing());
+      else this.#logger.warn({ channel: channel.id, camera }, 'audio channel names a camera this classroom does not have; it stays silent');
+    }
+    return rings;
+  }
+
+  /**
+   * The AudioPump and what it plays: each camera's microphone (from its ingest), tones made
+   * in Node, and a feed of its own for every file or RTSP channel. ALSA is read by the
+   * compositor itself. Returns the pump's part of a start's graph.
+   */
+  async #startAudio(workDir: string, rings: Map<string, AudioRing>): Promise<(originMs: number) => Pick<Sources, 'pumpedAudio'>> {
+    const sources: PumpSource[] = [];
+    const positions = new Map<string, number>();
+    const byCamera = new Map<string, number>();
+    for (const channel of this.#config.audioChannels) {
+      const source = channel.source;
+      if (source.kind === 'alsa') continue;
+      if (source.kind === 'camera') {
+        const ring = rings.get(source.camera);
+        if (!ring) continue;
+        if (!byCamera.has(source.camera)) byCamera.set(source.camera, sources.push(ring) - 1);
+        positions.set(channel.id, byCamera.get(source.camera)!);
+        continue;
+      }
+      if (source.kind === 'tone') {
+        positions.set(channel.id, sources.push(new ToneSource(source.frequency)) - 1);
+        continue;
+      }
+      const feed = new AudioFeed({ channel, logger: this.#logger, ...(this.#options.ffmpegPath ? { ffmpegPath: this.#options.ffmpegPath } : {}) });
+      this.#audioFeeds.push(feed);
+      positions.set(channel.id, sources.push(feed) - 1);
+    }
+    if (sources.length === 0) return () => ({});
+    const pump = new AudioPump({ channels: sources, dir: workDir });
+    this.#audioPump = pump;
+    for (const feed of this.#audioFeeds) feed.start();
+    await pump.start();
+    return (originMs) => ({ pumpedAudio: { input: pump.input(originMs), positions } });
+  }
+
   /**
    * One ingest per camera, and pump slots that pick, every frame: the slot's camera, else
    * the other camera, else a slate. Without any camera the teacher slot is a test picture.
+   * A camera whose own microphone is a channel sends its sound into its ring in `rings`, read
+   * in the same session as its picture.
    */
-  async #startIngest(workDir: string): Promise<VideoSlots> {
+  async #startIngest(workDir: string, rings: Map<string, AudioRing>): Promise<(originMs: number) => VideoSlots> {
     const config = this.#config;
     const pick = assignCameras(config, this.#options.videoInputs);
     const slot = config.cameraFrameSize === 'half' ? { width: even(config.width / 2), height: even(config.height / 2) } : { width: config.width, height: config.height };
@@ -312,6 +377,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
       if (!input) return undefined;
       let feed = this.#feeds.get(input.id);
       if (!feed) {
+        const audio = rings.get(input.id);
         feed = new CameraFeed({
           id: input.id,
           url: input.url,
@@ -320,6 +386,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
           fps: config.fps,
           lossMs: config.cameraLossMs,
           logger: this.#logger,
+          ...(audio ? { audio } : {}),
           ...(this.#options.ffmpegPath ? { ffmpegPath: this.#options.ffmpegPath } : {}),
         });
         feed.on('state', (state) => this.safeEmit('camera', input.id, state));
@@ -330,12 +397,14 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     const teacher = feedFor(pick.teacher);
     const students = feedFor(pick.students);
     const board = feedFor(coursewareRtsp ?? (config.courseware ? undefined : pick.courseware));
-    const direct = directSlots(config)([]);
-    if (!teacher && !board) return direct;
+    // A camera heard but not seen in any slot still needs its ingest.
+    for (const id of rings.keys()) feedFor(this.#options.videoInputs.find((i) => i.id === id));
+    for (const feed of this.#feeds.values()) feed.start();
 
+    const direct = directSlots(config)([]);
+    if (!teacher && !board) return () => direct;
     const slate = solidFrame(slot.width, slot.height, [40, 150, 115]);
     const pumpSlots: PumpSlot[] = [];
-    const slots: VideoSlots = { ...direct };
     if (teacher) {
       pumpSlots.push({ name: 'teacher', frame: () => teacher.latest() ?? students?.latest() ?? slate });
       pumpSlots.push({ name: 'students', frame: () => students?.latest() ?? teacher.latest() ?? slate });
@@ -343,10 +412,13 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     if (board) pumpSlots.push({ name: 'courseware', frame: () => board.latest() ?? slate });
     const pump = new FramePump({ slots: pumpSlots, dir: workDir, fps: config.fps, width: slot.width, height: slot.height, logger: this.#logger });
     this.#pump = pump;
-    for (const slot of pumpSlots) slots[slot.name as keyof VideoSlots] = { kind: 'input', input: pump.input(slot.name) };
-    for (const feed of this.#feeds.values()) feed.start();
     await pump.start();
-    return slots;
+    return (originMs) => {
+      const input = pump.input(originMs);
+      const slots: VideoSlots = { ...direct };
+      for (const s of pumpSlots) slots[s.name as keyof VideoSlots] = pump.row(s.name, input);
+      return slots;
+    };
   }
 
   #channel(channelId: string): { gainDb: number; muted: boolean } {

@@ -30,6 +30,8 @@ export interface SupervisorOptions {
   stdin?: 'pipe' | 'ignore';
   /** stdout as data (e.g. raw media), not lines for the log. */
   stdoutData?: boolean;
+  /** Extra output pipes after stderr (fd 3, 4, …), e.g. a second raw media output. */
+  extraPipes?: number;
 }
 
 export type SupervisorState = 'idle' | 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped';
@@ -72,6 +74,7 @@ export class Supervisor extends TypedEmitter<SupervisorEvents> {
       stopTimeoutMs: 3_000,
       stdin: 'ignore',
       stdoutData: false,
+      extraPipes: 0,
       ...options,
     };
     this.#logger = options.logger.child({ process: options.name });
@@ -143,7 +146,7 @@ export class Supervisor extends TypedEmitter<SupervisorEvents> {
     const child = spawn(command, finalArgs, {
       env: this.#options.env ?? process.env,
       cwd: this.#options.cwd,
-      stdio: [this.#options.stdin, 'pipe', 'pipe'],
+      stdio: [this.#options.stdin, 'pipe', 'pipe', ...Array.from({ length: this.#options.extraPipes }, () => 'pipe' as const)],
     });
     this.#child = child;
 

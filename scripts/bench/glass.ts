@@ -31,6 +31,25 @@ export interface GlassRow {
   p95: number;
   p99: number;
   max: number;
+  /**
+   * For the page: the mean time a frame / an audio sample waited in Chromium's jitter buffer
+   * over the window (getStats `jitterBufferDelay / jitterBufferEmittedCount`), in ms.
+   */
+  jitterBufferMs?: { video: number; audio: number };
+}
+
+/** Cumulative jitter-buffer figures of the page's inbound streams (getStats). */
+async function jitterBuffers(page: Page): Promise<Record<'video' | 'audio', { delay: number; emitted: number }>> {
+  return page.evaluate(async () => {
+    const api = (window as unknown as { classcast: { stats: () => Promise<Record<string, unknown>[]> } }).classcast;
+    const out = { video: { delay: 0, emitted: 0 }, audio: { delay: 0, emitted: 0 } };
+    for (const s of await api.stats()) {
+      if (s.type !== 'inbound-rtp' || (s.kind !== 'video' && s.kind !== 'audio')) continue;
+      out[s.kind].delay += Number(s.jitterBufferDelay ?? 0);
+      out[s.kind].emitted += Number(s.jitterBufferEmittedCount ?? 0);
+    }
+    return out;
+  });
 }
 
 const PAGE_MODULE = path.resolve(import.meta.dirname, 'glass-page.ts');
@@ -179,13 +198,19 @@ export async function runGlass(options: GlassOptions): Promise<GlassRow[]> {
     // A second of warm-up (jitter buffer settling, layer switch), then the window.
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await pageSamples(page, true, true);
+    const buffersBefore = await jitterBuffers(page);
     direct.recording = true;
     await new Promise((resolve) => setTimeout(resolve, options.measureMs));
     direct.recording = false;
     const inPage = await pageSamples(page, false, false);
+    const buffersAfter = await jitterBuffers(page);
+    const meanMs = (kind: 'video' | 'audio') => {
+      const emitted = buffersAfter[kind].emitted - buffersBefore[kind].emitted;
+      return emitted > 0 ? Math.round(((buffersAfter[kind].delay - buffersBefore[kind].delay) / emitted) * 1000) : 0;
+    };
     return [
       row('baseline: camera RTSP decoded by ffmpeg', direct.delays, direct.presented, direct.unreadable, 640),
-      row('glass: camera → pipeline → SFU → Chromium', inPage.delays, inPage.presented, inPage.unreadable, inPage.width),
+      { ...row('glass: camera → pipeline → SFU → Chromium', inPage.delays, inPage.presented, inPage.unreadable, inPage.width), jitterBufferMs: { video: meanMs('video'), audio: meanMs('audio') } },
     ];
   } finally {
     direct?.close();
@@ -201,5 +226,8 @@ export function formatGlass(rows: GlassRow[]): string {
     'path | width | frames | presented | unreadable | p50 | p95 | p99 | max',
   ];
   for (const r of rows) lines.push(`${r.path} | ${r.width} | ${r.frames} | ${r.presented} | ${r.unreadable} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.max}`);
+  for (const r of rows) {
+    if (r.jitterBufferMs) lines.push(`in the page, mean wait in Chromium's jitter buffer: video ${r.jitterBufferMs.video} ms, audio ${r.jitterBufferMs.audio} ms`);
+  }
   return lines.join('\n');
 }

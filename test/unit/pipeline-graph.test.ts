@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LAYOUTS, pipelineSchema, type PipelineSlice } from '../../config/schema/pipeline.ts';
-import { audioInput, buildGraph, escapeFilterValue, volumeOf, type VideoSlots } from '../../pipeline/media/graph.ts';
+import { alsaInput, buildGraph, escapeFilterValue, volumeOf, wallClockShift, type InputSpec, type VideoSlots } from '../../pipeline/media/graph.ts';
 import { BACKGROUND, layoutCommands, overlayY, placeLayout } from '../../pipeline/media/layouts.ts';
 import { assignCameras, directSlots } from '../../pipeline/media/media-pipeline.ts';
 import { parseMeterLine } from '../../pipeline/media/meters.ts';
@@ -12,8 +12,12 @@ function config(input: Record<string, unknown> = {}): PipelineSlice {
   return pipelineSchema.parse({ width: 1280, height: 720, fps: 25, ...input });
 }
 
+const PUMPED: InputSpec = { url: 'unix:///w/audio.sock', options: ['-f', 'f32le'] };
+
+/** The graph as MediaPipeline builds it: every channel but ALSA read from the AudioPump, in order. */
 function graph(cfg: PipelineSlice, slots?: Partial<VideoSlots>, layout = cfg.layout) {
   const base = directSlots(cfg)([]);
+  const pumped = cfg.audioChannels.filter((c) => c.source.kind !== 'alsa');
   return buildGraph({
     config: cfg,
     slots: { ...base, ...slots },
@@ -21,6 +25,7 @@ function graph(cfg: PipelineSlice, slots?: Partial<VideoSlots>, layout = cfg.lay
     layers,
     mix: new Map(cfg.audioChannels.map((c) => [c.id, { gainDb: c.gainDb, muted: c.muted }])),
     controlAddress: 'ipc:///tmp/x/control.sock',
+    ...(pumped.length > 0 ? { pumpedAudio: { input: PUMPED, positions: new Map(pumped.map((c, i) => [c.id, i])) } } : {}),
   });
 }
 
@@ -95,7 +100,7 @@ describe('graph builder', () => {
       { id: 'cam-b', url: 'rtsp://127.0.0.1:8554/b' },
     ]);
     const plan = graph(cfg, slots);
-    expect(plan.inputs.map((i) => i.url)).toEqual(['sine=frequency=440:sample_rate=48000', 'rtsp://127.0.0.1:8554/a', 'rtsp://127.0.0.1:8554/b']);
+    expect(plan.inputs.map((i) => i.url)).toEqual(['unix:///w/audio.sock', 'rtsp://127.0.0.1:8554/a', 'rtsp://127.0.0.1:8554/b']);
     expect(plan.inputs[1]!.options).toContain('udp');
     expect(plan.filter).toContain('[1:v:0]fps=25');
     expect(plan.filter).toContain('[2:v:0]fps=25');
@@ -156,15 +161,73 @@ describe('graph builder', () => {
     expect(plan.filter).toContain('ametadata@m_t1=mode=print:key=lavfi.astats.Overall.RMS_level,anullsink');
   });
 
-  it('reads ALSA, RTSP and file channels with their own input options', () => {
-    const base = { name: 'x', gainDb: 0, muted: false, role: 'teacher' as const };
-    expect(audioInput({ ...base, id: 'a', source: { kind: 'alsa', device: 'hw:1,0' } })).toEqual({ url: 'hw:1,0', options: ['-f', 'alsa', '-thread_queue_size', '1024'] });
-    const rtsp = audioInput({ ...base, id: 'b', source: { kind: 'rtsp', url: 'rtsp://h/s' } }).options;
-    expect(rtsp).toContain('-rtsp_transport');
-    // A camera's microphone: only its audio track is set up.
-    expect(rtsp.join(' ')).toContain('-allowed_media_types audio');
-    expect(audioInput({ ...base, id: 'c', source: { kind: 'file', path: '/a.wav', loop: true } })).toEqual({ url: '/a.wav', options: ['-re', '-stream_loop', '-1'] });
-    expect(audioInput({ ...base, id: 'd', source: { kind: 'file', path: '/a.wav', loop: false } }).options).toEqual(['-re']);
+  it('reads every channel but ALSA from the AudioPump, split once and panned out', () => {
+    const cfg = config({
+      meters: false,
+      audioChannels: [tone('t1', 'teacher'), { id: 'mic', name: 'Mic', role: 'student', source: { kind: 'alsa', device: 'hw:1,0' } }, tone('s1', 'student', 1000)],
+    });
+    const plan = graph(cfg);
+    const index = plan.inputs.indexOf(PUMPED);
+    expect(plan.inputs.filter((i) => i === PUMPED)).toHaveLength(1);
+    expect(plan.filter).toContain(`[${index}:a:0]asplit=2[pa_t1][pa_s1]`);
+    expect(plan.filter).toContain('[pa_t1]pan=mono|c0=c0[pm_t1]');
+    expect(plan.filter).toContain('[pa_s1]pan=mono|c0=c1[pm_s1]');
+    expect(plan.inputs).toContainEqual(alsaInput('hw:1,0'));
+    expect(alsaInput('hw:1,0')).toEqual({ url: 'hw:1,0', options: ['-f', 'alsa', '-thread_queue_size', '1024'] });
+  });
+
+  it('reads picture slots as rows of one stacked input, opened once', () => {
+    const stacked: InputSpec = { url: 'unix:///w/frames.sock', options: ['-f', 'rawvideo'] };
+    const plan = graph(config(), {
+      teacher: { kind: 'row', input: stacked, row: 0, height: 360 },
+      students: { kind: 'row', input: stacked, row: 1, height: 360 },
+      courseware: { kind: 'row', input: stacked, row: 2, height: 360 },
+    });
+    expect(plan.inputs.filter((i) => i === stacked)).toHaveLength(1);
+    const index = plan.inputs.indexOf(stacked);
+    expect(plan.filter).toContain(`[${index}:v:0]fps=25,split=3[row_teacher][row_students][row_courseware]`);
+    expect(plan.filter).toContain('[row_students]crop=iw:360:0:360,scale=1280:720');
+    expect(plan.filter).toContain('[row_courseware]crop=iw:360:0:720,scale=1280:720');
+  });
+
+  it("reads cameras' own microphones from the pump, two channels may share one camera", () => {
+    const pumped: InputSpec = { url: 'unix:///w/audio.sock', options: ['-f', 'f32le', '-ac', '2'] };
+    const cfg = config({
+      audioChannels: [
+        { id: 'front', name: 'Front', role: 'teacher', source: { kind: 'camera', camera: 'cam-a' } },
+        { id: 'back', name: 'Back', role: 'student', source: { kind: 'camera', camera: 'cam-b' } },
+        { id: 'again', name: 'Again', role: 'room', source: { kind: 'camera', camera: 'cam-a' } },
+        { id: 'gone', name: 'Gone', role: 'student', source: { kind: 'camera', camera: 'cam-x' } },
+      ],
+    });
+    const plan = buildGraph({
+      config: cfg,
+      slots: directSlots(cfg)([]),
+      layout: 'teacher',
+      layers,
+      mix: new Map(),
+      controlAddress: 'ipc:///tmp/x/control.sock',
+      pumpedAudio: { input: pumped, positions: new Map([['front', 1], ['back', 0], ['again', 1]]) },
+      originMs: 1_700_000_000_250,
+    });
+    const index = plan.inputs.indexOf(pumped);
+    expect(plan.inputs.filter((i) => i === pumped)).toHaveLength(1);
+    expect(plan.filter).toContain(`[${index}:a:0]asplit=3[pa_front][pa_back][pa_again]`);
+    expect(plan.filter).toContain('[pa_front]pan=mono|c0=c1[pm_front]');
+    expect(plan.filter).toContain('[pa_back]pan=mono|c0=c0[pm_back]');
+    expect(plan.filter).toContain('[pa_again]pan=mono|c0=c1[pm_again]');
+    // A camera the classroom does not have: a silent channel, not a broken graph.
+    expect(plan.filter).toContain('anullsrc=r=48000:cl=mono[nosrc_gone]');
+    expect(plan.copyts).toBe(true);
+  });
+
+  it('puts wall-clock inputs on the start\'s clock', () => {
+    expect(wallClockShift(undefined)).toEqual([]);
+    expect(wallClockShift(1_700_000_000_250)).toEqual(['-itsoffset', '-1700000000.250']);
+    expect(alsaInput('hw:1,0', 1_700_000_000_250).options).toEqual([
+      '-f', 'alsa', '-thread_queue_size', '1024', '-itsoffset', '-1700000000.250',
+    ]);
+    expect(graph(config()).copyts).toBe(false);
   });
 
   it('converts gains and escapes filter values', () => {

@@ -1,0 +1,108 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { rm } from 'node:fs/promises';
+import { InvalidStateError } from '../../config/foundation/errors.ts';
+import { AUDIO_RATE } from './audio-ring.ts';
+import type { PumpSource } from './audio-sources.ts';
+import type { InputSpec } from './graph.ts';
+
+const TICK_MS = 10;
+
+/**
+ * Feeds the compositor the sound that reaches it through Node (a camera's own microphone,
+ * read by the camera's ingest with its picture; RTSP and file channels, each read by a feed of
+ * its own; test tones made here): one Unix socket, one mono f32le channel per source,
+ * interleaved, 48 kHz. A source that has nothing (a stalled stream) gives silence; the
+ * compositor's sound never waits for it.
+ *
+ * The compositor's clock: ffmpeg counts an input's raw PCM samples for its timestamps, so the
+ * pump makes the count equal the wall clock. Every compositor start has an origin (the wall
+ * time its timestamps count from, see `MediaPipeline`); on connecting, the pump first writes
+ * silence for the time since the origin, then exactly the samples due each tick, taken from
+ * each channel's playout buffer (silence when it has none). Nothing is ever dropped on this
+ * socket: a dropped sample would shift every later timestamp. The picture input is stamped
+ * with the wall clock from the same origin, so sound and picture line up by when they reached
+ * the box.
+ */
+export class AudioPump {
+  readonly #channels: PumpSource[];
+  readonly #path: string;
+  #server: Server | undefined;
+  #client: Socket | undefined;
+  #origin = 0;
+  #written = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(options: { channels: PumpSource[]; dir: string }) {
+    this.#channels = options.channels;
+    this.#path = `${options.dir}/audio.sock`;
+  }
+
+  /** The compositor input for a start whose timestamps count from `originMs` (epoch ms). */
+  input(originMs: number): InputSpec {
+    this.#origin = originMs;
+    return {
+      url: `unix://${this.#path}`,
+      options: [
+        '-f', 'f32le',
+        '-ar', String(AUDIO_RATE),
+        '-ac', String(this.#channels.length),
+        '-probesize', '32',
+        '-analyzeduration', '0',
+        '-thread_queue_size', '64',
+      ],
+    };
+  }
+
+  async start(): Promise<void> {
+    if (this.#closed) throw new InvalidStateError('audio pump closed');
+    await rm(this.#path, { force: true });
+    const server = createServer((socket) => {
+      // A new compositor (after a restart) replaces the old connection; its count starts over.
+      this.#client?.destroy();
+      this.#client = socket;
+      this.#written = 0;
+      socket.on('error', () => socket.destroy());
+      socket.on('close', () => {
+        if (this.#client === socket) this.#client = undefined;
+      });
+      socket.resume();
+      this.#pump();
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.#path, () => resolve());
+    });
+    this.#server = server;
+    this.#timer = setInterval(() => this.#pump(), TICK_MS);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    this.#client?.destroy();
+    this.#client = undefined;
+    const server = this.#server;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  #pump(): void {
+    const socket = this.#client;
+    if (!socket || socket.destroyed || this.#origin === 0) return;
+    const due = Math.floor(((Date.now() - this.#origin) * AUDIO_RATE) / 1000) - this.#written;
+    if (due <= 0) return;
+    const count = this.#channels.length;
+    // The silence owed since the origin is written at once and not taken from the buffers.
+    const catchUp = this.#written === 0;
+    const mono = new Float32Array(due);
+    const frame = Buffer.alloc(due * count * 4);
+    this.#channels.forEach((source, c) => {
+      if (catchUp) mono.fill(0);
+      else source.pull(mono);
+      for (let i = 0; i < due; i += 1) frame.writeFloatLE(mono[i]!, (i * count + c) * 4);
+    });
+    socket.write(frame);
+    this.#written += due;
+  }
+}

@@ -1,0 +1,104 @@
+import type { Logger } from 'pino';
+import type { AudioChannelConfig } from '../../config/schema/pipeline.ts';
+import { Supervisor } from '../process/supervisor.ts';
+import { AUDIO_RATE, AudioRing } from './audio-ring.ts';
+import { simpleArgs } from './ffmpeg-command.ts';
+import { rtspInputOptions } from './graph.ts';
+
+/** What the AudioPump plays on one of its channels: the next samples, on demand. */
+export interface PumpSource {
+  pull(out: Float32Array): void;
+}
+
+/**
+ * A test tone made in Node (the demo's voices): phase-continuous, never late. Amplitude 1/8
+ * (−21 dBFS RMS), like ffmpeg's `sine` source it replaces.
+ */
+export class ToneSource implements PumpSource {
+  readonly #step: number;
+  #phase = 0;
+
+  constructor(frequency: number, readonly amplitude = 0.125) {
+    this.#step = (2 * Math.PI * frequency) / AUDIO_RATE;
+  }
+
+  pull(out: Float32Array): void {
+    for (let i = 0; i < out.length; i += 1) {
+      out[i] = this.amplitude * Math.sin(this.#phase);
+      this.#phase += this.#step;
+    }
+    this.#phase %= 2 * Math.PI;
+  }
+}
+
+/**
+ * A microphone or file read by its own ffmpeg (decoded to mono f32le on stdout) into a
+ * playout buffer. The compositor never reads it itself, so a stream that stalls or drops
+ * leaves silence on its channel instead of stalling the whole graph; the ingest restarts with
+ * backoff, and a stream that stays silent for long is restarted too.
+ */
+export class AudioFeed implements PumpSource {
+  readonly ring = new AudioRing();
+  readonly #supervisor: Supervisor;
+  readonly #logger: Logger;
+  #lastDataAt = 0;
+  #watchdog: NodeJS.Timeout | undefined;
+
+  constructor(options: { channel: AudioChannelConfig; logger: Logger; ffmpegPath?: string }) {
+    const { channel } = options;
+    this.#logger = options.logger.child({ component: 'audio-feed', channel: channel.id });
+    const input = feedInput(channel);
+    this.#supervisor = new Supervisor({
+      name: `ffmpeg-audio-${channel.id}`,
+      command: options.ffmpegPath ?? 'ffmpeg',
+      args: () => simpleArgs(input, 'pipe:1', ['-vn', '-ac', '1', '-ar', String(AUDIO_RATE), '-f', 'f32le', '-flush_packets', '1']),
+      logger: this.#logger,
+      stdoutData: true,
+      backoff: { initialMs: 500, maxMs: 5_000 },
+      stopTimeoutMs: 1_000,
+    });
+    this.#supervisor.on('spawn', (child) => {
+      this.ring.reset();
+      this.#lastDataAt = Date.now();
+      child.stdout!.on('data', (data: Buffer) => {
+        this.#lastDataAt = Date.now();
+        this.ring.pushBytes(data);
+      });
+    });
+  }
+
+  pull(out: Float32Array): void {
+    this.ring.pull(out);
+  }
+
+  start(): void {
+    this.#supervisor.start().catch((error: unknown) => this.#logger.warn({ err: error }, 'audio ingest did not start; retrying'));
+    // Alive but silent: an RTSP session over UDP whose RTP stopped never ends by itself.
+    this.#watchdog = setInterval(() => {
+      if (this.#supervisor.state === 'running' && Date.now() - this.#lastDataAt > 5_000) {
+        this.#lastDataAt = Date.now();
+        this.#logger.warn('audio ingest stalled; restarting it');
+        this.#supervisor.restart().catch(() => {});
+      }
+    }, 1_000);
+    this.#watchdog.unref();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#watchdog);
+    await this.#supervisor.stop();
+  }
+}
+
+function feedInput(channel: AudioChannelConfig): { url: string; options: string[] } {
+  const source = channel.source;
+  switch (source.kind) {
+    case 'rtsp':
+      // A separate audio stream (an IP microphone, or a camera's microphone by URL).
+      return { url: source.url, options: [...rtspInputOptions(), '-allowed_media_types', 'audio'] };
+    case 'file':
+      return { url: source.path, options: ['-re', ...(source.loop ? ['-stream_loop', '-1'] : [])] };
+    default:
+      throw new TypeError(`channel ${channel.id} (${source.kind}) has no audio ingest of its own`);
+  }
+}
