@@ -61,6 +61,9 @@ export interface GraphOptions {
   originMs?: number;
 }
 
+/** Audio frames per level reading. */
+const METER_FRAMES = 12;
+
 /** Linear volume for a gain in dB and a mute; what `volume@g_<id>` gets. */
 export function volumeOf(gainDb: number, muted: boolean): number {
   return muted ? 0 : Number((10 ** (gainDb / 20)).toFixed(6));
@@ -151,9 +154,13 @@ export function buildGraph(options: GraphOptions): GraphPlan {
     const pre = `${source}aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo,${gainFilterName(channel.id)}=volume=${volumeOf(state.gainDb, state.muted)}:precision=float`;
     if (config.meters) {
       chains.push(`${pre},asplit=2[${label}][mt_${channel.id}]`);
-      // 12,000 samples = 250 ms per meter reading; the branch ends in a sink.
+      // One reading per 12 frames (~250 ms of 1024-sample frames), over those 12 frames (astats
+      // resets before every 13th, so the 12th of each run carries the reading). The
+      // branch ends in a sink, and it must never hold samples back: ffmpeg feeds the graph for
+      // its most-behind sink first, so a meter that collected 250 ms before passing anything on
+      // (asetnsamples) made the whole graph, pictures too, wait for that much sound.
       chains.push(
-        `[mt_${channel.id}]asetnsamples=n=12000:p=0,astats=metadata=1:reset=1:measure_perchannel=none:measure_overall=RMS_level+Peak_level,${meterFilterName(channel.id)}=mode=print:key=lavfi.astats.Overall.RMS_level,anullsink`,
+        `[mt_${channel.id}]astats=metadata=1:reset=${METER_FRAMES}:measure_perchannel=none:measure_overall=RMS_level+Peak_level,aselect=eq(mod(n\\,${METER_FRAMES})\\,${METER_FRAMES - 1}),${meterFilterName(channel.id)}=mode=print:key=lavfi.astats.Overall.RMS_level,anullsink`,
       );
     } else {
       chains.push(`${pre}[${label}]`);
