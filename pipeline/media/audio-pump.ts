@@ -28,7 +28,8 @@ export class AudioPump {
   readonly #path: string;
   #server: Server | undefined;
   #client: Socket | undefined;
-  #origin = 0;
+  /** The start's origin on the monotonic clock (performance.now()). */
+  #origin: number | undefined;
   #written = 0;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -40,7 +41,9 @@ export class AudioPump {
 
   /** The compositor input for a start whose timestamps count from `originMs` (epoch ms). */
   input(originMs: number): InputSpec {
-    this.#origin = originMs;
+    // Counted on the monotonic clock from here on: a wall-clock step (NTP) must not stop or
+    // flood the sound; the graph waits for sound, so a gap in it would freeze the picture too.
+    this.#origin = performance.now() - (Date.now() - originMs);
     return {
       url: `unix://${this.#path}`,
       options: [
@@ -89,8 +92,8 @@ export class AudioPump {
 
   #pump(): void {
     const socket = this.#client;
-    if (!socket || socket.destroyed || this.#origin === 0) return;
-    const due = Math.floor(((Date.now() - this.#origin) * AUDIO_RATE) / 1000) - this.#written;
+    if (!socket || socket.destroyed || this.#origin === undefined) return;
+    const due = Math.floor(((performance.now() - this.#origin) * AUDIO_RATE) / 1000) - this.#written;
     if (due <= 0) return;
     const count = this.#channels.length;
     // The silence owed since the origin is written at once and not taken from the buffers.

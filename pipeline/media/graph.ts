@@ -187,8 +187,8 @@ export function buildGraph(options: GraphOptions): GraphPlan {
   }
   const mixed = [teacherBus, studentBus, roomBus].filter((b): b is string => b !== undefined);
   if (mixed.length === 0) {
-    const index = addInput({ url: 'anullsrc=r=48000:cl=stereo', options: ['-re', '-f', 'lavfi'] });
-    chains.push(`[${index}:a:0]anull[${audioLabel}]`);
+    // Made inside the graph, so it is pulled as the pictures go, never ahead or behind them.
+    chains.push(`anullsrc=r=48000:cl=stereo[${audioLabel}]`);
   } else if (mixed.length === 1) {
     chains.push(`[${mixed[0]}]anull[${audioLabel}]`);
   } else {

@@ -12,12 +12,11 @@ import { buildGraph, gainFilterName, volumeOf, type GraphOptions, type VideoSlot
 import { layoutCommands, placeLayout } from './layouts.ts';
 import { parseMeterLine, type MeterParser } from './meters.ts';
 import { CameraFeed, type CameraFeedState } from './camera-feed.ts';
-import { AudioPump } from './audio-pump.ts';
-import { AudioRing } from './audio-ring.ts';
-import { AudioFeed, ToneSource, type PumpSource } from './audio-sources.ts';
+import type { AudioRing } from './audio-ring.ts';
 import { FramePump, solidFrame, type PumpSlot } from './frame-pump.ts';
 import { Recorder, type RecordingInfo } from './recorder.ts';
 import { RtpForwarder } from './rtp-forwarder.ts';
+import { PipelineSound } from './sound.ts';
 import type { PublishTargets } from './targets.ts';
 import { zmqAddress, zmqRequest } from './zmq-request.ts';
 
@@ -104,8 +103,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
   #meter: MeterParser = { current: undefined };
   readonly #feeds = new Map<string, CameraFeed>();
   #pump: FramePump | undefined;
-  #audioPump: AudioPump | undefined;
-  readonly #audioFeeds: AudioFeed[] = [];
+  #sound: PipelineSound | undefined;
   readonly #recorder: Recorder | undefined;
 
   constructor(options: MediaPipelineOptions) {
@@ -169,11 +167,19 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     const ports = await this.#forwarder.start();
     await this.#recorder?.start();
     const layers = this.#options.targets.layers;
-    const rings = this.#options.cameraMode === 'direct' ? new Map<string, AudioRing>() : this.#cameraRings();
-    const slotsAt: (originMs: number) => VideoSlots =
-      this.#options.cameraMode === 'direct' ? () => directSlots(this.#config)(this.#options.videoInputs) : await this.#startIngest(this.#workDir, rings);
-    const pumpedAt = await this.#startAudio(this.#workDir, rings);
-    const sources = (originMs: number): Sources => ({ slots: slotsAt(originMs), ...pumpedAt(originMs) });
+    const direct = this.#options.cameraMode === 'direct';
+    const sound = new PipelineSound({
+      config: this.#config,
+      cameras: direct ? [] : this.#options.videoInputs.map((i) => i.id),
+      logger: this.#logger,
+      ...(this.#options.ffmpegPath ? { ffmpegPath: this.#options.ffmpegPath } : {}),
+    });
+    this.#sound = sound;
+    const slotsAt: (originMs: number) => VideoSlots = direct
+      ? () => directSlots(this.#config)(this.#options.videoInputs)
+      : await this.#startIngest(this.#workDir, sound.cameraRings);
+    await sound.start(this.#workDir);
+    const sources = (originMs: number): Sources => ({ slots: slotsAt(originMs), ...sound.graphPart(originMs) });
     const fps = this.#config.fps;
 
     const args = () => {
@@ -307,59 +313,11 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     await this.#recorder?.close();
     await this.#supervisor?.stop();
     await this.#pump?.close();
-    await this.#audioPump?.close();
-    await Promise.all(this.#audioFeeds.map((f) => f.close()));
+    await this.#sound?.close();
     await Promise.all([...this.#feeds.values()].map((f) => f.close()));
     this.#forwarder.close();
     if (this.#workDir) await rm(this.#workDir, { recursive: true, force: true });
     this.#setHealth('offline');
-  }
-
-  /** A playout buffer per camera whose own microphone is a channel (kind `camera`). */
-  #cameraRings(): Map<string, AudioRing> {
-    const rings = new Map<string, AudioRing>();
-    for (const channel of this.#config.audioChannels) {
-      if (channel.source.kind !== 'camera') continue;
-      const camera = channel.source.camera;
-      if (this.#options.videoInputs.some((i) => i.id === camera)) rings.set(camera, new AudioRing());
-      else this.#logger.warn({ channel: channel.id, camera }, 'audio channel names a camera this classroom does not have; it stays silent');
-    }
-    return rings;
-  }
-
-  /**
-   * The AudioPump and what it plays: each camera's microphone (from its ingest), tones made
-   * in Node, and a feed of its own for every file or RTSP channel. ALSA is read by the
-   * compositor itself. Returns the pump's part of a start's graph.
-   */
-  async #startAudio(workDir: string, rings: Map<string, AudioRing>): Promise<(originMs: number) => Pick<Sources, 'pumpedAudio'>> {
-    const sources: PumpSource[] = [];
-    const positions = new Map<string, number>();
-    const byCamera = new Map<string, number>();
-    for (const channel of this.#config.audioChannels) {
-      const source = channel.source;
-      if (source.kind === 'alsa') continue;
-      if (source.kind === 'camera') {
-        const ring = rings.get(source.camera);
-        if (!ring) continue;
-        if (!byCamera.has(source.camera)) byCamera.set(source.camera, sources.push(ring) - 1);
-        positions.set(channel.id, byCamera.get(source.camera)!);
-        continue;
-      }
-      if (source.kind === 'tone') {
-        positions.set(channel.id, sources.push(new ToneSource(source.frequency)) - 1);
-        continue;
-      }
-      const feed = new AudioFeed({ channel, logger: this.#logger, ...(this.#options.ffmpegPath ? { ffmpegPath: this.#options.ffmpegPath } : {}) });
-      this.#audioFeeds.push(feed);
-      positions.set(channel.id, sources.push(feed) - 1);
-    }
-    if (sources.length === 0) return () => ({});
-    const pump = new AudioPump({ channels: sources, dir: workDir });
-    this.#audioPump = pump;
-    for (const feed of this.#audioFeeds) feed.start();
-    await pump.start();
-    return (originMs) => ({ pumpedAudio: { input: pump.input(originMs), positions } });
   }
 
   /**
