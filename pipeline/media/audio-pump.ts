@@ -1,8 +1,7 @@
-import { createServer, type Server, type Socket } from 'node:net';
-import { rm } from 'node:fs/promises';
 import { InvalidStateError } from '../../config/foundation/errors.ts';
 import { AUDIO_RATE } from './audio-ring.ts';
 import type { PumpSource } from './audio-sources.ts';
+import { FeedSocket } from './feed-socket.ts';
 import type { InputSpec } from './graph.ts';
 
 const TICK_MS = 10;
@@ -25,9 +24,7 @@ const TICK_MS = 10;
  */
 export class AudioPump {
   readonly #channels: PumpSource[];
-  readonly #path: string;
-  #server: Server | undefined;
-  #client: Socket | undefined;
+  readonly #socket: FeedSocket;
   /** The start's origin on the monotonic clock (performance.now()). */
   #origin: number | undefined;
   #written = 0;
@@ -36,7 +33,7 @@ export class AudioPump {
 
   constructor(options: { channels: PumpSource[]; dir: string }) {
     this.#channels = options.channels;
-    this.#path = `${options.dir}/audio.sock`;
+    this.#socket = new FeedSocket(`${options.dir}/audio.sock`);
   }
 
   /** The compositor input for a start whose timestamps count from `originMs` (epoch ms). */
@@ -45,7 +42,7 @@ export class AudioPump {
     // flood the sound; the graph waits for sound, so a gap in it would freeze the picture too.
     this.#origin = performance.now() - (Date.now() - originMs);
     return {
-      url: `unix://${this.#path}`,
+      url: `unix://${this.#socket.path}`,
       options: [
         '-f', 'f32le',
         '-ar', String(AUDIO_RATE),
@@ -59,24 +56,11 @@ export class AudioPump {
 
   async start(): Promise<void> {
     if (this.#closed) throw new InvalidStateError('audio pump closed');
-    await rm(this.#path, { force: true });
-    const server = createServer((socket) => {
-      // A new compositor (after a restart) replaces the old connection; its count starts over.
-      this.#client?.destroy();
-      this.#client = socket;
+    // A new compositor (after a restart) starts its count over.
+    await this.#socket.listen(() => {
       this.#written = 0;
-      socket.on('error', () => socket.destroy());
-      socket.on('close', () => {
-        if (this.#client === socket) this.#client = undefined;
-      });
-      socket.resume();
       this.#pump();
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.#path, () => resolve());
-    });
-    this.#server = server;
     this.#timer = setInterval(() => this.#pump(), TICK_MS);
   }
 
@@ -84,15 +68,12 @@ export class AudioPump {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
-    this.#client?.destroy();
-    this.#client = undefined;
-    const server = this.#server;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.#socket.close();
   }
 
   #pump(): void {
-    const socket = this.#client;
-    if (!socket || socket.destroyed || this.#origin === undefined) return;
+    const socket = this.#socket.client;
+    if (!socket || this.#origin === undefined) return;
     const due = Math.floor(((performance.now() - this.#origin) * AUDIO_RATE) / 1000) - this.#written;
     if (due <= 0) return;
     const count = this.#channels.length;

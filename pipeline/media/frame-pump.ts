@@ -1,7 +1,6 @@
-import { createServer, type Server, type Socket } from 'node:net';
-import { rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { InvalidStateError } from '../../config/foundation/errors.ts';
+import { FeedSocket } from './feed-socket.ts';
 import { wallClockShift, type InputSpec, type VideoSlotSource } from './graph.ts';
 
 export interface PumpSlot {
@@ -31,12 +30,10 @@ export interface PumpSlot {
  */
 export class FramePump {
   readonly #slots: PumpSlot[];
-  readonly #path: string;
+  readonly #socket: FeedSocket;
   readonly #fps: number;
   readonly #size: { width: number; height: number };
   readonly #logger: Logger;
-  #server: Server | undefined;
-  #client: Socket | undefined;
   #timer: NodeJS.Timeout | undefined;
   #t0 = 0;
   #tick = 0;
@@ -46,7 +43,7 @@ export class FramePump {
 
   constructor(options: { slots: PumpSlot[]; dir: string; fps: number; width: number; height: number; logger: Logger }) {
     this.#slots = options.slots;
-    this.#path = `${options.dir}/frames.sock`;
+    this.#socket = new FeedSocket(`${options.dir}/frames.sock`);
     this.#fps = options.fps;
     this.#size = { width: options.width, height: options.height };
     this.#logger = options.logger.child({ component: 'frame-pump' });
@@ -63,7 +60,7 @@ export class FramePump {
    */
   input(originMs?: number): InputSpec {
     return {
-      url: `unix://${this.#path}`,
+      url: `unix://${this.#socket.path}`,
       options: [
         '-f', 'rawvideo',
         '-pix_fmt', 'yuv420p',
@@ -86,22 +83,7 @@ export class FramePump {
 
   async start(): Promise<void> {
     if (this.#closed) throw new InvalidStateError('frame pump closed');
-    await rm(this.#path, { force: true });
-    const server = createServer((socket) => {
-      // A new compositor (after a restart) replaces the old connection.
-      this.#client?.destroy();
-      this.#client = socket;
-      socket.on('error', () => socket.destroy());
-      socket.on('close', () => {
-        if (this.#client === socket) this.#client = undefined;
-      });
-      socket.resume(); // ffmpeg never writes; keep the readable side drained
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.#path, () => resolve());
-    });
-    this.#server = server;
+    await this.#socket.listen();
     this.#t0 = performance.now();
     this.#schedule();
   }
@@ -110,10 +92,7 @@ export class FramePump {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#timer);
-    this.#client?.destroy();
-    this.#client = undefined;
-    const server = this.#server;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.#socket.close();
   }
 
   #schedule(): void {
@@ -129,8 +108,8 @@ export class FramePump {
 
   #pump(): void {
     if (this.#closed) return;
-    const socket = this.#client;
-    if (socket && !socket.destroyed) {
+    const socket = this.#socket.client;
+    if (socket) {
       if (socket.writableLength > 0) {
         this.#dropped += 1;
       } else {

@@ -7,10 +7,11 @@ import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { RtspRelay } from '../../devices/camera/sim/rtsp-relay.ts';
-import { Supervisor } from '../../pipeline/process/supervisor.ts';
+import type { Supervisor } from '../../pipeline/process/supervisor.ts';
 import { launchChromium, receivedMedia, waitFor } from '../helpers/browser.ts';
 import { startDaemonProcess, type DaemonProcess } from '../helpers/daemon-process.ts';
 import { freePort } from '../helpers/ports.ts';
+import { startRtspPush } from '../helpers/rtsp-source.ts';
 
 /** ITU-R BT.1359: sound at most 45 ms before or 125 ms after the picture. */
 const WINDOW = { earlyMs: -45, lateMs: 125 };
@@ -18,8 +19,7 @@ const WINDOW = { earlyMs: -45, lateMs: 125 };
 /**
  * One lavfi graph makes both the picture and the sound, so they share one timeline: a white
  * flash and a 1 kHz beep in the first 200 ms of every second, black and silence otherwise.
- * It goes to an RTSP relay as H.264 + AAC, like a camera with a microphone; one AAC frame per
- * RTP packet, as cameras send it (ffmpeg's RTSP muxer would otherwise bundle up to 0.7 s).
+ * It goes to an RTSP relay as H.264 + AAC, like a camera with a microphone.
  */
 const SOURCE_GRAPH = [
   "color=c=black:s=320x180:r=15,drawbox=c=white:t=fill:enable='lt(mod(t,1),0.2)',format=yuv420p[out0]",
@@ -164,25 +164,13 @@ describe('lip sync in a member classroom', () => {
 
   it('keeps sound and picture inside BT.1359 in a member classroom, without calibration', async () => {
     await relay.start();
-    source = new Supervisor({
-      name: 'avsync-source',
-      command: 'ffmpeg',
-      args: () => [
-        '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info',
-        '-re', '-f', 'lavfi', '-i', SOURCE_GRAPH,
-        '-map', '0:v', '-map', '0:a',
-        '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '15', '-bf', '0',
-        '-c:a', 'aac', '-b:a', '64k', '-ar', '48000',
-        '-muxdelay', '0',
-        '-f', 'rtsp', '-rtsp_transport', 'udp', relay.sourceUrl('avsync'),
-      ],
+    source = await startRtspPush({
+      relay,
+      path: 'avsync',
+      graph: SOURCE_GRAPH,
+      encode: ['-map', '0:v', '-map', '0:a', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '15', '-bf', '0', '-c:a', 'aac', '-b:a', '64k', '-ar', '48000'],
       logger,
-      readyWhen: (line) => line.startsWith('Output #0'),
-      backoff: { initialMs: 200, maxMs: 2_000 },
     });
-    const ready = source.next('ready', 20_000);
-    ready.catch(() => {});
-    await source.start().catch(() => ready);
     const url = relay.clientUrl('avsync');
     const joinUrl = await startRoom('room', url, 0);
     const chromium = await launchChromium();

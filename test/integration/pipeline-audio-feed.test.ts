@@ -4,7 +4,8 @@ import { pipelineSchema } from '../../config/schema/pipeline.ts';
 import { RtspRelay } from '../../devices/camera/sim/rtsp-relay.ts';
 import { MediaPipeline } from '../../pipeline/media/media-pipeline.ts';
 import { defaultLayers } from '../../pipeline/media/targets.ts';
-import { Supervisor } from '../../pipeline/process/supervisor.ts';
+import type { Supervisor } from '../../pipeline/process/supervisor.ts';
+import { startRtspPush } from '../helpers/rtsp-source.ts';
 import { RtpSink, toFloat32, tonePowerDb } from './pipeline-rtp-sink.ts';
 
 const logger = pino({ level: 'silent' });
@@ -56,24 +57,9 @@ describe('an RTSP microphone that disappears', () => {
     await Promise.all([video?.close(), audio?.close()]);
   });
 
-  /** A sine pushed as AAC over RTSP, one frame per packet, like a microphone's stream. */
+  /** A sine pushed as AAC over RTSP, like a microphone's stream. */
   async function startSource(): Promise<void> {
-    source = new Supervisor({
-      name: 'mic-source',
-      command: 'ffmpeg',
-      args: () => [
-        '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info',
-        '-re', '-f', 'lavfi', '-i', `sine=frequency=${MIC_HZ}:sample_rate=48000`,
-        '-c:a', 'aac', '-b:a', '64k', '-muxdelay', '0',
-        '-f', 'rtsp', '-rtsp_transport', 'udp', relay.sourceUrl('mic'),
-      ],
-      logger,
-      readyWhen: (line) => line.startsWith('Output #0'),
-      backoff: { initialMs: 200, maxMs: 2_000 },
-    });
-    const ready = source.next('ready', 20_000);
-    ready.catch(() => {});
-    await source.start().catch(() => ready);
+    source = await startRtspPush({ relay, path: 'mic', graph: `sine=frequency=${MIC_HZ}:sample_rate=48000`, encode: ['-c:a', 'aac', '-b:a', '64k'], logger });
   }
 
   async function tones(): Promise<{ mic: number; teacher: number }> {
