@@ -39,7 +39,16 @@ export const configSchema = z
     recording: recordingSchema.prefault({}),
     schedule: scheduleSchema.prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    // A camera's microphone must name a camera of this classroom.
+    const cameras = new Set(config.cameras.map((c) => c.id));
+    config.pipeline.audioChannels.forEach((channel, index) => {
+      if (channel.source.kind === 'camera' && !cameras.has(channel.source.camera)) {
+        ctx.addIssue({ code: 'custom', path: ['pipeline', 'audioChannels', index, 'source', 'camera'], message: `no camera "${channel.source.camera}" in cameras` });
+      }
+    });
+  });
 
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

@@ -33,6 +33,20 @@ describe('config loader', () => {
     expect(error.message).toContain('unknownKey');
   });
 
+  it("refuses a camera microphone of a camera the classroom does not have, with its path", () => {
+    const cameras = [{ id: 'cam1', name: 'Teacher camera', xaddr: 'http://10.0.0.5/onvif/device_service' }];
+    const channel = (camera: string) => ({ id: 'mic', name: 'Camera mic', source: { kind: 'camera', camera } });
+    expect(parseConfig({ cameras, pipeline: { audioChannels: [channel('cam1')] } }).pipeline.audioChannels[0]!.source).toEqual({ kind: 'camera', camera: 'cam1' });
+    let error: ConfigInvalidError | undefined;
+    try {
+      parseConfig({ cameras, pipeline: { audioChannels: [channel('cam9')] } });
+    } catch (e) {
+      error = e as ConfigInvalidError;
+    }
+    expect(error).toBeInstanceOf(ConfigInvalidError);
+    expect(error!.problems).toEqual([expect.objectContaining({ path: 'pipeline.audioChannels.0.source.camera', message: expect.stringContaining('cam9') })]);
+  });
+
   it('reports YAML syntax errors as config problems', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cfg-'));
     const file = path.join(dir, 'bad.yaml');
