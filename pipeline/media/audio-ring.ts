@@ -2,11 +2,11 @@
 export const AUDIO_RATE = 48_000;
 
 /**
- * One mono channel between its source (a camera's ingest) and the AudioPump: a short playout
- * buffer that turns bursty arrivals into a steady stream. It starts playing once it holds its
- * target, plays silence and refills after an underrun, and sheds the oldest samples when it
- * grows past the target (so its delay stays bounded). The target follows the source: the
- * longest gap between arrivals seen lately, plus a margin, within [minMs, maxMs].
+ * One mono channel between its source (a camera's ingest, an RTSP or file feed) and the
+ * AudioPump: a short playout buffer that turns bursty arrivals into a steady stream. It starts
+ * playing once it holds its target, plays silence and refills after an underrun, and sheds the
+ * oldest samples when it grows past the target (so its delay stays bounded). The target follows
+ * the source: the longest gap between arrivals seen lately, plus a margin, within [minMs, maxMs].
  */
 export class AudioRing {
   readonly #minSamples: number;
