@@ -269,6 +269,7 @@ export class ScheduleEngine extends TypedEmitter<ScheduleEngineEvents> {
 
   async #reconcile(): Promise<void> {
     if (this.#closed) return;
+    this.#refreshCalendars();
     const now = this.#clock.now();
     const desired = this.#desired(now);
     if (desired.kind === 'idle') {
@@ -294,6 +295,13 @@ export class ScheduleEngine extends TypedEmitter<ScheduleEngineEvents> {
     if (this.#prepared?.id !== lesson.id) await this.#prepare(lesson);
     if (this.#closed) return;
     await this.#goLive(desired.window);
+  }
+
+  /** iCalendar files changed on disk are read again on every wake (at least twice a minute). */
+  #refreshCalendars(): void {
+    const { reloaded, failed } = this.timetable.refreshIcal();
+    for (const file of reloaded) this.#logger.info({ file }, 'iCalendar file changed; lessons read again');
+    for (const { file, error } of failed) this.#logger.warn({ file, err: error }, 'iCalendar file changed but cannot be read; keeping the lessons read before');
   }
 
   async #prepare(lesson: Lesson): Promise<void> {

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { CalendarResponse } from 'node-ical';
 import { DateTime } from 'luxon';
@@ -14,25 +15,55 @@ export interface TimetableOptions {
   baseDir?: string;
 }
 
+/** What `refreshIcal` did: files read again, and files that could not be (their old lessons stay). */
+export interface IcalRefresh {
+  reloaded: string[];
+  failed: { file: string; error: unknown }[];
+}
+
 /**
  * Turns the timetable config (weekly lessons on bell periods, terms, holidays, make-up days,
  * one-off lessons and imported iCalendar files) into concrete lessons with absolute times.
- * Pure apart from reading the .ics files once in the constructor.
+ * Pure apart from reading the .ics files: in the constructor, and again by `refreshIcal` when
+ * one changed on disk.
  */
 export class Timetable {
   readonly config: ScheduleConfig;
   readonly calendar: SchoolCalendar;
-  readonly #ical: { source: ScheduleConfig['ical'][number]; calendar: CalendarResponse }[];
+  readonly #ical: { source: ScheduleConfig['ical'][number]; file: string; calendar: CalendarResponse; stamp: string }[];
   readonly #days: { start: number; end: number; lessons: Lesson[] }[] = [];
 
   constructor(config: ScheduleConfig, options: TimetableOptions = {}) {
     this.config = config;
     this.calendar = new SchoolCalendar(config);
     const baseDir = options.baseDir ?? process.cwd();
-    this.#ical = config.ical.map((source) => ({
-      source,
-      calendar: loadIcalFile(path.resolve(baseDir, source.file)),
-    }));
+    this.#ical = config.ical.map((source) => {
+      const file = path.resolve(baseDir, source.file);
+      return { source, file, stamp: fileStamp(file), calendar: loadIcalFile(file) };
+    });
+  }
+
+  /**
+   * Reads again every iCalendar file that changed on disk since it was last read (size or
+   * modification time), e.g. one a timetabling system exports every night. A file that cannot
+   * be read or parsed keeps the lessons read from it before, and is tried again when it
+   * changes once more. Lessons are re-planned from the next call on.
+   */
+  refreshIcal(): IcalRefresh {
+    const result: IcalRefresh = { reloaded: [], failed: [] };
+    for (const entry of this.#ical) {
+      const stamp = fileStamp(entry.file);
+      if (stamp === entry.stamp) continue;
+      entry.stamp = stamp;
+      try {
+        entry.calendar = loadIcalFile(entry.file);
+        result.reloaded.push(entry.file);
+      } catch (error) {
+        result.failed.push({ file: entry.file, error });
+      }
+    }
+    if (result.reloaded.length > 0) this.#days.length = 0;
+    return result;
   }
 
   get zone(): string {
@@ -183,4 +214,14 @@ export class Timetable {
 function at(day: DateTime, hhmm: string): DateTime {
   const [hour, minute] = hhmm.split(':').map(Number);
   return day.set({ hour: hour ?? 0, minute: minute ?? 0, second: 0, millisecond: 0 });
+}
+
+/** Size and modification time of a file, or `missing`. */
+function fileStamp(file: string): string {
+  try {
+    const stat = statSync(file);
+    return `${stat.size}:${stat.mtimeMs}`;
+  } catch {
+    return 'missing';
+  }
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DateTime } from 'luxon';
@@ -130,6 +130,31 @@ describe('schedule engine on a fake clock', () => {
     expect(types).toContain('schedule.lesson:ended');
     const live = events.find((e) => e.type === 'broadcast.state' && e.state === 'live');
     expect(live).toMatchObject({ part: 1, lesson: { id: '20261123-1000-maths', start: '2026-11-23T10:00:00+08:00' } });
+  });
+
+  it('follows an iCalendar file that is replaced while it runs', async () => {
+    vi.setSystemTime(t('2026-11-23T07:00'));
+    const file = path.join(dir, 'export.ics');
+    const write = (title: string, hour: string, version: number) => {
+      writeFileSync(
+        file,
+        ['BEGIN:VCALENDAR', 'VERSION:2.0', 'BEGIN:VEVENT', `UID:${title}@x`, 'DTSTAMP:20260901T000000Z', `DTSTART;TZID=Asia/Shanghai:20261123T${hour}0000`, `DTEND;TZID=Asia/Shanghai:20261123T${hour}4500`, `SUMMARY:${title}`, 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n'),
+      );
+      utimesSync(file, new Date(2026, 0, 1, 0, 0, version), new Date(2026, 0, 1, 0, 0, version));
+    };
+    write('Chemistry', '10', 1);
+    const control = new RecordingControl();
+    const engine = makeEngine({ ical: [{ file }] }, control);
+    await engine.start();
+    await advanceTo('2026-11-23T08:00');
+    // The nightly export moves the lesson: the engine reads it at its next wake.
+    write('Biology', '11', 2);
+    await advanceTo('2026-11-23T12:00');
+    expect(control.ops()).toEqual([
+      '11-23 10:58:00 prepare 20261123-1100-biology-biology-x',
+      '11-23 11:00:00 goLive 20261123-1100-biology-biology-x#1',
+      '11-23 11:46:00 stop schedule',
+    ]);
   });
 
   it('does nothing on a holiday and broadcasts on a make-up Saturday', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -154,6 +154,43 @@ describe('timetable', () => {
         error = e;
       }
       expect(isClasscastError(error, 'SCHEDULE_INVALID')).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads an iCalendar file again when it changes on disk, and keeps its lessons while it cannot be read', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'classcast-ics-'));
+    const file = path.join(dir, 'export.ics');
+    let version = 0;
+    const write = (title: string, hour: string) => {
+      writeFileSync(
+        file,
+        ['BEGIN:VCALENDAR', 'VERSION:2.0', 'BEGIN:VEVENT', `UID:${title}@x`, 'DTSTAMP:20260901T000000Z', `DTSTART;TZID=Asia/Shanghai:20261124T${hour}0000`, `DTEND;TZID=Asia/Shanghai:20261124T${hour}4500`, `SUMMARY:${title}`, 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n'),
+      );
+      // A later modification time each time, whatever the file system's resolution.
+      version += 1;
+      utimesSync(file, new Date(2026, 0, 1, 0, 0, version), new Date(2026, 0, 1, 0, 0, version));
+    };
+    const day = () => tt.lessonsBetween(t('2026-11-24T00:00'), t('2026-11-25T00:00')).map((l) => `${hhmm(l.start)} ${l.title}`);
+    write('Chemistry', '10');
+    const tt = timetable({ enabled: true, ical: [{ file: 'export.ics' }] }, dir);
+    try {
+      expect(day()).toEqual(['2026-11-24 10:00 Chemistry']);
+      expect(tt.refreshIcal()).toEqual({ reloaded: [], failed: [] });
+      write('Biology', '14');
+      expect(tt.refreshIcal()).toEqual({ reloaded: [file], failed: [] });
+      expect(day()).toEqual(['2026-11-24 14:00 Biology']);
+      unlinkSync(file);
+      const gone = tt.refreshIcal();
+      expect(gone.failed.map((f) => f.file)).toEqual([file]);
+      expect(isClasscastError(gone.failed[0]!.error, 'SCHEDULE_INVALID')).toBe(true);
+      expect(day()).toEqual(['2026-11-24 14:00 Biology']);
+      // Tried once per change, not on every wake.
+      expect(tt.refreshIcal()).toEqual({ reloaded: [], failed: [] });
+      write('Physics', '09');
+      expect(tt.refreshIcal().reloaded).toEqual([file]);
+      expect(day()).toEqual(['2026-11-24 09:00 Physics']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
