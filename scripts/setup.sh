@@ -245,6 +245,10 @@ install_worker() {
     with_lock "$cache_root/mediasoup-worker/.$key.lock" build_worker_into_cache "$key_dir"
   fi
 
+  # A key directory's modification time is its last use: old keys are pruned by it.
+  touch "$key_dir"
+  bash scripts/prune-worker-cache.sh "$cache_root/mediasoup-worker" "$key" || log "could not prune old workers from the cache"
+
   cmp -s "$cached" "$worker_installed" && return 0
   if ldd "$cached" 2>/dev/null | grep -q 'not found'; then
     die "cached worker $cached needs libraries that are missing; delete $key_dir to rebuild"
