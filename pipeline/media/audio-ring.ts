@@ -1,12 +1,16 @@
 /** Samples per second of every PCM path inside the pipeline. */
 export const AUDIO_RATE = 48_000;
 
+/** How often the buffer's surplus over its target is looked at (and dropped). */
+const TRIM_WINDOW_MS = 1_000;
+
 /**
  * One mono channel between its source (a camera's ingest, an RTSP or file feed) and the
  * AudioPump: a short playout buffer that turns bursty arrivals into a steady stream. It starts
  * playing once it holds its target, plays silence and refills after an underrun, and sheds the
  * oldest samples when it grows past the target (so its delay stays bounded). The target follows
- * the source: the longest gap between arrivals seen lately, plus a margin, within [minMs, maxMs].
+ * the source: the longest gap between arrivals seen lately, plus a margin, within [minMs, maxMs];
+ * a steady surplus over it is dropped once a second, so the delay stays at the target.
  */
 export class AudioRing {
   readonly #minSamples: number;
@@ -18,6 +22,8 @@ export class AudioRing {
   #gapSamples = 0;
   #underruns = 0;
   #partial: Buffer | undefined;
+  #windowStart = 0;
+  #lowest = 0;
 
   constructor(options: { minMs?: number; maxMs?: number } = {}) {
     this.#minSamples = Math.round(((options.minMs ?? 20) * AUDIO_RATE) / 1000);
@@ -67,12 +73,17 @@ export class AudioRing {
   }
 
   /** Fills `out` with the next samples; silence while (re)buffering. */
-  pull(out: Float32Array): void {
-    if (!this.#playing && this.#length >= this.target) this.#playing = true;
+  pull(out: Float32Array, now = performance.now()): void {
+    if (!this.#playing && this.#length >= this.target) {
+      this.#playing = true;
+      this.#windowStart = now;
+      this.#lowest = this.#length;
+    }
     if (!this.#playing) {
       out.fill(0);
       return;
     }
+    this.#trim(now);
     let filled = 0;
     while (filled < out.length && this.#chunks.length > 0) {
       const head = this.#chunks[0]!;
@@ -88,6 +99,21 @@ export class AudioRing {
       this.#playing = false;
       this.#underruns += 1;
     }
+  }
+
+  /**
+   * Keeps the delay at the target, not wherever it happened to start: playing began with at
+   * least the target buffered, perhaps a burst more, and with the source and the pump at the
+   * same rate that surplus would stay for good (and the sound late by it). Once a second, what
+   * the buffer never went below is surplus beyond the target; it is dropped.
+   */
+  #trim(now: number): void {
+    this.#lowest = Math.min(this.#lowest, this.#length);
+    if (now - this.#windowStart < TRIM_WINDOW_MS) return;
+    const surplus = this.#lowest - this.target;
+    if (surplus > Math.round(AUDIO_RATE / 100)) this.#drop(surplus);
+    this.#windowStart = now;
+    this.#lowest = this.#length;
   }
 
   /** Forgets everything (the source restarted). */

@@ -36,6 +36,20 @@ describe('AudioRing', () => {
     expect(ring.length).toBeLessThanOrEqual(ring.target + ms(100));
   });
 
+  it('drops a steady surplus over its target, so the delay does not stay wherever it started', () => {
+    const ring = new AudioRing({ minMs: 20 });
+    const out = new Float32Array(ms(10));
+    ring.push(new Float32Array(ms(100)), 0); // a burst at the start
+    for (let t = 0; t <= 1200; t += 10) {
+      ring.push(new Float32Array(ms(10)), t);
+      ring.pull(out, t);
+    }
+    // 100 ms buffered at the start; arrivals every 10 ms make the target 30 ms.
+    expect(ring.target).toBe(ms(30));
+    expect(ring.length).toBeLessThanOrEqual(ring.target + ms(10));
+    expect(ring.underruns).toBe(0);
+  });
+
   it('reassembles samples split across pipe chunks', () => {
     const ring = new AudioRing({ minMs: 0 });
     const bytes = Buffer.alloc(12);
