@@ -1,9 +1,7 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pipelineSchema } from '../../config/schema/pipeline.ts';
-import { MediaPipeline } from '../../pipeline/media/media-pipeline.ts';
-import { defaultLayers } from '../../pipeline/media/targets.ts';
-import { RtpSink, toFloat32, tonePowerDb } from './pipeline-rtp-sink.ts';
+import type { MediaPipeline } from '../../pipeline/media/media-pipeline.ts';
+import { startSoundPipeline, toFloat32, tonePowerDb, type RtpSink } from './pipeline-rtp-sink.ts';
 
 const logger = pino({ level: 'silent' });
 const HZ = 440;
@@ -15,35 +13,21 @@ const RATE = 48_000;
  * a tone and hearing it go on for the delay, and by an encoder restart that keeps it working.
  */
 describe('audio delay for lip sync', () => {
-  let video: RtpSink;
   let audio: RtpSink;
   let pipeline: MediaPipeline;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    video = await RtpSink.open();
-    audio = await RtpSink.open();
-    const config = pipelineSchema.parse({
-      width: 160,
-      height: 90,
-      fps: 10,
-      videoBitrateKbps: 150,
-      lowLayer: { enabled: false },
-      meters: false,
-      audioDelayMs: DELAY_MS,
+    ({ pipeline, audio, close } = await startSoundPipeline({
       audioChannels: [{ id: 'teacher', name: 'Teacher mic', role: 'teacher', source: { kind: 'tone', frequency: HZ } }],
-    });
-    pipeline = new MediaPipeline({
-      config,
-      videoInputs: [],
-      targets: { video: video.endpoint, videoPayloadType: 102, layers: defaultLayers(160, 90, 150).slice(0, 1), audio: audio.endpoint, audioPayloadType: 100, audioSsrc: 4343 },
+      audioSsrc: 4343,
+      config: { meters: false, audioDelayMs: DELAY_MS },
       logger,
-    });
-    await pipeline.start();
+    }));
   });
 
   afterAll(async () => {
-    await pipeline?.close();
-    await Promise.all([video?.close(), audio?.close()]);
+    await close?.();
   });
 
   const decode = async (seconds: number) => toFloat32(await audio.decode({ ssrc: 4343, kind: 'audio', payloadType: 100, seconds }));

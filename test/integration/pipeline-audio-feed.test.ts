@@ -1,12 +1,11 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pipelineSchema } from '../../config/schema/pipeline.ts';
 import { RtspRelay } from '../../devices/camera/sim/rtsp-relay.ts';
-import { MediaPipeline } from '../../pipeline/media/media-pipeline.ts';
+import type { MediaPipeline } from '../../pipeline/media/media-pipeline.ts';
 import { defaultLayers } from '../../pipeline/media/targets.ts';
 import type { Supervisor } from '../../pipeline/process/supervisor.ts';
 import { startRtspPush } from '../helpers/rtsp-source.ts';
-import { RtpSink, toFloat32, tonePowerDb } from './pipeline-rtp-sink.ts';
+import { startSoundPipeline, toFloat32, tonePowerDb, type RtpSink } from './pipeline-rtp-sink.ts';
 
 const logger = pino({ level: 'silent' });
 const MIC_HZ = 880;
@@ -23,38 +22,26 @@ describe('an RTSP microphone that disappears', () => {
   let video: RtpSink;
   let audio: RtpSink;
   let pipeline: MediaPipeline;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
     await relay.start();
     await startSource();
-    video = await RtpSink.open();
-    audio = await RtpSink.open();
-    const config = pipelineSchema.parse({
-      width: 160,
-      height: 90,
-      fps: 10,
-      videoBitrateKbps: 150,
-      lowLayer: { enabled: false },
-      meters: false,
+    ({ pipeline, video, audio, close } = await startSoundPipeline({
       audioChannels: [
         { id: 'teacher', name: 'Teacher', role: 'teacher', source: { kind: 'tone', frequency: TEACHER_HZ } },
         { id: 'mic', name: 'IP microphone', role: 'student', source: { kind: 'rtsp', url: relay.clientUrl('mic') } },
       ],
-    });
-    pipeline = new MediaPipeline({
-      config,
-      videoInputs: [],
-      targets: { video: video.endpoint, videoPayloadType: 102, layers: defaultLayers(160, 90, 150).slice(0, 1), audio: audio.endpoint, audioPayloadType: 100, audioSsrc: 4545 },
+      audioSsrc: 4545,
+      config: { meters: false },
       logger,
-    });
-    await pipeline.start();
+    }));
   });
 
   afterAll(async () => {
-    await pipeline?.close();
+    await close?.();
     await source?.stop();
     await relay.close();
-    await Promise.all([video?.close(), audio?.close()]);
   });
 
   /** A sine pushed as AAC over RTSP, like a microphone's stream. */

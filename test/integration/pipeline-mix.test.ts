@@ -1,9 +1,7 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pipelineSchema } from '../../config/schema/pipeline.ts';
-import { MediaPipeline } from '../../pipeline/media/media-pipeline.ts';
-import { defaultLayers } from '../../pipeline/media/targets.ts';
-import { RtpSink, toFloat32, tonePowerDb } from './pipeline-rtp-sink.ts';
+import type { MediaPipeline } from '../../pipeline/media/media-pipeline.ts';
+import { startSoundPipeline, toFloat32, tonePowerDb, type RtpSink } from './pipeline-rtp-sink.ts';
 
 const logger = pino({ level: 'silent' });
 const TEACHER_HZ = 440;
@@ -14,36 +12,24 @@ const STUDENT_HZ = 1000;
  * tone measured (Goertzel), so a mute or a gain is proven on the wire, not assumed.
  */
 describe('audio mix: live gain and mute, measured', () => {
-  let video: RtpSink;
   let audio: RtpSink;
   let pipeline: MediaPipeline;
 
+  let close: () => Promise<void>;
+
   beforeAll(async () => {
-    video = await RtpSink.open();
-    audio = await RtpSink.open();
-    const config = pipelineSchema.parse({
-      width: 160,
-      height: 90,
-      fps: 10,
-      videoBitrateKbps: 150,
-      lowLayer: { enabled: false },
+    ({ pipeline, audio, close } = await startSoundPipeline({
       audioChannels: [
         { id: 'teacher', name: 'Teacher mic', role: 'teacher', source: { kind: 'tone', frequency: TEACHER_HZ } },
         { id: 'students', name: 'Student array', role: 'student', source: { kind: 'tone', frequency: STUDENT_HZ } },
       ],
-    });
-    pipeline = new MediaPipeline({
-      config,
-      videoInputs: [],
-      targets: { video: video.endpoint, videoPayloadType: 102, layers: defaultLayers(160, 90, 150).slice(0, 1), audio: audio.endpoint, audioPayloadType: 100, audioSsrc: 4242 },
+      audioSsrc: 4242,
       logger,
-    });
-    await pipeline.start();
+    }));
   });
 
   afterAll(async () => {
-    await pipeline?.close();
-    await Promise.all([video?.close(), audio?.close()]);
+    await close?.();
   });
 
   async function measure(): Promise<{ teacher: number; students: number }> {

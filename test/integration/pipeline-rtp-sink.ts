@@ -3,7 +3,11 @@ import { createSocket, type Socket } from 'node:dgram';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { pipelineSchema } from '../../config/schema/pipeline.ts';
+import { MediaPipeline } from '../../pipeline/media/media-pipeline.ts';
 import { freeEvenUdpPort } from '../../pipeline/media/recorder.ts';
+import { defaultLayers } from '../../pipeline/media/targets.ts';
 
 /**
  * Stands in for the SFU in tests: one UDP socket (like a comedia PlainTransport) that counts
@@ -209,4 +213,31 @@ export async function waitUntil(condition: () => boolean | Promise<boolean>, tim
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * A small pipeline for the sound tests: a 160x90 test picture in one layer and the given
+ * channels, sending to two sinks (video, audio). `config` adds to or overrides the pipeline
+ * slice.
+ */
+export async function startSoundPipeline(options: { audioChannels: unknown[]; audioSsrc: number; config?: Record<string, unknown>; logger: Logger }): Promise<{ pipeline: MediaPipeline; video: RtpSink; audio: RtpSink; close: () => Promise<void> }> {
+  const video = await RtpSink.open();
+  const audio = await RtpSink.open();
+  const config = pipelineSchema.parse({ width: 160, height: 90, fps: 10, videoBitrateKbps: 150, lowLayer: { enabled: false }, audioChannels: options.audioChannels, ...options.config });
+  const pipeline = new MediaPipeline({
+    config,
+    videoInputs: [],
+    targets: { video: video.endpoint, videoPayloadType: 102, layers: defaultLayers(160, 90, 150).slice(0, 1), audio: audio.endpoint, audioPayloadType: 100, audioSsrc: options.audioSsrc },
+    logger: options.logger,
+  });
+  await pipeline.start();
+  return {
+    pipeline,
+    video,
+    audio,
+    close: async () => {
+      await pipeline.close();
+      await Promise.all([video.close(), audio.close()]);
+    },
+  };
 }
