@@ -77,15 +77,15 @@ export class AudioPump {
     const due = Math.floor(((performance.now() - this.#origin) * AUDIO_RATE) / 1000) - this.#written;
     if (due <= 0) return;
     const count = this.#channels.length;
-    // The silence owed since the origin is written at once and not taken from the buffers.
-    const catchUp = this.#written === 0;
-    const mono = new Float32Array(due);
     const frame = Buffer.alloc(due * count * 4);
-    this.#channels.forEach((source, c) => {
-      if (catchUp) mono.fill(0);
-      else source.pull(mono);
-      for (let i = 0; i < due; i += 1) frame.writeFloatLE(mono[i]!, (i * count + c) * 4);
-    });
+    // The silence owed since the origin (the first write) is not taken from the buffers.
+    if (this.#written > 0) {
+      const mono = new Float32Array(due);
+      this.#channels.forEach((source, c) => {
+        source.pull(mono);
+        for (let i = 0; i < due; i += 1) frame.writeFloatLE(mono[i]!, (i * count + c) * 4);
+      });
+    }
     socket.write(frame);
     this.#written += due;
   }

@@ -123,8 +123,6 @@ export function buildGraph(options: GraphOptions): GraphPlan {
     return label;
   };
 
-  // Audio inputs first: the FramePump's stacked input comes last, so it is opened right
-  // before transcoding starts.
   // --- audio ---
   const audioLabel = 'aout';
   const buses: Record<AudioChannelConfig['role'], string[]> = { teacher: [], student: [], room: [] };
