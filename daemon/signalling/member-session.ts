@@ -14,10 +14,21 @@ export interface MemberSessionDeps {
   /** Current state of a broadcast (room id). */
   broadcastInfo: (roomId: string) => BroadcastInfo;
   logger: Logger;
+  /**
+   * Asked before a join is accepted: may this token hold one more session? (MemberSignalling
+   * counts sessions per token.) Throws a ClasscastError to refuse.
+   */
+  admit?: (session: MemberSession, token: string) => void;
+  /** A socket that has not joined within this long is closed (default 10 s). */
+  joinDeadlineMs?: number;
 }
 
 /** At most this many requests a second per connection; more get an error frame. */
 const MAX_REQUESTS_PER_SECOND = 40;
+/** Requests waiting for their turn on one connection; more get an error frame at once. */
+const MAX_QUEUED_REQUESTS = 8;
+/** Close code for a socket that never joined (4000–4999 are the application's). */
+export const CLOSE_JOIN_DEADLINE = 4408;
 
 /**
  * One member classroom's signalling connection. A join token is needed before anything
@@ -31,16 +42,33 @@ export class MemberSession {
   #claims: JoinClaims | undefined;
   #viewer: Viewer | undefined;
   #room: BroadcastRoom | undefined;
+  #token: string | undefined;
   #windowStart = 0;
   #windowCount = 0;
+  /**
+   * Requests run one at a time, in order: two `createTransport`s in flight at once would
+   * each close "the previous" viewer before either existed, and both transports would stay.
+   */
+  #queue: Promise<void> = Promise.resolve();
+  #queued = 0;
+  readonly #joinTimer: NodeJS.Timeout;
   readonly #detach: (() => void)[] = [];
 
   constructor(socket: WebSocket, deps: MemberSessionDeps) {
     this.#socket = socket;
     this.#deps = deps;
     this.#logger = deps.logger.child({ component: 'member-session' });
-    socket.on('message', (raw, isBinary) => void this.#onMessage(raw.toString(), isBinary));
+    socket.on('message', (raw, isBinary) => this.#enqueue(raw.toString(), isBinary));
     socket.on('close', () => this.close());
+    this.#joinTimer = setTimeout(() => {
+      if (!this.#claims) socket.close(CLOSE_JOIN_DEADLINE, 'join deadline passed');
+    }, deps.joinDeadlineMs ?? 10_000);
+    this.#joinTimer.unref();
+  }
+
+  /** The join token this session joined with (sessions are counted per token). */
+  get token(): string | undefined {
+    return this.#token;
   }
 
   get classroom(): string | undefined {
@@ -60,9 +88,26 @@ export class MemberSession {
   }
 
   close(): void {
+    clearTimeout(this.#joinTimer);
     for (const detach of this.#detach.splice(0)) detach();
     this.#viewer?.close();
     this.#viewer = undefined;
+  }
+
+  #enqueue(text: string, isBinary: boolean): void {
+    if (this.#queued >= MAX_QUEUED_REQUESTS) {
+      // Answered now, out of turn, with the request's id when it has one.
+      void answerRequestFrame(text, isBinary, {
+        schema: requestSchema,
+        handle: () => Promise.reject(new ClasscastError('RATE_LIMITED', 'too many requests in flight')),
+        onUnexpected: () => {},
+      }).then((answer) => this.#send(answer));
+      return;
+    }
+    this.#queued += 1;
+    this.#queue = this.#queue.then(() => this.#onMessage(text, isBinary)).finally(() => {
+      this.#queued -= 1;
+    });
   }
 
   async #onMessage(text: string, isBinary: boolean): Promise<void> {
@@ -110,7 +155,9 @@ export class MemberSession {
     if (this.#claims && this.#claims.broadcast !== claims.broadcast) {
       throw new ClasscastError('CONFLICT', 'this connection already joined another broadcast');
     }
+    if (this.#token !== token) this.#deps.admit?.(this, token);
     this.#claims = claims;
+    this.#token = token;
     this.#logger.info({ classroom: claims.classroom, broadcast: claims.broadcast }, 'member classroom joined');
     this.#watchRoom();
     const room = this.#deps.sfu.room(claims.broadcast);

@@ -1,14 +1,25 @@
 import type { WebSocket } from 'ws';
+import { ClasscastError } from '../../config/foundation/errors.ts';
 import { MemberSession, type MemberSessionDeps } from './member-session.ts';
 import type { BroadcastInfo } from './protocol.ts';
+
+export interface MemberSignallingOptions extends Omit<MemberSessionDeps, 'admit'> {
+  /**
+   * Sessions one join token may hold at once. A kiosk needs one, plus one while a dropped
+   * socket is still waiting to be noticed; a leaked link must not open a hundred transports.
+   */
+  maxSessionsPerToken?: number;
+}
 
 /** All member-classroom sessions; pushes broadcast state changes to those following it. */
 export class MemberSignalling {
   readonly #deps: MemberSessionDeps;
   readonly #sessions = new Set<MemberSession>();
+  readonly #maxPerToken: number;
 
-  constructor(deps: MemberSessionDeps) {
-    this.#deps = deps;
+  constructor(options: MemberSignallingOptions) {
+    this.#maxPerToken = options.maxSessionsPerToken ?? 4;
+    this.#deps = { ...options, admit: (session, token) => this.#admit(session, token) };
   }
 
   accept(socket: WebSocket): MemberSession {
@@ -25,6 +36,14 @@ export class MemberSignalling {
   broadcastChanged(roomId: string, info: BroadcastInfo): void {
     for (const session of this.#sessions) {
       if (session.roomId === roomId) session.notify({ notification: 'state', data: info });
+    }
+  }
+
+  #admit(session: MemberSession, token: string): void {
+    let holding = 0;
+    for (const other of this.#sessions) if (other !== session && other.token === token) holding += 1;
+    if (holding >= this.#maxPerToken) {
+      throw new ClasscastError('RATE_LIMITED', `this link already has ${holding} open sessions`);
     }
   }
 

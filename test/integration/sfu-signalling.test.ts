@@ -7,6 +7,7 @@ import { sfuSchema } from '../../config/schema/sfu.ts';
 import { JoinTokens } from '../../daemon/auth/join-tokens.ts';
 import { PublisherHub } from '../../daemon/publish/publisher-hub.ts';
 import { RemoteRoom } from '../../daemon/publish/remote-room.ts';
+import { CLOSE_JOIN_DEADLINE } from '../../daemon/signalling/member-session.ts';
 import { MemberSignalling } from '../../daemon/signalling/member-signalling.ts';
 import { SocketRouter } from '../../daemon/ws/socket-router.ts';
 import { defaultLayers } from '../../pipeline/media/targets.ts';
@@ -102,7 +103,7 @@ describe('/ws/sfu and /ws/publish over a real socket', () => {
       broadcastChanged: (roomId, info) => signalling.broadcastChanged(roomId, info),
       logger,
     });
-    signalling = new MemberSignalling({ sfu, joinTokens: tokens, broadcastInfo: (roomId) => hub.info(roomId), logger });
+    signalling = new MemberSignalling({ sfu, joinTokens: tokens, broadcastInfo: (roomId) => hub.info(roomId), logger, joinDeadlineMs: 1_500 });
     server = createServer();
     sockets = new SocketRouter(server);
     sockets.add('/ws/sfu', { onConnection: (socket) => signalling.accept(socket) });
@@ -180,6 +181,38 @@ describe('/ws/sfu and /ws/publish over a real socket', () => {
     expect(candidates.every((cand) => cand.address === '127.0.0.2')).toBe(true);
     const tcpOnly = await c.request('createTransport', { forceTcp: true });
     expect((tcpOnly.data!.iceCandidates as { protocol: string }[]).every((cand) => cand.protocol === 'tcp')).toBe(true);
+  });
+
+  it('bounds what one member link holds: sessions per token, one transport per session, a join deadline', async () => {
+    await sfu.openRoom('room-a', plan);
+    const token = tokens.issue('school-1', 'room-a', 10).token;
+    // Five sockets on one link, each firing twenty createTransports at once.
+    const sessions = await Promise.all([0, 1, 2, 3, 4].map(() => member()));
+    const joins = await Promise.all(sessions.map((c) => c.request('join', { token })));
+    expect(joins.filter((j) => j.ok)).toHaveLength(4);
+    expect(joins.filter((j) => j.error?.code === 'RATE_LIMITED')).toHaveLength(1);
+    const joined = sessions.filter((_, i) => joins[i]!.ok);
+    const answers = (await Promise.all(joined.map((c) => Promise.allSettled(Array.from({ length: 20 }, () => c.request('createTransport'))))))
+      .flat()
+      .map((a) => (a.status === 'fulfilled' ? a.value : undefined));
+    // Eight wait their turn per socket, the rest are refused at once; none leaks a transport.
+    expect(answers.some((a) => a?.ok)).toBe(true);
+    expect(answers.some((a) => a?.error?.code === 'RATE_LIMITED')).toBe(true);
+    await expect.poll(() => sfu.room('room-a')!.viewerCount).toBe(joined.length);
+    for (const c of joined) {
+      const consume = await c.request('consume', { rtpCapabilities: sfu.room('room-a')!.rtpCapabilities() });
+      expect(consume.ok).toBe(true);
+    }
+    // Once one closes, the link may open another session.
+    joined[0]!.socket.close();
+    await expect.poll(() => sfu.room('room-a')!.viewerCount).toBe(joined.length - 1);
+    const again = await member();
+    expect((await again.request('join', { token })).ok).toBe(true);
+
+    // A socket that never joins is closed when the deadline passes, with the deadline's code.
+    const idle = await member();
+    const [code] = (await new Promise((resolve) => idle.socket.once('close', (...args) => resolve(args)))) as [number];
+    expect(code).toBe(CLOSE_JOIN_DEADLINE);
   });
 
   it('lets only a known publisher open its own room, and pushes its state to members', async () => {
