@@ -37,7 +37,7 @@ export const pipelineSchema = z
   .object({
     width: z.number().int().min(160).max(3840).default(1280),
     height: z.number().int().min(90).max(2160).default(720),
-    fps: z.number().int().min(5).max(60).default(25),
+    fps: z.number().int().min(5).max(60).default(30),
     videoBitrateKbps: z.number().int().min(100).max(20000).default(2000).describe('the high layer'),
     lowLayer: z
       .object({
@@ -51,15 +51,15 @@ export const pipelineSchema = z
       .int()
       .min(200)
       .max(10000)
-      .default(2000)
-      .describe('IDR period of the high layer'),
+      .default(4000)
+      .describe('IDR period of the high layer; the SFU asks for one whenever a classroom needs it (a newcomer, a loss, a layer switch), so this is a fallback and the recording\'s segment rhythm'),
     lowKeyframeIntervalMs: z
       .number()
       .int()
       .min(200)
       .max(10000)
-      .default(500)
-      .describe('IDR period of the low layer: newcomers start on it, so it bounds time to first frame'),
+      .default(4000)
+      .describe('IDR period of the low layer; as the high layer, a fallback to keyframes on request'),
     audioBitrateKbps: z.number().int().min(16).max(256).default(64),
     layout: layoutSchema.default('pip'),
     cameraRoles: z

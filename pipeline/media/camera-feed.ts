@@ -9,6 +9,8 @@ import { rtspInputOptions } from './graph.ts';
 export interface CameraFeedOptions {
   id: string;
   url: string;
+  /** How ffmpeg reads `url`; default: the low-delay RTSP options, or real-time pacing (`-re`). */
+  inputOptions?: string[];
   width: number;
   height: number;
   fps: number;
@@ -27,6 +29,11 @@ export type CameraFeedState = 'online' | 'offline';
 
 export type CameraFeedEvents = {
   state: [CameraFeedState];
+  /**
+   * Every complete frame as it arrives, with its arrival time (ms, wall clock). Only for
+   * probes (`bench glass`); nothing listens in a classroom.
+   */
+  frame: [frame: Buffer, atMs: number];
 };
 
 /**
@@ -121,7 +128,7 @@ export class CameraFeed extends TypedEmitter<CameraFeedEvents> {
 
   #args(): string[] {
     const { url, width, height, audio } = this.#options;
-    const input = url.startsWith('rtsp://') ? rtspInputOptions() : ['-re'];
+    const input = this.#options.inputOptions ?? (url.startsWith('rtsp://') ? rtspInputOptions() : ['-re']);
     const args = simpleArgs({ url, options: input }, 'pipe:1', [
       '-map',
       '0:v:0',
@@ -152,6 +159,7 @@ export class CameraFeed extends TypedEmitter<CameraFeedEvents> {
       this.#pendingBytes = rest.length;
       this.#lastFrameAt = Date.now();
       this.#frames += 1;
+      if (this.listenerCount('frame') > 0) this.safeEmit('frame', this.#latest, this.#lastFrameAt);
       this.#setState('online');
     }
   }

@@ -1,5 +1,6 @@
 import ffmpeg from 'fluent-ffmpeg';
 import type { GraphPlan, InputSpec } from './graph.ts';
+import { keyframeFlagOptions } from './keyframe-flag.ts';
 
 /**
  * The one file that imports fluent-ffmpeg. It only builds argument lists; the processes run
@@ -15,6 +16,8 @@ export interface H264Output {
   payloadType: number;
   ssrc: number;
   url: string;
+  /** Honour this layer's keyframe flag in the frames' timestamps (keyframe-flag.ts). */
+  keyframeFlag?: number;
 }
 
 export interface OpusOutput {
@@ -38,6 +41,7 @@ export function compositorArgs(plan: GraphPlan, video: H264Output[], audio: Opus
     command.output(v.url).outputOptions([
       '-map', `[${v.label}]`,
       ...h264Options(v.bitrateKbps, v.gopFrames, v.threads),
+      ...(v.keyframeFlag !== undefined ? keyframeFlagOptions(v.keyframeFlag) : []),
       // The RTP muxer takes the SSRC as a signed 32-bit option and writes it unsigned.
       '-payload_type', String(v.payloadType), '-ssrc', String(v.ssrc | 0),
       '-f', 'rtp',
@@ -76,6 +80,8 @@ export function h264Options(bitrateKbps: number, gopFrames: number, threads: num
     '-sc_threshold', '0',
     '-bf', '0',
     '-threads', String(threads),
+    // A forced keyframe (on request) is an IDR, which a newcomer's decoder can start on.
+    '-forced-idr', '1',
     '-x264-params', 'repeat-headers=1:aud=0',
   ];
 }

@@ -1,7 +1,10 @@
 import type { Logger } from 'pino';
+import { TypedEmitter } from '../../config/foundation/emitter.ts';
 import { InvalidStateError } from '../../config/foundation/errors.ts';
 import { FeedSocket } from './feed-socket.ts';
 import { wallClockShift, type InputSpec, type VideoSlotSource } from './graph.ts';
+import { flaggedTime, layerFlag } from './keyframe-flag.ts';
+import { mkvHeader, MkvFrameHeads } from './mkv-stream.ts';
 
 export interface PumpSlot {
   name: string;
@@ -9,10 +12,20 @@ export interface PumpSlot {
   frame: () => Buffer;
 }
 
+export type FramePumpEvents = {
+  /**
+   * A stacked frame left for the compositor: its time on the wall clock (ms, flags included)
+   * and each slot's frame. Only for probes (`bench glass`); nothing listens in a classroom.
+   */
+  written: [timeMs: number, frames: Buffer[]];
+};
+
 /**
  * Feeds the compositor's picture slots with raw frames at a steady rate, all slots stacked in
  * one tall frame on one Unix socket (ffmpeg reads `unix://…` as a client; the graph crops the
- * rows apart). Every tick each row gets whatever its source says now: the camera's latest
+ * rows apart). The frames travel in a live Matroska stream, each with its own timestamp (the
+ * wall clock on a 4 ms grid): the compositor keeps them as they are, and a frame can carry a
+ * keyframe flag in its timestamp (`requestKeyframe`, keyframe-flag.ts). Every tick each row gets whatever its source says now: the camera's latest
  * frame, the other camera's, or a slate. So the compositor's picture input never stalls,
  * whatever the cameras do.
  *
@@ -26,9 +39,9 @@ export interface PumpSlot {
  * frame, so at most about one frame waits between us and ffmpeg, also while ffmpeg is still
  * opening its other inputs (a TCP loopback socket would have queued megabytes: seconds of
  * delay). Timestamps are taken by ffmpeg on arrival (`use_wallclock_as_timestamps`), so a
- * dropped tick leaves a gap the graph's `fps` filter fills, never a shift of the timeline.
+ * dropped tick is a longer frame, never a shift of the timeline.
  */
-export class FramePump {
+export class FramePump extends TypedEmitter<FramePumpEvents> {
   readonly #slots: PumpSlot[];
   readonly #socket: FeedSocket;
   readonly #fps: number;
@@ -40,8 +53,13 @@ export class FramePump {
   #closed = false;
   #dropped = 0;
   #written = 0;
+  #heads = new MkvFrameHeads();
+  #lastMs = 0;
+  /** Layer flags the next written frame carries. */
+  #flags = 0;
 
   constructor(options: { slots: PumpSlot[]; dir: string; fps: number; width: number; height: number; logger: Logger }) {
+    super();
     this.#slots = options.slots;
     this.#socket = new FeedSocket(`${options.dir}/frames.sock`);
     this.#fps = options.fps;
@@ -61,17 +79,25 @@ export class FramePump {
   input(originMs?: number): InputSpec {
     return {
       url: `unix://${this.#socket.path}`,
+      timed: true,
       options: [
-        '-f', 'rawvideo',
-        '-pix_fmt', 'yuv420p',
-        '-video_size', `${this.#size.width}x${this.#size.height * this.#slots.length}`,
-        '-framerate', String(this.#fps),
-        '-use_wallclock_as_timestamps', '1',
+        '-f', 'matroska',
+        // The track header says all there is to know; reading frames to guess more is delay.
         '-probesize', '32',
+        '-analyzeduration', '0',
+        '-fpsprobesize', '0',
         '-thread_queue_size', '4',
         ...wallClockShift(originMs),
       ],
     };
+  }
+
+  /**
+   * The next frame written starts an IDR in layer `layer` (0 = highest). Requests before that
+   * frame leaves merge into it, so a burst of requests costs one keyframe per layer.
+   */
+  requestKeyframe(layer: number): void {
+    this.#flags |= layerFlag(layer);
   }
 
   /** Where `slot` sits in the stacked frame, as a graph slot source. */
@@ -83,7 +109,11 @@ export class FramePump {
 
   async start(): Promise<void> {
     if (this.#closed) throw new InvalidStateError('frame pump closed');
-    await this.#socket.listen();
+    await this.#socket.listen((socket) => {
+      // Every reader (the compositor after each start) gets a stream of its own from the top.
+      this.#heads = new MkvFrameHeads();
+      socket.write(mkvHeader(this.#size.width, this.#size.height * this.#slots.length));
+    });
     this.#t0 = performance.now();
     this.#schedule();
   }
@@ -117,7 +147,12 @@ export class FramePump {
         // Written plane by plane and sent as one, with no copy into a stacked buffer.
         const frames = this.#slots.map((slot) => slot.frame());
         const luma = this.#size.width * this.#size.height;
+        // Strictly increasing on the grid, whatever the wall clock does.
+        const timeMs = flaggedTime(Math.max(Date.now(), this.#lastMs + 4), this.#flags);
+        this.#lastMs = timeMs;
+        this.#flags = 0;
         socket.cork();
+        socket.write(this.#heads.frame(timeMs, (luma * 3 * frames.length) / 2));
         for (const [from, to] of [
           [0, luma],
           [luma, luma + luma / 4],
@@ -127,6 +162,7 @@ export class FramePump {
         }
         socket.uncork();
         this.#written += 1;
+        if (this.listenerCount('written') > 0) this.safeEmit('written', timeMs, frames);
       }
     }
     if (this.#tick % (this.#fps * 10) === 0) this.#logger.debug(this.stats, 'frame pump');

@@ -5,6 +5,12 @@ import { halfSize, insetSize, OVERLAYS, overlayY, placeLayout, type Canvas } fro
 export interface InputSpec {
   url: string;
   options: string[];
+  /**
+   * The input's frames carry their own timestamps, one frame per program frame, on the
+   * shared clock (the FramePump's Matroska stream): the graph must not retime them (no
+   * `fps`), so a keyframe flag in a timestamp reaches the encoder (see keyframe-flag.ts).
+   */
+  timed?: boolean;
 }
 
 /** What feeds a picture slot of the compositor. */
@@ -34,6 +40,11 @@ export interface GraphPlan {
   /** Output labels for the encoders: video layers (highest first) and the audio mix. */
   videoLabels: string[];
   audioLabel: string;
+  /**
+   * Every picture comes from one timed input, untouched in time: the encoders may take a
+   * keyframe flag from the timestamps (`keyframeFlagExpr`).
+   */
+  keyframeFlags: boolean;
 }
 
 export interface GraphOptions {
@@ -100,21 +111,46 @@ export function buildGraph(options: GraphOptions): GraphPlan {
     if (source.kind === 'row') stacked.set(source.input, [...(stacked.get(source.input) ?? []), name]);
   }
   const stackedIndex = new Map<InputSpec, number>();
+  // With one timed stacked input and nothing else, flat pictures (slates, the black
+  // background) are cut from it too, so every picture shares its timestamps: a `color` source
+  // would run on a grid of its own and the layout filters would emit at both grids' times.
+  const timedInput = stacked.size === 1 && [...stacked.keys()][0]!.timed === true ? [...stacked.keys()][0]! : undefined;
+  const flats = timedInput ? 1 + (['teacher', 'students', 'courseware'] as const).filter((n) => slots[n].kind === 'slate').length : 0;
+  const keyframeFlags = timedInput !== undefined && (['teacher', 'students', 'courseware'] as const).every((n) => slots[n].kind === 'row' || slots[n].kind === 'slate');
+  let flatCount = 0;
+  const flatPicture = (color: string, label: string) => {
+    if (!keyframeFlags) {
+      chains.push(`color=c=${color}:s=${size(canvas)}:r=${fps},format=yuv420p[${label}]`);
+      return;
+    }
+    stackedSource(timedInput!);
+    // A 2x2 corner of the stacked frame, painted and padded: costs a fill, not a scale.
+    chains.push(`[flat_${flatCount++}]crop=2:2:0:0,pad=${canvas.width}:${canvas.height}:0:0:color=${color},drawbox=x=0:y=0:w=2:h=2:color=${color}:t=fill,format=yuv420p[${label}]`);
+  };
+
+  const stackedSource = (input: InputSpec): number => {
+    let index = stackedIndex.get(input);
+    if (index === undefined) {
+      index = addInput(input);
+      stackedIndex.set(input, index);
+      const outputs = [...stacked.get(input)!.map((r) => `[row_${r}]`), ...(input === timedInput && keyframeFlags ? ['[flats]'] : [])];
+      const retime = input.timed ? '' : `fps=${fps},`;
+      chains.push(`[${index}:v:0]${retime}${outputs.length > 1 ? `split=${outputs.length}` : 'null'}${outputs.join('')}`);
+      if (outputs.includes('[flats]')) {
+        chains.push(`[flats]${flats > 1 ? `split=${flats}` : 'null'}${Array.from({ length: flats }, (_, i) => `[flat_${i}]`).join('')}`);
+      }
+    }
+    return index;
+  };
 
   const slotSource = (name: keyof VideoSlots): string => {
     const source = slots[name];
     const label = `src_${name}`;
     if (source.kind === 'row') {
-      let index = stackedIndex.get(source.input);
-      if (index === undefined) {
-        index = addInput(source.input);
-        stackedIndex.set(source.input, index);
-        const rows = stacked.get(source.input)!;
-        chains.push(`[${index}:v:0]fps=${fps}${rows.length > 1 ? `,split=${rows.length}` : ''}${rows.map((r) => `[row_${r}]`).join('')}`);
-      }
+      stackedSource(source.input);
       chains.push(`[row_${name}]crop=iw:${source.height}:0:${source.row * source.height},${fit(canvas)},format=yuv420p[${label}]`);
     } else if (source.kind === 'slate') {
-      chains.push(`color=c=${source.color}:s=${size(canvas)}:r=${fps},format=yuv420p[${label}]`);
+      flatPicture(source.color, label);
     } else {
       const index =
         source.kind === 'input' ? addInput(source.input) : addInput({ url: source.lavfi, options: ['-re', '-f', 'lavfi'] });
@@ -210,7 +246,7 @@ export function buildGraph(options: GraphOptions): GraphPlan {
     );
   }
   const placement = placeLayout(options.layout, canvas);
-  chains.push(`color=c=black:s=${size(canvas)}:r=${fps},format=yuv420p[black]`);
+  flatPicture('black', 'black');
   chains.push(`[black][t_full][s_full][${courseware}]streamselect@bg=inputs=4:map=${placement.background}[bg]`);
   const overlaySource: Record<(typeof OVERLAYS)[number], string> = { th: 't_half', sh: 's_half', ti: 't_inset', si: 's_inset' };
   let below = 'bg';
@@ -230,7 +266,7 @@ export function buildGraph(options: GraphOptions): GraphPlan {
     chains.push(i === 0 ? `[vl0]null[${videoLabels[0]}]` : `[vl${i}]scale=${layer.width}:${layer.height}:flags=fast_bilinear[${videoLabels[i]}]`);
   });
 
-  return { inputs, copyts: options.originMs !== undefined, filter: chains.join(';'), videoLabels, audioLabel };
+  return { inputs, copyts: options.originMs !== undefined, filter: chains.join(';'), videoLabels, audioLabel, keyframeFlags };
 }
 
 /**

@@ -14,6 +14,7 @@ import { parseMeterLine, type MeterParser } from './meters.ts';
 import { CameraFeed, type CameraFeedState } from './camera-feed.ts';
 import type { AudioRing } from './audio-ring.ts';
 import { FramePump, solidFrame, type PumpSlot } from './frame-pump.ts';
+import { gridOrigin, KeyframeRequests, MAX_FLAGGED_LAYERS } from './keyframe-flag.ts';
 import { Recorder, type RecordingInfo } from './recorder.ts';
 import { RtpForwarder } from './rtp-forwarder.ts';
 import { PipelineSound } from './sound.ts';
@@ -105,6 +106,9 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
   #pump: FramePump | undefined;
   #sound: PipelineSound | undefined;
   readonly #recorder: Recorder | undefined;
+  /** Whether the running graph honours keyframe flags (every picture through the pump). */
+  #keyframeFlags = false;
+  readonly #keyframes: KeyframeRequests;
 
   constructor(options: MediaPipelineOptions) {
     super();
@@ -125,6 +129,33 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     for (const channel of options.config.audioChannels) {
       this.#mix.set(channel.id, { gainDb: channel.gainDb, muted: channel.muted });
     }
+    // The SFU asks for a keyframe (a newcomer, a loss, a layer switch): the pump flags the next
+    // frame of that layer, and its encoder makes it an IDR.
+    this.#keyframes = new KeyframeRequests({ layers: options.targets.layers.length, force: (layer) => this.#pump?.requestKeyframe(layer) });
+    this.#forwarder.on('keyframeRequest', (ssrc) => {
+      const layer = this.#options.targets.layers.findIndex((l) => l.ssrc === ssrc);
+      if (layer >= 0 && this.#keyframeFlags) this.#keyframes.request(layer);
+    });
+  }
+
+  /** Keyframe requests from the SFU, and the IDRs they forced (metrics, tests). */
+  get keyframeStats(): { requests: number; forced: number } {
+    return this.#keyframes.stats;
+  }
+
+  /** Whether a keyframe request reaches the encoder (false when ffmpeg reads the cameras itself). */
+  get keyframesOnRequest(): boolean {
+    return this.#keyframeFlags;
+  }
+
+  /** The frame pump feeding the compositor, if this pipeline has one (probes). */
+  get framePump(): FramePump | undefined {
+    return this.#pump;
+  }
+
+  /** The camera ingests by camera id (probes). */
+  cameraFeeds(): ReadonlyMap<string, CameraFeed> {
+    return this.#feeds;
   }
 
   get layout(): Layout {
@@ -185,7 +216,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     const args = () => {
       // Built on every (re)start, from the current layout and mix: live changes survive a crash.
       // Every start gets its own origin: the wall time its timestamps count from.
-      const originMs = Date.now();
+      const originMs = gridOrigin(Date.now());
       const plan = buildGraph({
         config: this.#config,
         ...sources(originMs),
@@ -195,6 +226,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
         controlAddress: zmqAddress({ path: controlPath }),
         originMs,
       });
+      this.#keyframeFlags = plan.keyframeFlags;
       return compositorArgs(
         plan,
         layers.map((layer, i) => ({
@@ -205,6 +237,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
           payloadType: this.#options.targets.videoPayloadType,
           ssrc: layer.ssrc,
           url: rtpUrl('127.0.0.1', ports.video),
+          ...(plan.keyframeFlags && i < MAX_FLAGGED_LAYERS ? { keyframeFlag: i } : {}),
         })),
         {
           label: plan.audioLabel,
@@ -310,6 +343,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#watchdog);
+    this.#keyframes.close();
     await this.#recorder?.close();
     await this.#supervisor?.stop();
     await this.#pump?.close();
@@ -330,8 +364,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     const config = this.#config;
     const pick = assignCameras(config, this.#options.videoInputs);
     const slot = config.cameraFrameSize === 'half' ? { width: even(config.width / 2), height: even(config.height / 2) } : { width: config.width, height: config.height };
-    const coursewareRtsp = config.courseware?.kind === 'rtsp' ? { id: 'courseware', url: config.courseware.url } : undefined;
-    const feedFor = (input: VideoInput | undefined): CameraFeed | undefined => {
+    const feedFor = (input: (VideoInput & { inputOptions?: string[] }) | undefined): CameraFeed | undefined => {
       if (!input) return undefined;
       let feed = this.#feeds.get(input.id);
       if (!feed) {
@@ -339,6 +372,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
         feed = new CameraFeed({
           id: input.id,
           url: input.url,
+          ...(input.inputOptions ? { inputOptions: input.inputOptions } : {}),
           width: slot.width,
           height: slot.height,
           fps: config.fps,
@@ -352,21 +386,22 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
       }
       return feed;
     };
+    // Every picture comes through the pump, generated ones too (test pictures, files), so the
+    // compositor has one timed input and honours keyframe requests (keyframe-flag.ts).
     const teacher = feedFor(pick.teacher);
     const students = feedFor(pick.students);
-    const board = feedFor(coursewareRtsp ?? (config.courseware ? undefined : pick.courseware));
+    const board = feedFor(coursewareInput(config) ?? (config.courseware ? undefined : pick.courseware));
+    const test = teacher || students ? undefined : feedFor(testPictureInput(config, slot));
     // A camera heard but not seen in any slot still needs its ingest.
     for (const id of rings.keys()) feedFor(this.#options.videoInputs.find((i) => i.id === id));
     for (const feed of this.#feeds.values()) feed.start();
 
     const direct = directSlots(config)([]);
-    if (!teacher && !board) return () => direct;
     const slate = solidFrame(slot.width, slot.height, [40, 150, 115]);
     const pumpSlots: PumpSlot[] = [];
-    if (teacher) {
-      pumpSlots.push({ name: 'teacher', frame: () => teacher.latest() ?? students?.latest() ?? slate });
-      pumpSlots.push({ name: 'students', frame: () => students?.latest() ?? teacher.latest() ?? slate });
-    }
+    const first = teacher ?? students ?? test!;
+    pumpSlots.push({ name: 'teacher', frame: () => first.latest() ?? students?.latest() ?? slate });
+    if (teacher || students) pumpSlots.push({ name: 'students', frame: () => (students ?? teacher)!.latest() ?? teacher?.latest() ?? slate });
     if (board) pumpSlots.push({ name: 'courseware', frame: () => board.latest() ?? slate });
     const pump = new FramePump({ slots: pumpSlots, dir: workDir, fps: config.fps, width: slot.width, height: slot.height, logger: this.#logger });
     this.#pump = pump;
@@ -468,6 +503,25 @@ function courseware(config: PipelineSlice): VideoSlots['courseware'] | undefined
     case 'test':
       return { kind: 'generated', lavfi: `${source.pattern}=s=${config.width}x${config.height}:r=${config.fps}` };
   }
+}
+
+/** The courseware feed when it is not a camera: an RTSP source, a file or a test pattern. */
+function coursewareInput(config: PipelineSlice): (VideoInput & { inputOptions?: string[] }) | undefined {
+  const source = config.courseware;
+  if (!source) return undefined;
+  switch (source.kind) {
+    case 'rtsp':
+      return { id: 'courseware', url: source.url };
+    case 'file':
+      return { id: 'courseware', url: source.path, inputOptions: ['-re', ...(source.loop ? ['-stream_loop', '-1'] : [])] };
+    case 'test':
+      return { id: 'courseware', url: `${source.pattern}=s=${config.width}x${config.height}:r=${config.fps}`, inputOptions: ['-re', '-f', 'lavfi'] };
+  }
+}
+
+/** The picture a classroom without cameras shows (tests, a bare demo). */
+function testPictureInput(config: PipelineSlice, size: { width: number; height: number }): VideoInput & { inputOptions: string[] } {
+  return { id: 'test-picture', url: `testsrc2=s=${size.width}x${size.height}:r=${config.fps}`, inputOptions: ['-re', '-f', 'lavfi'] };
 }
 
 function cameraInputOptions(url: string): string[] {

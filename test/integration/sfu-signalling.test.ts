@@ -211,7 +211,7 @@ describe('/ws/sfu and /ws/publish over a real socket', () => {
 
     // A socket that never joins is closed when the deadline passes, with the deadline's code.
     const idle = await member();
-    const [code] = (await new Promise((resolve) => idle.socket.once('close', (...args) => resolve(args)))) as [number];
+    const code = await new Promise<number>((resolve) => idle.socket.once('close', (closeCode) => resolve(closeCode)));
     expect(code).toBe(CLOSE_JOIN_DEADLINE);
   });
 
