@@ -18,6 +18,12 @@ export interface DemoOptions {
   stampTime?: boolean;
   /** Overrides the configured starting layout. */
   layout?: Layout;
+  /** Overrides the configured canvas (`bench glass` measures at the schema's default). */
+  canvas?: { width: number; height: number; fps: number };
+  /** Size and rate of the simulated cameras (default 640x360 at 15 fps). */
+  camera?: { width: number; height: number; fps: number };
+  /** Voice tracking on (default, as configured) or off (a measurement that must not cut). */
+  director?: boolean;
 }
 
 export interface DemoInfo {
@@ -97,9 +103,9 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
           user: 'admin',
           password: secrets.cameraPassword,
           logger,
-          width: 640,
-          height: 360,
-          fps: 15,
+          width: options.camera?.width ?? 640,
+          height: options.camera?.height ?? 360,
+          fps: options.camera?.fps ?? 15,
           defaultPresets: DEMO_PRESETS[cam.id] ?? [],
           stampTime: options.stampTime ?? false,
         }),
@@ -120,7 +126,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         ...raw,
         dataDir,
         logLevel: options.logLevel ?? raw.logLevel,
-        ...(options.layout ? { pipeline: { ...(raw.pipeline as object), layout: options.layout } } : {}),
+        pipeline: { ...(raw.pipeline as object), ...(options.layout ? { layout: options.layout } : {}), ...(options.canvas ?? {}) },
+        ...(options.director === false ? { director: { ...(raw.director as object), enabled: false } } : {}),
         api: {
           ...(raw.api as object),
           ...(options.port !== undefined ? { port: options.port } : {}),

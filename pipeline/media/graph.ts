@@ -1,5 +1,6 @@
 import type { AudioChannelConfig, Layout, PipelineSlice } from '../../config/schema/pipeline.ts';
 import { halfSize, insetSize, OVERLAYS, overlayY, placeLayout, type Canvas } from './layouts.ts';
+import { METER_FRAMES } from './meters.ts';
 
 /** One ffmpeg input: `options` go before `-i url`. */
 export interface InputSpec {
@@ -71,9 +72,6 @@ export interface GraphOptions {
    */
   originMs?: number;
 }
-
-/** Audio frames per level reading. */
-const METER_FRAMES = 12;
 
 /** Linear volume for a gain in dB and a mute; what `volume@g_<id>` gets. */
 export function volumeOf(gainDb: number, muted: boolean): number {
@@ -188,13 +186,12 @@ export function buildGraph(options: GraphOptions): GraphPlan {
     const pre = `${source}aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo,${gainFilterName(channel.id)}=volume=${volumeOf(state.gainDb, state.muted)}:precision=float`;
     if (config.meters) {
       chains.push(`${pre},asplit=2[${label}][mt_${channel.id}]`);
-      // One reading per 12 frames (~250 ms of 1024-sample frames), over those 12 frames (astats
-      // resets before every 13th, so the 12th of each run carries the reading). The
-      // branch ends in a sink, and it must never hold samples back: ffmpeg feeds the graph for
-      // its most-behind sink first, so a meter that collected 250 ms before passing anything on
-      // (asetnsamples) made the whole graph, pictures too, wait for that much sound.
+      // astats over runs of 12 frames (~250 ms of 1024-sample frames); every frame passes on at
+      // once and is printed, and meters.ts keeps the last of each run. The branch ends in a
+      // sink, and ffmpeg feeds the graph for its most-behind sink first: a branch that dropped
+      // frames (aselect) or collected them (asetnsamples) made pictures wait 150–250 ms for it.
       chains.push(
-        `[mt_${channel.id}]astats=metadata=1:reset=${METER_FRAMES}:measure_perchannel=none:measure_overall=RMS_level+Peak_level,aselect=eq(mod(n\\,${METER_FRAMES})\\,${METER_FRAMES - 1}),${meterFilterName(channel.id)}=mode=print:key=lavfi.astats.Overall.RMS_level,anullsink`,
+        `[mt_${channel.id}]astats=metadata=1:reset=${METER_FRAMES}:measure_perchannel=none:measure_overall=RMS_level+Peak_level,${meterFilterName(channel.id)}=mode=print:key=lavfi.astats.Overall.RMS_level,anullsink`,
       );
     } else {
       chains.push(`${pre}[${label}]`);

@@ -10,7 +10,7 @@ import { Supervisor, type SupervisorState } from '../process/supervisor.ts';
 import { compositorArgs, rtpUrl } from './ffmpeg-command.ts';
 import { buildGraph, gainFilterName, volumeOf, type GraphOptions, type VideoSlots } from './graph.ts';
 import { layoutCommands, placeLayout } from './layouts.ts';
-import { parseMeterLine, type MeterParser } from './meters.ts';
+import { meterParser, parseMeterLine } from './meters.ts';
 import { CameraFeed, type CameraFeedState } from './camera-feed.ts';
 import type { AudioRing } from './audio-ring.ts';
 import { FramePump, solidFrame, type PumpSlot } from './frame-pump.ts';
@@ -101,7 +101,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
   #started = false;
   #lastProgressAt = 0;
   #watchdog: NodeJS.Timeout | undefined;
-  #meter: MeterParser = { current: undefined };
+  readonly #meter = meterParser();
   readonly #feeds = new Map<string, CameraFeed>();
   #pump: FramePump | undefined;
   #sound: PipelineSound | undefined;

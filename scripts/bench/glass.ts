@@ -10,11 +10,16 @@ import { readStamp } from '../../devices/camera/sim/time-stamp.ts';
 import { rtspInputOptions } from '../../pipeline/media/graph.ts';
 import { orphanSafe } from '../../pipeline/process/orphan-safe.ts';
 import type { GlassPageState } from './glass-page.ts';
+import { GlassStages, type StageName } from './glass-stages.ts';
 
 export interface GlassOptions {
   /** Measuring window, after the page is live and a warm-up second. */
   measureMs: number;
   logger: Logger;
+  /** Canvas and cameras (default the schema's: 1280x720 at 30 fps). */
+  width?: number;
+  height?: number;
+  fps?: number;
 }
 
 export interface GlassRow {
@@ -36,7 +41,16 @@ export interface GlassRow {
    * over the window (getStats `jitterBufferDelay / jitterBufferEmittedCount`), in ms.
    */
   jitterBufferMs?: { video: number; audio: number };
+  /** For a stage inside the path: its own share at p50 (this p50 − the previous stage's). */
+  shareMs?: number;
 }
+
+const STAGES: { name: StageName; path: string }[] = [
+  { name: 'ingest', path: 'stage: camera → ingest decoded in Node' },
+  { name: 'pump', path: 'stage: → frame pump wrote it' },
+  { name: 'encoded', path: 'stage: → composited, encoded, RTP leaving the box' },
+  { name: 'sfu', path: 'stage: → RTP leaving the SFU' },
+];
 
 /** Cumulative jitter-buffer figures of the page's inbound streams (getStats). */
 async function jitterBuffers(page: Page): Promise<Record<'video' | 'audio', { delay: number; emitted: number }>> {
@@ -181,10 +195,20 @@ export async function runGlass(options: GlassOptions): Promise<GlassRow[]> {
   let demo: Awaited<ReturnType<typeof startDemo>> | undefined;
   let browser: Browser | undefined;
   let direct: DirectDecoder | undefined;
+  const size = { width: options.width ?? 1280, height: options.height ?? 720, fps: options.fps ?? 30 };
+  const stages = new GlassStages(size.width, size.height);
   try {
-    demo = await startDemo({ port: 0, dataDir, logger: options.logger, logLevel: 'error', stampTime: true, layout: 'teacher' });
+    // The teacher camera full screen all along: no voice tracking to cut away from it.
+    demo = await startDemo({ port: 0, dataDir, logger: options.logger, logLevel: 'error', stampTime: true, layout: 'teacher', canvas: size, camera: size, director: false });
     const camera = demo.cameras[0]!;
     direct = new DirectDecoder(camera.rtspUrl, 640, 360);
+    const pipeline = demo.daemon.studio.pipeline;
+    const feed = pipeline?.cameraFeeds().get(camera.id);
+    if (!pipeline || !feed || !pipeline.framePump || !demo.daemon.room) throw new Error('bench glass: the demo has no pipeline with a camera ingest');
+    stages.watchIngest(feed);
+    stages.watchPump(pipeline.framePump);
+    await stages.watchEncoded(pipeline.forwarder, demo.daemon.plan.layers[0]!.ssrc);
+    await stages.watchSfu(demo.daemon.room);
     browser = await launchBrowser();
     const page = await browser.newPage();
     await page.goto(demo.info.classroomUrl);
@@ -200,19 +224,23 @@ export async function runGlass(options: GlassOptions): Promise<GlassRow[]> {
     await pageSamples(page, true, true);
     const buffersBefore = await jitterBuffers(page);
     direct.recording = true;
+    stages.recording = true;
     await new Promise((resolve) => setTimeout(resolve, options.measureMs));
     direct.recording = false;
+    stages.recording = false;
     const inPage = await pageSamples(page, false, false);
     const buffersAfter = await jitterBuffers(page);
     const meanMs = (kind: 'video' | 'audio') => {
       const emitted = buffersAfter[kind].emitted - buffersBefore[kind].emitted;
       return emitted > 0 ? Math.round(((buffersAfter[kind].delay - buffersBefore[kind].delay) / emitted) * 1000) : 0;
     };
-    return [
-      row('baseline: camera RTSP decoded by ffmpeg', direct.delays, direct.presented, direct.unreadable, 640),
-      { ...row('glass: camera → pipeline → SFU → Chromium', inPage.delays, inPage.presented, inPage.unreadable, inPage.width), jitterBufferMs: { video: meanMs('video'), audio: meanMs('audio') } },
-    ];
+    const inside = STAGES.map((stage) => row(stage.path, stages.delays[stage.name], stages.delays[stage.name].length, 0, size.width));
+    const glass = { ...row('glass: camera → pipeline → SFU → Chromium shown', inPage.delays, inPage.presented, inPage.unreadable, inPage.width), jitterBufferMs: { video: meanMs('video'), audio: meanMs('audio') } };
+    const chain = [...inside, glass];
+    chain.forEach((r, i) => (r.shareMs = Math.round((r.p50 - (i === 0 ? 0 : chain[i - 1]!.p50)) * 10) / 10));
+    return [row('baseline: camera RTSP decoded by ffmpeg', direct.delays, direct.presented, direct.unreadable, 640), ...chain];
   } finally {
+    stages.close();
     direct?.close();
     await browser?.close().catch(() => undefined);
     await demo?.close();
@@ -222,10 +250,12 @@ export async function runGlass(options: GlassOptions): Promise<GlassRow[]> {
 
 export function formatGlass(rows: GlassRow[]): string {
   const lines = [
-    'glass-to-glass delay, ms: camera frame written → first shown (baseline: → decoded)',
-    'path | width | frames | presented | unreadable | p50 | p95 | p99 | max',
+    'glass-to-glass delay, ms from the camera writing a frame (stages: cumulative; share = this stage\'s part of the p50)',
+    'path | width | frames | presented | unreadable | p50 | p95 | p99 | max | share',
   ];
-  for (const r of rows) lines.push(`${r.path} | ${r.width} | ${r.frames} | ${r.presented} | ${r.unreadable} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.max}`);
+  for (const r of rows) {
+    lines.push(`${r.path} | ${r.width} | ${r.frames} | ${r.presented} | ${r.unreadable} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.max} | ${r.shareMs ?? ''}`);
+  }
   for (const r of rows) {
     if (r.jitterBufferMs) lines.push(`in the page, mean wait in Chromium's jitter buffer: video ${r.jitterBufferMs.video} ms, audio ${r.jitterBufferMs.audio} ms`);
   }

@@ -3,7 +3,7 @@ import { LAYOUTS, pipelineSchema, type PipelineSlice } from '../../config/schema
 import { alsaInput, buildGraph, escapeFilterValue, volumeOf, wallClockShift, type InputSpec, type VideoSlots } from '../../pipeline/media/graph.ts';
 import { BACKGROUND, layoutCommands, overlayY, placeLayout } from '../../pipeline/media/layouts.ts';
 import { assignCameras, directSlots } from '../../pipeline/media/media-pipeline.ts';
-import { parseMeterLine } from '../../pipeline/media/meters.ts';
+import { meterParser, parseMeterLine } from '../../pipeline/media/meters.ts';
 
 const canvas = { width: 1280, height: 720 };
 const layers = [canvas, { width: 640, height: 360 }];
@@ -239,11 +239,24 @@ describe('graph builder', () => {
 
 describe('meter lines', () => {
   it('reads a channel level from ametadata output and ignores the rest', () => {
-    const state = { current: undefined };
+    const state = meterParser();
     expect(parseMeterLine(state, '[ametadata@m_teacher-1 @ 0x55d0c0] lavfi.astats.Overall.RMS_level=-23.456')).toEqual({ channelId: 'teacher-1', rmsDb: -23.456 });
     expect(parseMeterLine(state, '[ametadata@m_s1 @ 0x1] lavfi.astats.Overall.RMS_level=-inf')).toEqual({ channelId: 's1', rmsDb: -120 });
     expect(parseMeterLine(state, '[ametadata@m_s1 @ 0x1] frame:3    pts:36000   pts_time:0.75')).toBeUndefined();
     expect(parseMeterLine(state, 'frame=  10 fps=0.0')).toBeUndefined();
+  });
+
+  it('takes only the last frame of each run of twelve, per channel', () => {
+    const state = meterParser();
+    const readings: number[] = [];
+    for (let n = 0; n < 36; n += 1) {
+      for (const channel of ['a', 'b']) {
+        expect(parseMeterLine(state, `[ametadata@m_${channel} @ 0x1] frame:${n}    pts:${n * 1024}   pts_time:0`)).toBeUndefined();
+        const reading = parseMeterLine(state, `[ametadata@m_${channel} @ 0x1] lavfi.astats.Overall.RMS_level=-${n}.5`);
+        if (reading && channel === 'a') readings.push(reading.rmsDb);
+      }
+    }
+    expect(readings).toEqual([-11.5, -23.5, -35.5]);
   });
 });
 

@@ -10,7 +10,7 @@ export const benchCommand: Command = {
   name: 'bench',
   summary: 'SFU benchmarks (fan-out CPU, added delay, time to first frame; all = these three) and glass-to-glass delay, each beside a baseline',
   usage:
-    'classcast bench fanout|delay|first-frame|all|glass [--workers N] [--classrooms 25,100] [--seconds S] [--newcomers N] [--json]',
+    'classcast bench fanout|delay|first-frame|all|glass [--workers N] [--classrooms 25,100] [--seconds S] [--newcomers N] [--width W --height H --fps F] [--json]',
   async run(args, ctx) {
     let parsed;
     try {
@@ -22,6 +22,9 @@ export const benchCommand: Command = {
           classrooms: { type: 'string' },
           seconds: { type: 'string' },
           newcomers: { type: 'string' },
+          width: { type: 'string' },
+          height: { type: 'string' },
+          fps: { type: 'string' },
           json: { type: 'boolean' },
         },
       });
@@ -34,7 +37,10 @@ export const benchCommand: Command = {
     const classrooms = (parsed.values.classrooms ?? '25,100').split(',').map(Number);
     const seconds = Number(parsed.values.seconds ?? 4);
     const newcomers = Number(parsed.values.newcomers ?? 6);
+    const canvas = { width: Number(parsed.values.width ?? 1280), height: Number(parsed.values.height ?? 720), fps: Number(parsed.values.fps ?? 30) };
+    const even = (n: number, min: number, max: number) => Number.isInteger(n) && n % 2 === 0 && n >= min && n <= max;
     const bad =
+      !even(canvas.width, 160, 3840) || !even(canvas.height, 90, 2160) || !(Number.isInteger(canvas.fps) && canvas.fps >= 5 && canvas.fps <= 60) ||
       !suite || !SUITES.includes(suite) || parsed.positionals.length > 1 ||
       !(Number.isInteger(workers) && workers >= 1 && workers <= 64) ||
       !classrooms.every((n) => Number.isInteger(n) && n >= 0 && n <= 2000) ||
@@ -70,7 +76,7 @@ export const benchCommand: Command = {
     if (suite === 'glass') {
       // Not part of `all`: it starts the whole demo and a browser.
       const { runGlass, formatGlass } = await import('../../../scripts/bench/glass.ts');
-      const rows = await runGlass({ measureMs: seconds * 1000, logger });
+      const rows = await runGlass({ measureMs: seconds * 1000, logger, ...canvas });
       results.glass = rows;
       print(formatGlass(rows));
     }
