@@ -75,8 +75,8 @@ export const pipelineSchema = z
       .int()
       .min(0)
       .max(2000)
-      .default(40)
-      .describe('holds the sound (every audio RTP packet) back so it meets its picture; 40 ms puts a camera microphone in the middle of BT.1359\'s window, rooms with ALSA mics add the camera\'s latency (pipeline/MEDIA.md "Lip sync")'),
+      .default(0)
+      .describe('holds the sound (every audio RTP packet) back so it meets its picture; a camera microphone needs none (its sound is already the slower path), rooms with ALSA mics add about the camera\'s latency (pipeline/MEDIA.md "Lip sync")'),
     ducking: z
       .object({
         enabled: z.boolean().default(false),

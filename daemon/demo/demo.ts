@@ -20,8 +20,12 @@ export interface DemoOptions {
   layout?: Layout;
   /** Overrides the configured canvas (`bench glass` measures at the schema's default). */
   canvas?: { width: number; height: number; fps: number };
-  /** Size and rate of the simulated cameras (default 640x360 at 15 fps). */
-  camera?: { width: number; height: number; fps: number };
+  /**
+   * Size and rate of the first (teacher) camera; the others stay at the demo's 640x360 at
+   * 15 fps. `bench glass` films the teacher at the canvas size and keeps the rest of the
+   * simulated room light, so the cameras it simulates do not eat the box it measures.
+   */
+  teacherCamera?: { width: number; height: number; fps: number };
   /** Voice tracking on (default, as configured) or off (a measurement that must not cut). */
   director?: boolean;
 }
@@ -94,7 +98,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const rawCameras = (raw.cameras ?? []) as RawCamera[];
   const rawArrays = (raw.micArrays ?? []) as Record<string, unknown>[];
   try {
-    for (const cam of rawCameras) {
+    for (const [index, cam] of rawCameras.entries()) {
+      const size = (index === 0 ? options.teacherCamera : undefined) ?? { width: 640, height: 360, fps: 15 };
       cameras.push(
         await startSimCamera({
           id: cam.id,
@@ -103,9 +108,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
           user: 'admin',
           password: secrets.cameraPassword,
           logger,
-          width: options.camera?.width ?? 640,
-          height: options.camera?.height ?? 360,
-          fps: options.camera?.fps ?? 15,
+          ...size,
           defaultPresets: DEMO_PRESETS[cam.id] ?? [],
           stampTime: options.stampTime ?? false,
         }),

@@ -86,9 +86,14 @@ export function h264Options(bitrateKbps: number, gopFrames: number, threads: num
   ];
 }
 
-/** Opus 48 kHz stereo, 20 ms frames, the low-delay mode (2.5 ms look-ahead instead of 6.5). */
+/**
+ * Opus 48 kHz stereo in the low-delay mode (2.5 ms look-ahead instead of 6.5), 10 ms frames:
+ * the encoder waits for a frame's worth of sound before it sends anything, and the compositor
+ * feeds its graph for the output that is furthest behind, so a shorter frame also lets the
+ * pictures through sooner. The cost is about 4 kbit/s more of packet overhead.
+ */
 export function opusOptions(bitrateKbps: number): string[] {
-  return ['-c:a', 'libopus', '-b:a', `${bitrateKbps}k`, '-ar', '48000', '-ac', '2', '-application', 'lowdelay', '-frame_duration', '20'];
+  return ['-c:a', 'libopus', '-b:a', `${bitrateKbps}k`, '-ar', '48000', '-ac', '2', '-application', 'lowdelay', '-frame_duration', '10'];
 }
 
 /**

@@ -9,7 +9,7 @@ import { recordingSchema, type RecordingSlice } from '../../config/schema/record
 import { Supervisor, type SupervisorState } from '../process/supervisor.ts';
 import { compositorArgs, rtpUrl } from './ffmpeg-command.ts';
 import { buildGraph, gainFilterName, volumeOf, type GraphOptions, type VideoSlots } from './graph.ts';
-import { layoutCommands, placeLayout } from './layouts.ts';
+import { BACKGROUND, layoutCommands, placeLayout } from './layouts.ts';
 import { meterParser, parseMeterLine } from './meters.ts';
 import { CameraFeed, type CameraFeedState } from './camera-feed.ts';
 import type { AudioRing } from './audio-ring.ts';
@@ -106,6 +106,8 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
   #pump: FramePump | undefined;
   #sound: PipelineSound | undefined;
   readonly #recorder: Recorder | undefined;
+  /** The ingest whose frames fill the program's background, per background (see #programFeed). */
+  #backgroundFeeds: Partial<Record<number, CameraFeed>> = {};
   /** Whether the running graph honours keyframe flags (every picture through the pump). */
   #keyframeFlags = false;
   readonly #keyframes: KeyframeRequests;
@@ -290,6 +292,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     const from = placeLayout(this.#layout, canvas);
     this.#layout = layout;
     await this.#send(layoutCommands(placeLayout(layout, canvas), from));
+    this.#updateProgramFeed();
     this.safeEmit('layout', layout);
   }
 
@@ -406,12 +409,33 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     const pump = new FramePump({ slots: pumpSlots, dir: workDir, fps: config.fps, width: slot.width, height: slot.height, logger: this.#logger });
     this.#pump = pump;
     await pump.start();
+    // The program camera's frames go out as they arrive (FramePump.kick); the others are
+    // sampled at those moments.
+    this.#backgroundFeeds = {
+      [BACKGROUND.black]: first,
+      [BACKGROUND.teacher]: first,
+      [BACKGROUND.students]: students ?? teacher ?? first,
+      ...(board ? { [BACKGROUND.courseware]: board } : {}),
+    };
+    for (const feed of new Set(Object.values(this.#backgroundFeeds))) {
+      feed!.on('frame', () => {
+        if (feed === this.#programFeed) pump.kick();
+      });
+    }
+    this.#updateProgramFeed();
     return (originMs) => {
       const input = pump.input(originMs);
       const slots: VideoSlots = { ...direct };
       for (const s of pumpSlots) slots[s.name as keyof VideoSlots] = pump.row(s.name, input);
       return slots;
     };
+  }
+
+  #programFeed: CameraFeed | undefined;
+
+  #updateProgramFeed(): void {
+    const canvas = this.#options.targets.layers[0]!;
+    this.#programFeed = this.#backgroundFeeds[placeLayout(this.#layout, canvas).background];
   }
 
   #channel(channelId: string): { gainDb: number; muted: boolean } {

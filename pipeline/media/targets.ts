@@ -12,7 +12,7 @@
  * Each layer is its own RTP stream with its own SSRC: the SFU registers ONE producer with
  * one encoding per layer (simulcast over a PlainTransport), mediasoup orders encodings
  * lowest first, so reverse `layers` when building them.
- * Audio is Opus, 48 kHz, 2 channels, 20 ms frames.
+ * Audio is Opus, 48 kHz, 2 channels, 10 ms frames.
  */
 export interface RtpEndpoint {
   ip: string;

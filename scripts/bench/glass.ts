@@ -199,7 +199,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassRow[]> {
   const stages = new GlassStages(size.width, size.height);
   try {
     // The teacher camera full screen all along: no voice tracking to cut away from it.
-    demo = await startDemo({ port: 0, dataDir, logger: options.logger, logLevel: 'error', stampTime: true, layout: 'teacher', canvas: size, camera: size, director: false });
+    demo = await startDemo({ port: 0, dataDir, logger: options.logger, logLevel: 'error', stampTime: true, layout: 'teacher', canvas: size, teacherCamera: size, director: false });
     const camera = demo.cameras[0]!;
     direct = new DirectDecoder(camera.rtspUrl, 640, 360);
     const pipeline = demo.daemon.studio.pipeline;

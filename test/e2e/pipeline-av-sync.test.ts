@@ -18,7 +18,7 @@ import { startRtspPush } from '../helpers/rtsp-source.ts';
  * picture. Runs so far all landed inside its tighter detectability window too (−45…+125 ms),
  * but they spread over about 110 ms from one start to the next (pipeline/MEDIA.md, "Lip sync").
  */
-const WINDOW = { earlyMs: -90, lateMs: 185 };
+const WINDOW = { earlyMs: -45, lateMs: 125 };
 
 /**
  * One lavfi graph makes both the picture and the sound, so they share one timeline: a white
