@@ -241,7 +241,15 @@ export class Daemon {
     app.get('/metrics', async (_request, reply) =>
       reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
     );
-    if (config.roles.sfu) await registerPage(app, 'classroom');
+    if (config.roles.sfu) {
+      // The page loads its WebRTC device from these before it connects, and joins in one step.
+      await registerPage(app, 'classroom', {
+        boot: () => {
+          const routerRtpCapabilities = this.sfu?.routerCapabilities();
+          return routerRtpCapabilities && { routerRtpCapabilities };
+        },
+      });
+    }
     await registerPage(app, 'console');
 
     await app.listen({ host: config.api.host, port: config.api.port });

@@ -1,20 +1,59 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bundlePage, type WebAsset } from '../web/bundle.ts';
 
-/** Serves a bundled page under `/<page>/` (HTML at the folder URL, its script beside it). */
-export async function registerPage(app: FastifyInstance, page: 'classroom' | 'console'): Promise<void> {
-  const assets: Record<string, WebAsset> = await bundlePage(page);
+export interface PageOptions {
+  /**
+   * Data the page needs before its first request (e.g. the SFU's router capabilities), put
+   * into the HTML as JSON at `<!--classcast:boot-->`; undefined leaves the placeholder empty.
+   */
+  boot?: () => Record<string, unknown> | undefined;
+}
+
+/** The encoding to send, from the request's Accept-Encoding (brotli, else gzip, else none). */
+function pickEncoding(request: FastifyRequest): 'br' | 'gzip' | undefined {
+  const accepted = String(request.headers['accept-encoding'] ?? '');
+  if (/\bbr\b/.test(accepted)) return 'br';
+  if (/\bgzip\b/.test(accepted)) return 'gzip';
+  return undefined;
+}
+
+function send(request: FastifyRequest, reply: FastifyReply, asset: WebAsset) {
+  const encoding = pickEncoding(request);
+  reply
+    .header('content-type', asset.contentType)
+    .header('cache-control', asset.immutable ? 'public, max-age=31536000, immutable' : 'no-cache')
+    .header('x-content-type-options', 'nosniff')
+    .header('vary', 'accept-encoding');
+  if (encoding) reply.header('content-encoding', encoding);
+  return reply.send(encoding ? asset[encoding] : asset.body);
+}
+
+/** JSON inside a <script> element: nothing in it may close the element. */
+function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c');
+}
+
+/**
+ * Serves a bundled page under `/<page>/` (HTML at the folder URL, its script beside it). The
+ * script is named by its hash and cached for good; the HTML is small and revalidated, and
+ * carries the page's boot data when it has any.
+ */
+export async function registerPage(app: FastifyInstance, page: 'classroom' | 'console', options: PageOptions = {}): Promise<void> {
+  const { assets, html } = await bundlePage(page);
+  const htmlAsset = assets['']!;
   app.get(`/${page}`, async (_request, reply) => reply.redirect(`/${page}/`));
+  const serveHtml = async (request: FastifyRequest, reply: FastifyReply) => {
+    const boot = options.boot?.();
+    if (!boot) return send(request, reply, htmlAsset);
+    const body = html.replace('<!--classcast:boot-->', `<script id="classcast-boot" type="application/json">${scriptJson(boot)}</script>`);
+    // Per request, so not precompressed; a few KiB of capabilities.
+    return reply.header('content-type', htmlAsset.contentType).header('cache-control', 'no-cache').header('x-content-type-options', 'nosniff').send(body);
+  };
+  app.get(`/${page}/`, serveHtml);
   app.get<{ Params: { file: string } }>(`/${page}/:file`, async (request, reply) => {
+    if (request.params.file === 'index.html' || request.params.file === '') return serveHtml(request, reply);
     const asset = assets[request.params.file];
     if (!asset) return reply.status(404).send({ error: { code: 'NOT_FOUND', message: 'no such file' } });
-    return reply
-      .header('content-type', asset.contentType)
-      .header('cache-control', 'no-cache')
-      .header('x-content-type-options', 'nosniff')
-      .send(asset.body);
+    return send(request, reply, asset);
   });
-  app.get(`/${page}/`, async (_request, reply) =>
-    reply.header('content-type', assets['']!.contentType).header('cache-control', 'no-cache').send(assets['']!.body),
-  );
 }

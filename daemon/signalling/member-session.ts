@@ -6,7 +6,7 @@ import type { Sfu } from '../../pipeline/sfu/sfu.ts';
 import type { Viewer } from '../../pipeline/sfu/viewer.ts';
 import type { JoinClaims, JoinTokens } from '../auth/join-tokens.ts';
 import { answerRequestFrame } from './request-frame.ts';
-import { requestSchema, type BroadcastInfo, type Notification, type SignalRequest } from './protocol.ts';
+import { requestSchema, type BroadcastInfo, type JoinAnswer, type Notification, type SignalRequest } from './protocol.ts';
 
 export interface MemberSessionDeps {
   sfu: Sfu;
@@ -122,19 +122,14 @@ export class MemberSession {
 
   async #handle(request: SignalRequest): Promise<unknown> {
     if (request.method === 'ping') return { pong: Date.now() };
-    if (request.method === 'join') return this.#join(request.data.token);
+    if (request.method === 'join') return this.#join(request.data.token, request.data.media);
     const claims = this.#claims;
     if (!claims) throw new ClasscastError('UNAUTHORIZED', 'join with a token first');
     if (claims.expiresAt.getTime() <= Date.now()) throw new ClasscastError('FORBIDDEN', 'join token has expired');
     switch (request.method) {
       case 'createTransport': {
         const room = this.#requireRoom();
-        this.#viewer?.close();
-        const viewer = await room.createViewer(claims.classroom, { forceTcp: request.data.forceTcp });
-        this.#viewer = viewer;
-        viewer.on('closed', (reason) => {
-          if (this.#viewer === viewer) this.notify({ notification: 'reconnect', data: { reason } });
-        });
+        const viewer = await this.#newViewer(room, request.data.forceTcp);
         return { ...viewer.transportInfo, rtpCapabilities: room.rtpCapabilities() };
       }
       case 'connectTransport':
@@ -144,13 +139,25 @@ export class MemberSession {
         const room = this.#requireRoom();
         return this.#requireViewer().consume(room.producerIds, request.data.rtpCapabilities as never);
       }
-      case 'resume':
-        await this.#requireViewer().resume(request.data.consumerId);
+      case 'resume': {
+        const viewer = this.#requireViewer();
+        await Promise.all((request.data.consumerIds ?? [request.data.consumerId!]).map((id) => viewer.resume(id)));
         return {};
+      }
     }
   }
 
-  #join(token: string): unknown {
+  async #newViewer(room: BroadcastRoom, forceTcp: boolean | undefined): Promise<Viewer> {
+    this.#viewer?.close();
+    const viewer = await room.createViewer(this.#claims!.classroom, { forceTcp });
+    this.#viewer = viewer;
+    viewer.on('closed', (reason) => {
+      if (this.#viewer === viewer) this.notify({ notification: 'reconnect', data: { reason } });
+    });
+    return viewer;
+  }
+
+  async #join(token: string, media: { rtpCapabilities: Record<string, unknown>; forceTcp?: boolean } | undefined): Promise<JoinAnswer> {
     const claims = this.#deps.joinTokens.verify(token);
     if (this.#claims && this.#claims.broadcast !== claims.broadcast) {
       throw new ClasscastError('CONFLICT', 'this connection already joined another broadcast');
@@ -161,13 +168,19 @@ export class MemberSession {
     this.#logger.info({ classroom: claims.classroom, broadcast: claims.broadcast }, 'member classroom joined');
     this.#watchRoom();
     const room = this.#deps.sfu.room(claims.broadcast);
-    return {
-      classroom: claims.classroom,
-      broadcast: claims.broadcast,
-      expiresAt: claims.expiresAt.toISOString(),
-      ...this.#deps.broadcastInfo(claims.broadcast),
-      available: Boolean(room && room.producerIds.length > 0),
-    };
+    const info = this.#deps.broadcastInfo(claims.broadcast);
+    const available = Boolean(room && room.producerIds.length > 0);
+    const answer: JoinAnswer = { classroom: claims.classroom, broadcast: claims.broadcast, expiresAt: claims.expiresAt.toISOString(), ...info, available };
+    if (!media || !room || !available || info.state !== 'live') return answer;
+    try {
+      const viewer = await this.#newViewer(room, media.forceTcp);
+      const consumers = await viewer.consume(room.producerIds, media.rtpCapabilities as never);
+      return { ...answer, media: { transport: viewer.transportInfo, consumers } };
+    } catch (error) {
+      // The page can still go step by step (createTransport, consume); the join itself stands.
+      this.#logger.warn({ err: error }, 'media set-up in the join failed');
+      return answer;
+    }
   }
 
   #watchRoom(): void {

@@ -7,8 +7,22 @@ import { z } from 'zod';
  */
 const anyObject = z.record(z.string(), z.unknown());
 
+const rtpCapabilitiesSchema = z.object({ codecs: z.array(anyObject).optional(), headerExtensions: z.array(anyObject).optional() });
+
 export const requestSchema = z.discriminatedUnion('method', [
-  z.object({ id: z.number().int(), method: z.literal('join'), data: z.object({ token: z.string().min(1).max(2048) }) }),
+  z.object({
+    id: z.number().int(),
+    method: z.literal('join'),
+    data: z.object({
+      token: z.string().min(1).max(2048),
+      /**
+       * A page that already knows the router's capabilities (the page embeds them) sends its
+       * own here, and a live broadcast's transport and paused consumers come back in the join
+       * answer: one round trip instead of three.
+       */
+      media: z.object({ rtpCapabilities: rtpCapabilitiesSchema, forceTcp: z.boolean().optional() }).optional(),
+    }),
+  }),
   z.object({
     id: z.number().int(),
     method: z.literal('createTransport'),
@@ -24,9 +38,15 @@ export const requestSchema = z.discriminatedUnion('method', [
   z.object({
     id: z.number().int(),
     method: z.literal('consume'),
-    data: z.object({ rtpCapabilities: z.object({ codecs: z.array(anyObject).optional(), headerExtensions: z.array(anyObject).optional() }) }),
+    data: z.object({ rtpCapabilities: rtpCapabilitiesSchema }),
   }),
-  z.object({ id: z.number().int(), method: z.literal('resume'), data: z.object({ consumerId: z.string().min(1).max(64) }) }),
+  z.object({
+    id: z.number().int(),
+    method: z.literal('resume'),
+    data: z
+      .object({ consumerId: z.string().min(1).max(64).optional(), consumerIds: z.array(z.string().min(1).max(64)).min(1).max(8).optional() })
+      .refine((d) => (d.consumerId === undefined) !== (d.consumerIds === undefined), { message: 'give consumerId or consumerIds' }),
+  }),
   z.object({ id: z.number().int(), method: z.literal('ping'), data: z.unknown().optional() }),
 ]);
 
@@ -37,6 +57,31 @@ export type BroadcastState = 'idle' | 'starting' | 'live' | 'stopping';
 export interface BroadcastInfo {
   state: BroadcastState;
   lesson?: { id: string; title: string; endsAt?: string };
+}
+
+/** Transport of a member classroom's receive side, as mediasoup-client takes it. */
+export interface TransportAnswer {
+  id: string;
+  iceParameters: unknown;
+  iceCandidates: unknown[];
+  dtlsParameters: unknown;
+}
+
+export interface ConsumerAnswer {
+  id: string;
+  producerId: string;
+  kind: 'audio' | 'video';
+  rtpParameters: unknown;
+}
+
+/** The answer to `join`. */
+export interface JoinAnswer extends BroadcastInfo {
+  classroom: string;
+  broadcast: string;
+  expiresAt: string;
+  available: boolean;
+  /** When the join asked for media and the broadcast is live: everything to start playing. */
+  media?: { transport: TransportAnswer; consumers: ConsumerAnswer[] };
 }
 
 export type Notification =

@@ -52,6 +52,9 @@ export class FramePump extends TypedEmitter<FramePumpEvents> {
   #tick = 0;
   /** When the last stacked frame was written (performance.now()). */
   #lastWriteAt = -Infinity;
+  #lastKickAt: number | undefined;
+  /** The program camera's frame interval, smoothed (ms). */
+  #kickInterval: number | undefined;
   #closed = false;
   #dropped = 0;
   #written = 0;
@@ -129,19 +132,27 @@ export class FramePump extends TypedEmitter<FramePumpEvents> {
 
   /**
    * The camera on program has a new frame: write now instead of at the next tick, which saves
-   * the wait for the tick (half a frame on average). The ticks go on as a fallback, one and a
-   * quarter frames after the last write, so a camera that stalls still leaves the picture
-   * moving at the canvas rate. A camera faster than the canvas is written at most at twice
-   * the canvas rate (a kick within half a frame of the last write is left to the tick).
+   * the wait for the tick (half a frame on average). Ticks go on as a fallback, so a camera
+   * that stalls still leaves the picture moving: the first one comes one and a half of the
+   * camera's own frame intervals after the last write (at least 1.25 canvas frames), so a
+   * camera slower than the canvas is never interleaved with ticks that would delay its next
+   * frame. A camera faster than the canvas is written at most at twice the canvas rate (a
+   * kick within half a canvas frame of the last write is left to the tick).
    */
   kick(): void {
     if (this.#closed || !this.#timer) return;
     const interval = 1000 / this.#fps;
     const now = performance.now();
+    if (this.#lastKickAt !== undefined) {
+      const gap = Math.min(250, now - this.#lastKickAt);
+      this.#kickInterval = this.#kickInterval === undefined ? gap : this.#kickInterval * 0.8 + gap * 0.2;
+    }
+    this.#lastKickAt = now;
     if (now - this.#lastWriteAt < interval / 2) return;
     clearTimeout(this.#timer);
     this.#write();
-    this.#t0 = now + interval / 4;
+    const fallback = Math.max(1.25 * interval, 1.5 * (this.#kickInterval ?? interval));
+    this.#t0 = now + fallback - interval;
     this.#tick = 0;
     this.#schedule();
   }

@@ -280,7 +280,10 @@ export function alsaInput(device: string, originMs?: number): InputSpec {
  * hold frames for stream analysis.
  */
 export function rtspInputOptions(): string[] {
-  return ['-rtsp_transport', 'udp', '-fflags', 'nobuffer', '-flags', 'low_delay', '-probesize', '500000', '-analyzeduration', '500000', '-timeout', '5000000'];
+  // A 720p or 1080p keyframe arrives as a burst of a hundred packets or more; the kernel's
+  // default receive buffer (~200 KiB) overflows under load, and one lost packet smears the
+  // picture until the camera's next keyframe. 4 MiB (the usual rmem_max) holds a burst.
+  return ['-rtsp_transport', 'udp', '-buffer_size', String(4 * 1024 * 1024), '-fflags', 'nobuffer', '-flags', 'low_delay', '-probesize', '500000', '-analyzeduration', '500000', '-timeout', '5000000'];
 }
 
 /** Input options that move an input stamped with the wall clock onto a start's clock. */

@@ -8,7 +8,7 @@ import { LAYOUTS, type Layout, type PipelineSlice } from '../../config/schema/pi
 import { recordingSchema, type RecordingSlice } from '../../config/schema/recording.ts';
 import { Supervisor, type SupervisorState } from '../process/supervisor.ts';
 import { compositorArgs, rtpUrl } from './ffmpeg-command.ts';
-import { buildGraph, gainFilterName, volumeOf, type GraphOptions, type VideoSlots } from './graph.ts';
+import { buildGraph, gainFilterName, rtspInputOptions, volumeOf, type GraphOptions, type VideoSlots } from './graph.ts';
 import { BACKGROUND, layoutCommands, placeLayout } from './layouts.ts';
 import { meterParser, parseMeterLine } from './meters.ts';
 import { CameraFeed, type CameraFeedState } from './camera-feed.ts';
@@ -549,7 +549,7 @@ function testPictureInput(config: PipelineSlice, size: { width: number; height: 
 }
 
 function cameraInputOptions(url: string): string[] {
-  if (url.startsWith('rtsp://')) return ['-rtsp_transport', 'udp', '-fflags', 'nobuffer', '-flags', 'low_delay', '-probesize', '500000', '-analyzeduration', '500000', '-timeout', '5000000'];
+  if (url.startsWith('rtsp://')) return rtspInputOptions();
   return ['-re'];
 }
 

@@ -36,6 +36,21 @@ export class Sfu {
     return [...this.#rooms.values()];
   }
 
+  /**
+   * What every router here speaks (they all share one codec list), from any open room; for a
+   * page to load its device before it even connects. Undefined while no room can answer.
+   */
+  routerCapabilities(): types.RtpCapabilities | undefined {
+    for (const room of this.#rooms.values()) {
+      try {
+        return room.rtpCapabilities();
+      } catch {
+        // rebuilding: ask the next one
+      }
+    }
+    return undefined;
+  }
+
   /** Opens (or returns) the room of a broadcast classroom. */
   async openRoom(id: string, plan: IngestPlan): Promise<BroadcastRoom> {
     if (this.#closed) throw new InvalidStateError('sfu closed');

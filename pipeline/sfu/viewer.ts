@@ -103,8 +103,9 @@ export class Viewer extends TypedEmitter<ViewerEvents> {
     this.#assertOpen();
     const consumer = this.#consumers.get(consumerId);
     if (!consumer) throw new ClasscastError('NOT_FOUND', `no consumer ${consumerId}`);
+    // mediasoup asks the producer for a keyframe itself once the consumer is resumed and its
+    // transport connected (SimulcastConsumer::MayChangeLayers); a request before then does nothing.
     await consumer.resume();
-    if (consumer.kind === 'video') await consumer.requestKeyFrame();
   }
 
   async stats(): Promise<ViewerStats> {

@@ -10,7 +10,9 @@ import { readStamp } from '../../devices/camera/sim/time-stamp.ts';
 import { rtspInputOptions } from '../../pipeline/media/graph.ts';
 import { orphanSafe } from '../../pipeline/process/orphan-safe.ts';
 import type { GlassPageState } from './glass-page.ts';
+import { HlsChain } from './glass-hls.ts';
 import { GlassStages, type StageName } from './glass-stages.ts';
+import { formatJoin, joinRow, measureJoin, type JoinRow } from './join.ts';
 
 export interface GlassOptions {
   /** Measuring window, after the page is live and a warm-up second. */
@@ -154,7 +156,7 @@ class DirectDecoder {
 
   constructor(url: string, width: number, height: number) {
     this.#frameBytes = width * height;
-    const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', ...rtspInputOptions(), '-i', url, '-an', '-f', 'rawvideo', '-pix_fmt', 'gray', '-s', `${width}x${height}`, 'pipe:1'];
+    const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', ...rtspInputOptions(), '-i', url, '-an', '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'gray', '-s', `${width}x${height}`, 'pipe:1'];
     const [command, finalArgs] = orphanSafe('ffmpeg', args);
     this.#child = spawn(command, finalArgs, { stdio: ['ignore', 'pipe', 'ignore'] });
     this.#child.stdout!.on('data', (chunk: Buffer) => this.#onData(chunk, width, height));
@@ -190,23 +192,54 @@ class DirectDecoder {
  * member classroom in headless Chromium reading the stamp of each presented frame, beside the
  * camera's RTSP decoded directly, in the same window.
  */
-export async function runGlass(options: GlassOptions): Promise<GlassRow[]> {
+export interface GlassResult {
+  rows: GlassRow[];
+  /** Page open → first picture, cold (fresh profile each load) and warm (cached). */
+  join: JoinRow[];
+  /** Frames the box dropped instead of queueing: in the unloaded window and under the hog. */
+  dropped: { unloaded: number; underLoad: number };
+}
+
+/** Reads delays from a page with the reader installed, over one window of `ms`. */
+async function pageWindow(page: Page, ms: number): Promise<GlassPageState> {
+  await pageSamples(page, true, true);
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return pageSamples(page, false, false);
+}
+
+/** A busy loop on one core beside the daemon, for as long as it is needed (bounded). */
+function startHog(maxMs: number): ChildProcess {
+  const [command, args] = orphanSafe(process.execPath, ['-e', `const end = Date.now() + ${maxMs}; while (Date.now() < end) {}`]);
+  return spawn(command, args, { stdio: 'ignore' });
+}
+
+/**
+ * Glass-to-glass delay: the demo with stamping simulated cameras and the teacher layout, a
+ * member classroom in headless Chromium reading the stamp of each presented frame, beside the
+ * camera's RTSP decoded directly, in the same window; then, in the same run, page loads to the
+ * first picture, a window with a busy loop eating one core, and the same camera through an
+ * ffmpeg → HLS → hls.js chain.
+ */
+export async function runGlass(options: GlassOptions): Promise<GlassResult> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'classcast-glass-'));
   let demo: Awaited<ReturnType<typeof startDemo>> | undefined;
   let browser: Browser | undefined;
   let direct: DirectDecoder | undefined;
+  let hog: ChildProcess | undefined;
+  let hls: HlsChain | undefined;
   const size = { width: options.width ?? 1280, height: options.height ?? 720, fps: options.fps ?? 30 };
   const stages = new GlassStages(size.width, size.height);
   try {
     // The teacher camera full screen all along: no voice tracking to cut away from it.
     demo = await startDemo({ port: 0, dataDir, logger: options.logger, logLevel: 'error', stampTime: true, layout: 'teacher', canvas: size, teacherCamera: size, director: false });
     const camera = demo.cameras[0]!;
-    direct = new DirectDecoder(camera.rtspUrl, 640, 360);
+    direct = new DirectDecoder(camera.rtspUrl, 640, even((640 * size.height) / size.width));
     const pipeline = demo.daemon.studio.pipeline;
     const feed = pipeline?.cameraFeeds().get(camera.id);
-    if (!pipeline || !feed || !pipeline.framePump || !demo.daemon.room) throw new Error('bench glass: the demo has no pipeline with a camera ingest');
+    const pump = pipeline?.framePump;
+    if (!pipeline || !feed || !pump || !demo.daemon.room) throw new Error('bench glass: the demo has no pipeline with a camera ingest');
     stages.watchIngest(feed);
-    stages.watchPump(pipeline.framePump);
+    stages.watchPump(pump);
     await stages.watchEncoded(pipeline.forwarder, demo.daemon.plan.layers[0]!.ssrc);
     await stages.watchSfu(demo.daemon.room);
     browser = await launchBrowser();
@@ -221,14 +254,13 @@ export async function runGlass(options: GlassOptions): Promise<GlassRow[]> {
     await until(async () => d.seen, (n) => n >= 5, START_TIMEOUT_MS, 'frames from the camera');
     // A second of warm-up (jitter buffer settling, layer switch), then the window.
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    await pageSamples(page, true, true);
     const buffersBefore = await jitterBuffers(page);
+    const droppedBefore = pump.stats.dropped;
     direct.recording = true;
     stages.recording = true;
-    await new Promise((resolve) => setTimeout(resolve, options.measureMs));
+    const inPage = await pageWindow(page, options.measureMs);
     direct.recording = false;
     stages.recording = false;
-    const inPage = await pageSamples(page, false, false);
     const buffersAfter = await jitterBuffers(page);
     const meanMs = (kind: 'video' | 'audio') => {
       const emitted = buffersAfter[kind].emitted - buffersBefore[kind].emitted;
@@ -238,8 +270,46 @@ export async function runGlass(options: GlassOptions): Promise<GlassRow[]> {
     const glass = { ...row('glass: camera → pipeline → SFU → Chromium shown', inPage.delays, inPage.presented, inPage.unreadable, inPage.width), jitterBufferMs: { video: meanMs('video'), audio: meanMs('audio') } };
     const chain = [...inside, glass];
     chain.forEach((r, i) => (r.shareMs = Math.round((r.p50 - (i === 0 ? 0 : chain[i - 1]!.p50)) * 10) / 10));
-    return [row('baseline: camera RTSP decoded by ffmpeg', direct.delays, direct.presented, direct.unreadable, 640), ...chain];
+    const droppedUnloaded = pump.stats.dropped - droppedBefore;
+
+    // Page loads while the lesson runs: a kiosk after a reboot (cold) and after a reload (warm).
+    const join = [
+      joinRow('join: fresh profile (nothing cached)', await measureJoin(browser, demo.info.classroomUrl, 6, false)),
+      joinRow('join: reload (script cached)', await measureJoin(browser, demo.info.classroomUrl, 6, true)),
+    ];
+
+    // The same window with a busy loop on one core beside everything.
+    hog = startHog(options.measureMs + 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const droppedBeforeHog = pump.stats.dropped;
+    for (const list of Object.values(stages.delays)) list.length = 0;
+    stages.recording = true;
+    const loaded = await pageWindow(page, options.measureMs);
+    stages.recording = false;
+    const droppedUnderLoad = pump.stats.dropped - droppedBeforeHog;
+    hog.kill('SIGKILL');
+    const underLoad = [
+      row('under a one-core busy loop: RTP leaving the box', stages.delays.encoded, stages.delays.encoded.length, 0, size.width),
+      row('under a one-core busy loop: glass', loaded.delays, loaded.presented, loaded.unreadable, loaded.width),
+    ];
+
+    // What schools use instead: the same camera through ffmpeg → HLS → hls.js.
+    hls = await HlsChain.start(camera.rtspUrl, size.fps, await mkdtemp(path.join(dataDir, 'hls-')));
+    const hlsPage = await hls.open(browser);
+    await installPageReader(hlsPage);
+    await pageSamples(hlsPage, true, true);
+    await until(() => pageSamples(hlsPage, true, false), (s) => s.delays.length >= 5, START_TIMEOUT_MS, 'stamped frames through HLS');
+    const viaHls = await pageWindow(hlsPage, options.measureMs);
+    const hlsRow = row('baseline: same camera → ffmpeg HLS (1 s segments) → hls.js', viaHls.delays, viaHls.presented, viaHls.unreadable, viaHls.width);
+
+    return {
+      rows: [row('baseline: camera RTSP decoded by ffmpeg', direct.delays, direct.presented, direct.unreadable, 640), ...chain, ...underLoad, hlsRow],
+      join,
+      dropped: { unloaded: droppedUnloaded, underLoad: droppedUnderLoad },
+    };
   } finally {
+    if (hog && hog.exitCode === null) hog.kill('SIGKILL');
+    await hls?.close();
     stages.close();
     direct?.close();
     await browser?.close().catch(() => undefined);
@@ -248,7 +318,12 @@ export async function runGlass(options: GlassOptions): Promise<GlassRow[]> {
   }
 }
 
-export function formatGlass(rows: GlassRow[]): string {
+function even(n: number): number {
+  return Math.max(2, 2 * Math.round(n / 2));
+}
+
+export function formatGlass(result: GlassResult): string {
+  const rows = result.rows;
   const lines = [
     'glass-to-glass delay, ms from the camera writing a frame (stages: cumulative; share = this stage\'s part of the p50)',
     'path | width | frames | presented | unreadable | p50 | p95 | p99 | max | share',
@@ -259,5 +334,6 @@ export function formatGlass(rows: GlassRow[]): string {
   for (const r of rows) {
     if (r.jitterBufferMs) lines.push(`in the page, mean wait in Chromium's jitter buffer: video ${r.jitterBufferMs.video} ms, audio ${r.jitterBufferMs.audio} ms`);
   }
-  return lines.join('\n');
+  lines.push(`frames the box dropped instead of queueing (frame pump): ${result.dropped.unloaded} unloaded, ${result.dropped.underLoad} under the busy loop`);
+  return `${lines.join('\n')}\n\n${formatJoin(result.join)}`;
 }

@@ -80,6 +80,11 @@ describe('/ws/sfu and /ws/publish over a real socket', () => {
   let base: string;
   const tokens = new JoinTokens(SECRET);
   const clients: Client[] = [];
+  /** Broadcast states set by a test directly (else the publisher hub's). */
+  const states = new Map<string, { state: 'idle' | 'live' }>();
+  const publish = async (state: 'idle' | 'live') => {
+    states.set('room-a', { state });
+  };
 
   beforeEach(async () => {
     sfu = new Sfu({
@@ -103,7 +108,8 @@ describe('/ws/sfu and /ws/publish over a real socket', () => {
       broadcastChanged: (roomId, info) => signalling.broadcastChanged(roomId, info),
       logger,
     });
-    signalling = new MemberSignalling({ sfu, joinTokens: tokens, broadcastInfo: (roomId) => hub.info(roomId), logger, joinDeadlineMs: 1_500 });
+    states.clear();
+    signalling = new MemberSignalling({ sfu, joinTokens: tokens, broadcastInfo: (roomId) => states.get(roomId) ?? hub.info(roomId), logger, joinDeadlineMs: 1_500 });
     server = createServer();
     sockets = new SocketRouter(server);
     sockets.add('/ws/sfu', { onConnection: (socket) => signalling.accept(socket) });
@@ -181,6 +187,31 @@ describe('/ws/sfu and /ws/publish over a real socket', () => {
     expect(candidates.every((cand) => cand.address === '127.0.0.2')).toBe(true);
     const tcpOnly = await c.request('createTransport', { forceTcp: true });
     expect((tcpOnly.data!.iceCandidates as { protocol: string }[]).every((cand) => cand.protocol === 'tcp')).toBe(true);
+  });
+
+  it('brings the transport and paused consumers in the join answer when the page sends its capabilities', async () => {
+    const room = await sfu.openRoom('room-a', plan);
+    await publish('live');
+    const c = await member();
+    const join = await c.request('join', { token: tokens.issue('school-1', 'room-a', 10).token, media: { rtpCapabilities: room.rtpCapabilities() } });
+    expect(join.ok).toBe(true);
+    const media = join.data!.media as { transport: { id: string; iceCandidates: unknown[] }; consumers: { id: string; kind: string }[] };
+    expect(media.transport.iceCandidates.length).toBeGreaterThan(0);
+    expect(media.consumers.map((k) => k.kind).sort()).toEqual(['audio', 'video']);
+    expect(room.viewerCount).toBe(1);
+    expect((await c.request('resume', { consumerIds: media.consumers.map((k) => k.id) })).ok).toBe(true);
+    expect((await c.request('resume', { consumerId: media.consumers[0]!.id, consumerIds: [media.consumers[0]!.id] })).error?.code).toBe('BAD_REQUEST');
+    expect((await c.request('resume', { consumerIds: ['nobody'] })).error?.code).toBe('NOT_FOUND');
+    // Joining again (a page that reconnects on the same socket) replaces the transport.
+    await c.request('join', { token: tokens.issue('school-1', 'room-a', 10).token, media: { rtpCapabilities: room.rtpCapabilities() } });
+    expect(room.viewerCount).toBe(1);
+
+    // While the broadcast is not live, the join answers without media.
+    await publish('idle');
+    const later = await member();
+    const idle = await later.request('join', { token: tokens.issue('school-2', 'room-a', 10).token, media: { rtpCapabilities: room.rtpCapabilities() } });
+    expect(idle.ok).toBe(true);
+    expect(idle.data!.media).toBeUndefined();
   });
 
   it('bounds what one member link holds: sessions per token, one transport per session, a join deadline', async () => {

@@ -76,9 +76,9 @@ export const benchCommand: Command = {
     if (suite === 'glass') {
       // Not part of `all`: it starts the whole demo and a browser.
       const { runGlass, formatGlass } = await import('../../../scripts/bench/glass.ts');
-      const rows = await runGlass({ measureMs: seconds * 1000, logger, ...canvas });
-      results.glass = rows;
-      print(formatGlass(rows));
+      const result = await runGlass({ measureMs: seconds * 1000, logger, ...canvas });
+      results.glass = result;
+      print(formatGlass(result));
     }
     if (parsed.values.json) ctx.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     logger.flush();

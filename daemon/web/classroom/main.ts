@@ -1,4 +1,10 @@
+import type { types } from 'mediasoup-client';
 import { LivePlayer, type PlayerStatus } from '../shared/live-player.ts';
+
+type RtpCapabilities = types.RtpCapabilities;
+
+// Marks for whoever measures a join (`bench glass`, the browser's own tools).
+performance.mark('classcast:script');
 
 const video = document.getElementById('video') as HTMLVideoElement;
 const statusLine = document.getElementById('status')!;
@@ -22,7 +28,14 @@ function render(status: PlayerStatus): void {
   overlayText.textContent = status.text;
 }
 
-const player = new LivePlayer(video, wsUrl, token, render, { tcp });
+// Boot data the server put into the page: the SFU's router capabilities, when it has them.
+const bootText = document.getElementById('classcast-boot')?.textContent;
+const boot = bootText ? (JSON.parse(bootText) as { routerRtpCapabilities?: RtpCapabilities }) : {};
+
+// The socket the page's HTML opened while this script was loading.
+const earlySocket = (window as unknown as { classcastSocket?: WebSocket }).classcastSocket;
+
+const player = new LivePlayer(video, wsUrl, token, render, { tcp, routerRtpCapabilities: boot.routerRtpCapabilities, earlySocket });
 if (!token) render({ level: 'error', phase: 'denied', text: 'This page needs a link with a token from the school.' });
 else player.start();
 

@@ -1,5 +1,6 @@
 import { Device } from 'mediasoup-client';
 import type { types } from 'mediasoup-client';
+import type { ConsumerAnswer, JoinAnswer, TransportAnswer } from '../../signalling/protocol.ts';
 import { SignalClient } from './signal-client.ts';
 
 export interface PlayerStatus {
@@ -10,28 +11,8 @@ export interface PlayerStatus {
   lesson?: string;
 }
 
-interface JoinAnswer {
-  classroom: string;
-  broadcast: string;
-  state: string;
-  lesson?: { title: string };
-  available: boolean;
-}
-
-interface TransportAnswer {
-  id: string;
-  iceParameters: types.IceParameters;
-  iceCandidates: types.IceCandidate[];
-  dtlsParameters: types.DtlsParameters;
-  rtpCapabilities: types.RtpCapabilities;
-}
-
-interface ConsumerAnswer {
-  id: string;
-  producerId: string;
-  kind: types.MediaKind;
-  rtpParameters: types.RtpParameters;
-}
+/** What `createTransport` answers: a transport and the router's capabilities. */
+type CreateTransportAnswer = TransportAnswer & { rtpCapabilities: types.RtpCapabilities };
 
 /**
  * Plays one broadcast from the SFU into a <video>, for a kiosk nobody touches: it joins with
@@ -55,17 +36,48 @@ export class LivePlayer {
   #stopped = false;
   /** ICE over TCP only: set after a transport failed without ever connecting over UDP. */
   #forceTcp = false;
+  /** The router's capabilities embedded in the page, so the device loads before the join. */
+  readonly #routerCapabilities: types.RtpCapabilities | undefined;
+  #deviceReady: Promise<Device | undefined> | undefined;
+  /** A socket the page opened before this script ran; used by the first connect only. */
+  #earlySocket: WebSocket | undefined;
 
   /**
    * `options.tcp`: start with ICE over TCP (for a school whose firewall is known to drop UDP,
    * so the kiosk does not first wait for a UDP attempt to fail).
    */
-  constructor(video: HTMLVideoElement, wsUrl: string, token: string, onStatus: (s: PlayerStatus) => void, options: { tcp?: boolean } = {}) {
+  constructor(
+    video: HTMLVideoElement,
+    wsUrl: string,
+    token: string,
+    onStatus: (s: PlayerStatus) => void,
+    options: { tcp?: boolean; routerRtpCapabilities?: types.RtpCapabilities; earlySocket?: WebSocket } = {},
+  ) {
     this.#video = video;
     this.#wsUrl = wsUrl;
     this.#token = token;
     this.#onStatus = onStatus;
     this.#forceTcp = options.tcp === true;
+    this.#routerCapabilities = options.routerRtpCapabilities;
+    this.#earlySocket = options.earlySocket;
+  }
+
+  #takeEarlySocket(): WebSocket | undefined {
+    const socket = this.#earlySocket;
+    this.#earlySocket = undefined;
+    return socket;
+  }
+
+  /** The device, loaded from the embedded capabilities (once; undefined without them). */
+  #preloadDevice(): Promise<Device | undefined> {
+    this.#deviceReady ??= (async () => {
+      if (!this.#routerCapabilities) return undefined;
+      const device = new Device();
+      await device.load({ routerRtpCapabilities: this.#routerCapabilities });
+      this.#device = device;
+      return device;
+    })().catch(() => undefined);
+    return this.#deviceReady;
   }
 
   get transport(): types.Transport | undefined {
@@ -97,15 +109,22 @@ export class LivePlayer {
     const generation = ++this.#generation;
     this.#status('info', this.#attempt === 0 ? 'connecting' : 'reconnecting', this.#attempt === 0 ? 'Connecting…' : 'Reconnecting…');
     try {
-      const client = await SignalClient.open(this.#wsUrl);
+      // The device loads while the socket opens; with it, the join brings the media too.
+      const [client, device] = await Promise.all([
+        SignalClient.open(this.#wsUrl, undefined, this.#takeEarlySocket()).then((c) => (performance.mark('classcast:socket'), c)),
+        this.#preloadDevice().then((d) => (performance.mark('classcast:device'), d)),
+      ]);
       if (generation !== this.#generation) return client.close();
       this.#client = client;
       client.onClose = () => this.#retry('connection lost');
       client.onNotification = (name, data) => this.#onNotification(name, data);
-      const join = await client.request<JoinAnswer>('join', { token: this.#token });
+      const media = device?.loaded ? { rtpCapabilities: device.rtpCapabilities, forceTcp: this.#forceTcp } : undefined;
+      const join = await client.request<JoinAnswer>('join', { token: this.#token, ...(media ? { media } : {}) });
+      performance.mark('classcast:joined');
       this.#lesson = join.lesson?.title;
       this.#attempt = 0;
-      if (join.state === 'live' && join.available) await this.#startMedia(generation);
+      if (join.media) await this.#play(generation, join.media.transport, join.media.consumers, media!.forceTcp);
+      else if (join.state === 'live' && join.available) await this.#startMedia(generation);
       else this.#status('info', 'waiting', 'Waiting for the lesson to start…');
     } catch (error) {
       const code = (error as { code?: string }).code;
@@ -119,21 +138,36 @@ export class LivePlayer {
     }
   }
 
+  /** Step by step: a transport, then consumers (a page without embedded capabilities, a new lesson). */
   async #startMedia(generation: number): Promise<void> {
     const client = this.#client!;
     this.#teardown();
     const forceTcp = this.#forceTcp;
-    const answer = await client.request<TransportAnswer>('createTransport', { forceTcp });
+    const answer = await client.request<CreateTransportAnswer>('createTransport', { forceTcp });
     if (generation !== this.#generation) return;
     if (!this.#device) {
       this.#device = new Device();
       await this.#device.load({ routerRtpCapabilities: answer.rtpCapabilities });
     }
-    const transport = this.#device.createRecvTransport({
+    this.#openTransport(answer, forceTcp);
+    await this.#consume(generation);
+  }
+
+  /** In one step: the join brought the transport and the (paused) consumers. */
+  async #play(generation: number, transport: TransportAnswer, consumers: ConsumerAnswer[], forceTcp: boolean): Promise<void> {
+    if (generation !== this.#generation) return;
+    this.#teardown();
+    this.#openTransport(transport, forceTcp);
+    await this.#attach(generation, consumers);
+  }
+
+  #openTransport(answer: TransportAnswer, forceTcp: boolean): void {
+    const client = this.#client!;
+    const transport = this.#device!.createRecvTransport({
       id: answer.id,
-      iceParameters: answer.iceParameters,
-      iceCandidates: answer.iceCandidates,
-      dtlsParameters: answer.dtlsParameters,
+      iceParameters: answer.iceParameters as types.IceParameters,
+      iceCandidates: answer.iceCandidates as types.IceCandidate[],
+      dtlsParameters: answer.dtlsParameters as types.DtlsParameters,
     });
     this.#transport = transport;
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {
@@ -142,7 +176,10 @@ export class LivePlayer {
     let connected = false;
     transport.on('connectionstatechange', (state) => {
       if (transport !== this.#transport) return;
-      if (state === 'connected') connected = true;
+      if (state === 'connected') {
+        connected = true;
+        performance.mark('classcast:connected');
+      }
       // A firewall that drops UDP lets the signalling through but not the media: ICE fails
       // without ever connecting. Try ICE over TCP next (and UDP again if TCP fails too).
       if (state === 'failed' && !connected) this.#forceTcp = !forceTcp;
@@ -154,30 +191,35 @@ export class LivePlayer {
         }, 4000);
       }
     });
-    await this.#consume(generation);
   }
 
   async #consume(generation: number): Promise<void> {
+    const answers = await this.#client!.request<ConsumerAnswer[]>('consume', { rtpCapabilities: this.#device!.rtpCapabilities });
+    await this.#attach(generation, answers);
+  }
+
+  /** Sets up the consumers the server made (paused), shows them, and resumes them all at once. */
+  async #attach(generation: number, answers: ConsumerAnswer[]): Promise<void> {
+    if (generation !== this.#generation) return;
     const client = this.#client!;
     const transport = this.#transport!;
     for (const consumer of this.#consumers) consumer.close();
     this.#consumers = [];
-    const answers = await client.request<ConsumerAnswer[]>('consume', { rtpCapabilities: this.#device!.rtpCapabilities });
-    if (generation !== this.#generation) return;
     const stream = new MediaStream();
     for (const answer of answers) {
-      const consumer = await transport.consume(answer);
+      const consumer = await transport.consume({ ...answer, rtpParameters: answer.rtpParameters as types.RtpParameters });
       lowDelay(consumer.rtpReceiver);
       this.#consumers.push(consumer);
       stream.addTrack(consumer.track);
     }
     this.#video.srcObject = stream;
-    await Promise.all(this.#consumers.map((c) => client.request('resume', { consumerId: c.id })));
-    await this.#play();
+    // One request for all: resuming asks the encoder for a keyframe for this classroom.
+    if (this.#consumers.length > 0) await client.request('resume', { consumerIds: this.#consumers.map((c) => c.id) });
+    await this.#startPlayback();
     this.#status('info', 'live', this.#lesson ? `Live · ${this.#lesson}` : 'Live');
   }
 
-  async #play(): Promise<void> {
+  async #startPlayback(): Promise<void> {
     // Kiosks are usually started with autoplay allowed; if not, play muted and ask for a tap.
     this.#video.muted = false;
     try {

@@ -22,9 +22,15 @@ export class SignalClient {
     });
   }
 
-  static open(url: string, timeoutMs = 8000): Promise<SignalClient> {
+  /**
+   * Connects to `url`, or takes over `early`, a socket the page opened while its script was
+   * still loading (see the classroom page's HTML), if it is still connecting or open.
+   */
+  static open(url: string, timeoutMs = 8000, early?: WebSocket): Promise<SignalClient> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(url);
+      const usable = early && (early.readyState === WebSocket.CONNECTING || early.readyState === WebSocket.OPEN);
+      const socket = usable ? early : new WebSocket(url);
+      if (socket.readyState === WebSocket.OPEN) return resolve(new SignalClient(socket));
       const timer = setTimeout(() => {
         socket.close();
         reject(new Error('connect timeout'));

@@ -1,0 +1,124 @@
+import type { Browser } from 'playwright-core';
+
+/** One page load of the member classroom: its marks, ms from navigation start. */
+export interface JoinSample {
+  /** The page's script ran (app.js loaded and parsed). */
+  script: number;
+  /** The signalling socket opened. */
+  socket: number;
+  /** The WebRTC device loaded (from the capabilities embedded in the page). */
+  device: number;
+  /** The join answer arrived (socket open, token checked, media set up on the SFU). */
+  joined: number;
+  /** ICE and DTLS done: media can flow. */
+  connected: number;
+  /** The first frame was presented. */
+  firstFrame: number;
+  /** Bytes the page transferred over HTTP (HTML and script, as sent: compressed or not). */
+  transferBytes: number;
+}
+
+export interface JoinRow {
+  path: string;
+  loads: number;
+  p50: number;
+  p95: number;
+  max: number;
+  /** Medians of the marks on the way. */
+  scriptP50: number;
+  socketP50: number;
+  deviceP50: number;
+  joinedP50: number;
+  connectedP50: number;
+  transferKb: number;
+}
+
+// Runs in the page before any of its scripts: the time of the first presented frame.
+const FIRST_FRAME_PROBE = `
+  window.__firstFrame = 0;
+  document.addEventListener('DOMContentLoaded', () => {
+    const video = document.querySelector('video');
+    if (video) video.requestVideoFrameCallback((now) => { window.__firstFrame = now; });
+  });
+`;
+
+function percentile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+}
+
+/**
+ * Opens the member-classroom page `loads` times, each in a fresh browser context (nothing
+ * cached: what a kiosk gets after a reboot) or all in one (`warm`: the script cached, as on a
+ * kiosk that reloads), and times page open → first presented frame, with the marks the player
+ * sets on the way (`performance.mark`).
+ */
+export async function measureJoin(browser: Browser, url: string, loads: number, warm: boolean): Promise<JoinSample[]> {
+  const samples: JoinSample[] = [];
+  const shared = warm ? await browser.newContext() : undefined;
+  try {
+    if (shared) {
+      // One load first to fill the cache.
+      const page = await shared.newPage();
+      await page.goto(url);
+      await page.waitForFunction(() => (window as unknown as { __firstFrame?: number }).__firstFrame !== undefined, undefined, { timeout: 20_000 }).catch(() => undefined);
+      await page.close();
+    }
+    for (let i = 0; i < loads; i += 1) {
+      const context = shared ?? (await browser.newContext());
+      const page = await context.newPage();
+      await page.addInitScript(FIRST_FRAME_PROBE);
+      let transferBytes = 0;
+      page.on('requestfinished', (request) => {
+        void request.sizes().then((sizes) => (transferBytes += sizes.responseBodySize + sizes.responseHeadersSize)).catch(() => undefined);
+      });
+      await page.goto(url);
+      await page.waitForFunction(() => ((window as unknown as { __firstFrame?: number }).__firstFrame ?? 0) > 0, undefined, { timeout: 20_000, polling: 20 });
+      // No named helpers inside: the bundler's name-keeping wrapper does not exist in the page.
+      const marks = await page.evaluate(() => ({
+        script: performance.getEntriesByName('classcast:script')[0]?.startTime ?? 0,
+        socket: performance.getEntriesByName('classcast:socket')[0]?.startTime ?? 0,
+        device: performance.getEntriesByName('classcast:device')[0]?.startTime ?? 0,
+        connected: performance.getEntriesByName('classcast:connected')[0]?.startTime ?? 0,
+        joined: performance.getEntriesByName('classcast:joined')[0]?.startTime ?? 0,
+        firstFrame: (window as unknown as { __firstFrame: number }).__firstFrame,
+      }));
+      samples.push({ ...marks, transferBytes });
+      await page.close();
+      if (!shared) await context.close();
+    }
+  } finally {
+    await shared?.close();
+  }
+  return samples;
+}
+
+export function joinRow(path: string, samples: JoinSample[]): JoinRow {
+  const sorted = (pick: (s: JoinSample) => number) => samples.map(pick).sort((a, b) => a - b);
+  const first = sorted((s) => s.firstFrame);
+  const round = (v: number) => Math.round(v);
+  return {
+    path,
+    loads: samples.length,
+    p50: round(percentile(first, 0.5)),
+    p95: round(percentile(first, 0.95)),
+    max: round(first.at(-1) ?? 0),
+    scriptP50: round(percentile(sorted((s) => s.script), 0.5)),
+    socketP50: round(percentile(sorted((s) => s.socket), 0.5)),
+    deviceP50: round(percentile(sorted((s) => s.device), 0.5)),
+    joinedP50: round(percentile(sorted((s) => s.joined), 0.5)),
+    connectedP50: round(percentile(sorted((s) => s.connected), 0.5)),
+    transferKb: Math.round(percentile(sorted((s) => s.transferBytes), 0.5) / 1024),
+  };
+}
+
+export function formatJoin(rows: JoinRow[]): string {
+  const lines = [
+    'page open → first picture, ms; the marks on the way are medians, ms from page open',
+    'path | loads | p50 | p95 | max | script runs | socket open | device loaded | joined | ICE+DTLS connected | transferred KiB',
+  ];
+  for (const r of rows) {
+    lines.push(`${r.path} | ${r.loads} | ${r.p50} | ${r.p95} | ${r.max} | ${r.scriptP50} | ${r.socketP50} | ${r.deviceP50} | ${r.joinedP50} | ${r.connectedP50} | ${r.transferKb}`);
+  }
+  return lines.join('\n');
+}
