@@ -60,7 +60,7 @@ describe('a newcomer through the SFU', () => {
     cleanup.push(() => pipeline.close());
     await pipeline.start();
     const sink = await Sink.open();
-    cleanup.push(() => sink.socket.close());
+    cleanup.push(() => void sink.socket.close());
 
     const steady = await room.createPlainViewer('steady', sink.address);
     const steadyVideo = steady.ssrcs().find((s) => s.kind === 'video')!.ssrc;
