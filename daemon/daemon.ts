@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -27,6 +28,7 @@ import { CameraService } from './cameras/camera-service.ts';
 import type { Director } from './director/director.ts';
 import { createDirector, publishDirectorEvents } from './director/factory.ts';
 import { EventBus } from './events/bus.ts';
+import { readiness, type Readiness } from './health/readiness.ts';
 import { registerPage } from './http/pages.ts';
 import { Metrics } from './metrics/metrics.ts';
 import type { IngestSource } from './publish/ingest-source.ts';
@@ -36,6 +38,9 @@ import { createScheduleEngine, type ScheduleEngine } from './schedule/index.ts';
 import { MemberSignalling } from './signalling/member-signalling.ts';
 import { EventsHub } from './ws/events-hub.ts';
 import { SocketRouter } from './ws/socket-router.ts';
+
+/** A live lesson with no RTP out for this long stops the watchdog's pings (systemd restarts us). */
+const LIVENESS_OUTPUT_MS = 60_000;
 
 export interface DaemonOptions {
   /** Directory of the config file, for relative paths in it (iCalendar files). */
@@ -230,6 +235,8 @@ export class Daemon {
       broadcastState: () => this.broadcast.state,
       viewerStats: async () => Promise.all(this.#viewers().map((v) => v.stats())),
       sfuWorkers: () => this.sfu?.pool.liveIndexes().length ?? 0,
+      pipeline: () => this.studio.pipeline?.figures(),
+      micArrays: () => this.micArrays.map((a) => ({ id: a.id, state: a.state })),
     });
 
     const tls = config.api.tls && { key: readFileSync(config.api.tls.keyFile), cert: readFileSync(config.api.tls.certFile) };
@@ -237,6 +244,10 @@ export class Daemon {
       registerApiRoutes(api, this),
     );
     this.#app = app;
+    app.get('/readyz', async (_request, reply) => {
+      const state = await this.readiness();
+      return reply.status(state.ready ? 200 : 503).send(state);
+    });
     const metrics = this.#metrics;
     app.get('/metrics', async (_request, reply) =>
       reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
@@ -295,6 +306,36 @@ export class Daemon {
     };
   }
 
+  /** Whether the lesson is going out, and the state of every part of the box (`GET /readyz`). */
+  async readiness(): Promise<Readiness> {
+    const pipeline = this.studio.pipeline;
+    const disk = await statfs(this.config.dataDir).catch(() => undefined);
+    return readiness({
+      broadcast: this.broadcast.state,
+      ...(pipeline ? { pipeline: { health: pipeline.health, figures: pipeline.figures() } } : {}),
+      cameras: this.cameras.drivers().map((d, i) => ({ id: this.config.cameras[i]!.id, state: d.state })),
+      micArrays: this.micArrays.map((a) => ({ id: a.id, state: a.state })),
+      ...(this.sfu
+        ? { sfu: { workers: this.sfu.pool.liveIndexes().length, configured: this.sfu.pool.size } }
+        : this.remoteRoom
+          ? { sfu: { link: this.remoteRoom.linkState } }
+          : {}),
+      recording: { enabled: this.config.recording.enabled, active: pipeline?.recording !== undefined },
+      ...(disk ? { diskFreeBytes: disk.bavail * disk.bsize } : {}),
+    });
+  }
+
+  /**
+   * For the systemd watchdog: false once a live lesson has had no output for a long time
+   * although the compositor keeps being restarted, which only a fresh daemon might cure.
+   */
+  livenessOk(): boolean {
+    if (this.#closed) return false;
+    const pipeline = this.studio.pipeline;
+    if (this.broadcast.state !== 'live' || !pipeline) return true;
+    return pipeline.figures().sinceOutputMs < LIVENESS_OUTPUT_MS;
+  }
+
   /** Every kept lesson recording, whether or not a broadcast is running. */
   listRecordings() {
     return listRecordings(this.recordingDir);
@@ -336,6 +377,7 @@ export class Daemon {
       recordingDir: this.config.recording.enabled ? this.recordingDir : undefined,
       logger: this.logger,
     });
+    pipeline.on('encoderExit', () => this.#metrics?.processRestarts.inc({ process: 'compositor' }));
     // After the origin mediasoup worker died the room listens on new ports; the forwarder's
     // one socket just sends there, so ffmpeg never notices.
     const onIngest = (ingest: IngestEndpoints) => pipeline.forwarder.setTargets({ ...this.plan, ...ingest });

@@ -1,10 +1,13 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PipelineFigures } from '../../pipeline/media/media-pipeline.ts';
 import type { ViewerStats } from '../../pipeline/sfu/viewer.ts';
 
 export interface MetricsSources {
   broadcastState: () => string;
   viewerStats: () => Promise<ViewerStats[]>;
   sfuWorkers: () => number;
+  pipeline?: () => PipelineFigures | undefined;
+  micArrays?: () => { id: string; state: string }[];
 }
 
 const STATES = ['idle', 'starting', 'live', 'stopping'];
@@ -72,6 +75,52 @@ export class Metrics {
     perClassroom('classcast_classroom_rtt_ms', 'Round trip to a member classroom', (s) => s.roundTripMs);
     perClassroom('classcast_classroom_video_layer', 'Simulcast layer a member classroom receives (0 = lowest)', (s) => s.videoLayer);
     perClassroom('classcast_classroom_available_kbps', 'Bandwidth estimate towards a member classroom', (s) => s.availableOutgoingKbps);
+    // Pipeline figures count from the pipeline's start; a new lesson's pipeline starts over
+    // (so these are gauges of the running pipeline, not counters of the daemon's life).
+    const pipelineGauge = (name: string, help: string, pick: (p: PipelineFigures) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          const figures = sources.pipeline?.();
+          this.set(figures ? pick(figures) : 0);
+        },
+      });
+    pipelineGauge('classcast_pipeline_frames_out', 'Frames sent to the compositor by the running pipeline', (p) => p.framesOut);
+    pipelineGauge('classcast_pipeline_frames_dropped', 'Frames the running pipeline dropped rather than queue (the compositor had not taken the last one)', (p) => p.framesDropped);
+    pipelineGauge('classcast_pipeline_keyframe_requests', 'Keyframe requests from the SFU to the running pipeline', (p) => p.keyframeRequests);
+    pipelineGauge('classcast_pipeline_keyframes_forced', 'IDRs the running pipeline made on request', (p) => p.keyframesForced);
+    new Gauge({
+      name: 'classcast_camera_frames',
+      help: 'Frames received from each camera by the running pipeline',
+      labelNames: ['camera'],
+      registers,
+      collect() {
+        this.reset();
+        for (const camera of sources.pipeline?.()?.cameras ?? []) this.set({ camera: camera.id }, camera.frames);
+      },
+    });
+    new Gauge({
+      name: 'classcast_camera_online',
+      help: 'Whether frames come from each camera (1) or not (0)',
+      labelNames: ['camera'],
+      registers,
+      collect() {
+        this.reset();
+        for (const camera of sources.pipeline?.()?.cameras ?? []) this.set({ camera: camera.id }, camera.state === 'online' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'classcast_micarray_online',
+      help: 'Whether each mic array answers on its line (1) or not (0)',
+      labelNames: ['array'],
+      registers,
+      collect() {
+        this.reset();
+        for (const array of sources.micArrays?.() ?? []) this.set({ array: array.id }, array.state === 'online' ? 1 : 0);
+      },
+    });
     this.controlActions = new Counter({ name: 'classcast_control_actions_total', help: 'Control actions by result', labelNames: ['action', 'result'], registers });
     this.processRestarts = new Counter({ name: 'classcast_process_restarts_total', help: 'Unexpected child process exits', labelNames: ['process'], registers });
   }

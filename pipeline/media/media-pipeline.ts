@@ -72,6 +72,18 @@ export type MediaPipelineEvents = {
   camera: [cameraId: string, state: CameraFeedState];
 };
 
+/** The running pipeline's figures, for metrics and readiness. */
+export interface PipelineFigures {
+  /** Stacked frames the frame pump sent to the compositor, and those it dropped instead of queueing. */
+  framesOut: number;
+  framesDropped: number;
+  keyframeRequests: number;
+  keyframesForced: number;
+  cameras: { id: string; state: CameraFeedState; frames: number }[];
+  /** ms since the last RTP packet left for the SFU (Infinity before the first). */
+  sinceOutputMs: number;
+}
+
 export interface ChannelState {
   id: string;
   name: string;
@@ -148,6 +160,19 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
   /** Whether a keyframe request reaches the encoder (false when ffmpeg reads the cameras itself). */
   get keyframesOnRequest(): boolean {
     return this.#keyframeFlags;
+  }
+
+  figures(): PipelineFigures {
+    const pump = this.#pump?.stats;
+    const lastOut = Math.max(0, ...this.#forwarder.stats().map((s) => s.lastAt));
+    return {
+      framesOut: pump?.written ?? 0,
+      framesDropped: pump?.dropped ?? 0,
+      keyframeRequests: this.#keyframes.stats.requests,
+      keyframesForced: this.#keyframes.stats.forced,
+      cameras: this.cameras(),
+      sinceOutputMs: lastOut > 0 ? performance.now() - lastOut : Infinity,
+    };
   }
 
   /** The frame pump feeding the compositor, if this pipeline has one (probes). */

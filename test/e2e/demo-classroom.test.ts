@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, receivedMedia, waitFor } from '../helpers/browser.ts';
 import { startDemoProcess, type DemoProcess } from '../helpers/demo-process.ts';
@@ -79,6 +80,31 @@ describe('classcast demo, end to end', () => {
     } finally {
       await chromium.close();
     }
+  });
+
+  it('says it is not ready while the compositor is frozen, and ready again once it runs', async () => {
+    const ready = async () => {
+      const response = await fetch(`${demo.info.apiBase}/readyz`);
+      return { status: response.status, body: (await response.json()) as { ready: boolean; parts: Record<string, unknown> } };
+    };
+    await expect.poll(async () => (await ready()).status, { timeout: 30_000 }).toBe(200);
+    const first = await ready();
+    expect(first.body.parts).toMatchObject({ broadcast: { state: 'ok' }, pipeline: { state: 'ok' }, sfu: { state: 'ok' } });
+    expect(Object.keys(first.body.parts.cameras as object)).toHaveLength(2);
+    const compositor = descendants(demo.child.pid!).find((p) => p.command === 'ffmpeg' && readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes('filter_complex'));
+    expect(compositor).toBeDefined();
+    process.kill(compositor!.pid, 'SIGSTOP');
+    try {
+      await expect.poll(async () => (await ready()).status, { timeout: 15_000 }).toBe(503);
+      expect((await ready()).body.parts.pipeline).toMatchObject({ state: 'down' });
+      const metrics = await (await fetch(`${demo.info.apiBase}/metrics`)).text();
+      expect(metrics).toMatch(/classcast_pipeline_frames_out \d+/);
+      expect(metrics).toMatch(/classcast_camera_online\{camera="teacher-cam"\} 1/);
+    } finally {
+      process.kill(compositor!.pid, 'SIGCONT');
+    }
+    // Thawed (or, if the stall watchdog got there first, restarted): the lesson goes out again.
+    await expect.poll(async () => (await ready()).status, { timeout: 30_000 }).toBe(200);
   });
 
   it('stops on SIGINT and leaves no ffmpeg, relay or mediasoup worker behind', async () => {
