@@ -87,6 +87,18 @@ export async function buildApiServer(
     // Bodies are JSON only: without this, fastify's built-in text/plain parser would hand a
     // string to the handlers; now any other content type is a 415 before a handler runs.
     api.removeContentTypeParser('text/plain');
+    // An empty body with `Content-Type: application/json` is no body (control panels send
+    // exactly that for a preset recall); fastify's own parser answers it with a 400.
+    api.removeContentTypeParser('application/json');
+    api.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: options.bodyLimitBytes ?? 64 * 1024 }, (_request, body, done) => {
+      const text = String(body);
+      if (text.trim() === '') return done(null, undefined);
+      try {
+        done(null, JSON.parse(text));
+      } catch {
+        done(Object.assign(new Error('body is not valid JSON'), { statusCode: 400 }), undefined);
+      }
+    });
 
     api.addHook('onRequest', async (request) => {
       const role = request.routeOptions.config.role;

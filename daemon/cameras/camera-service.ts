@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { CameraConfig } from '../../config/schema/cameras.ts';
 import { ClasscastError, InvalidStateError } from '../../config/foundation/errors.ts';
+import { redactUrlCredentials } from '../../config/foundation/redact-url.ts';
 import { OnvifCamera } from '../../devices/camera/onvif/onvif-camera.ts';
 import type { CameraPreset, CameraState, PtzVector } from '../../devices/camera/types.ts';
 import type { EventBus } from '../events/bus.ts';
@@ -143,7 +144,9 @@ export class CameraService {
   #view(entry: Entry): CameraView {
     const { config, driver } = entry;
     const error = driver.state === 'online' ? undefined : driver.lastError;
-    const streamUri = config.streamUri ?? driver.info?.streamUri;
+    // The camera's answer may carry its password in the URI; no API reader needs it.
+    const raw = config.streamUri ?? driver.info?.streamUri;
+    const streamUri = raw && redactUrlCredentials(raw);
     return {
       id: config.id,
       name: config.name,

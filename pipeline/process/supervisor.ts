@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
 import { Backoff } from '../../config/foundation/backoff.ts';
+import { redactUrlCredentials } from '../../config/foundation/redact-url.ts';
 import { TypedEmitter } from '../../config/foundation/emitter.ts';
 import { ClasscastError, InvalidStateError } from '../../config/foundation/errors.ts';
 import { orphanSafe } from './orphan-safe.ts';
@@ -142,7 +143,7 @@ export class Supervisor extends TypedEmitter<SupervisorEvents> {
     this.#setState('starting');
     const args = typeof this.#options.args === 'function' ? this.#options.args() : this.#options.args;
     const [command, finalArgs] = orphanSafe(this.#options.command, args);
-    this.#logger.debug({ args }, 'spawning');
+    this.#logger.debug({ args: args.map(redactUrlCredentials) }, 'spawning');
     const child = spawn(command, finalArgs, {
       env: this.#options.env ?? process.env,
       cwd: this.#options.cwd,
@@ -175,7 +176,8 @@ export class Supervisor extends TypedEmitter<SupervisorEvents> {
 
       const onLine = (stream: 'stdout' | 'stderr') => (line: string) => {
         this.safeEmit('line', stream, line);
-        this.#logger.debug({ stream }, line);
+        // ffmpeg echoes its input URLs ("Input #0, rtsp, from 'rtsp://user:pass@…'").
+        this.#logger.debug({ stream }, redactUrlCredentials(line));
         if (!settled && this.#options.readyWhen?.(line)) settle();
       };
       createInterface({ input: child.stderr! }).on('line', onLine('stderr'));

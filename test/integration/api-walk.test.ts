@@ -302,4 +302,26 @@ describe('every API route and socket, with every kind of credential and malforme
     s.socket.close();
     await s.closed;
   });
+
+  it('takes a JSON content type with no body as no body, and refuses broken JSON with a 400', async () => {
+    const recall = (body?: string) =>
+      fetch(`${base}/api/cameras/teacher-cam/presets/overview/recall`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens.technician}`, 'content-type': 'application/json' },
+        ...(body !== undefined ? { body } : {}),
+      });
+    expect((await recall()).status).toBe(200);
+    expect((await recall('')).status).toBe(200);
+    const broken = await recall('{"speed": ');
+    expect(broken.status).toBe(400);
+    expect(await broken.json()).toMatchObject({ error: { code: 'BAD_REQUEST' } });
+  });
+
+  it('never shows a camera password, not even inside a stream URI', async () => {
+    const response = await fetch(`${base}/api/cameras`, { headers: { authorization: `Bearer ${tokens.viewer}` } });
+    const text = await response.text();
+    const password = demo.daemon.config.cameras[0]!.password!;
+    expect(password.length).toBeGreaterThan(0);
+    expect(text).not.toContain(password);
+  });
 });

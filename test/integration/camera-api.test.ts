@@ -105,3 +105,21 @@ describe('camera API routes', () => {
     expect(res.statusCode).toBe(503);
   });
 });
+
+describe('stream URIs in API answers', () => {
+  it('never carry the camera password', async () => {
+    const config = cameraSchema.parse({
+      id: 'board', name: 'Board', xaddr: sim.xaddr, user: 'admin', password: 'pw', requestTimeoutMs: 1_000,
+      streamUri: 'rtsp://admin:camera-secret@127.0.0.1:554/board',
+    });
+    const withUri = new CameraService([config], { logger, bus: new EventBus() });
+    try {
+      const [view] = await withUri.list();
+      expect(view!.streamUri).toBe('rtsp://admin:***@127.0.0.1:554/board');
+      // The pipeline still gets the real one.
+      expect(withUri.streamUri('board')).toContain('camera-secret');
+    } finally {
+      await withUri.close();
+    }
+  });
+});
