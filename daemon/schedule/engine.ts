@@ -90,6 +90,9 @@ export class ScheduleEngine extends TypedEmitter<ScheduleEngineEvents> {
   async start(): Promise<void> {
     this.#assertOpen();
     if (this.#state) return;
+    for (const { file, error } of this.timetable.startupFailures) {
+      this.#logger.error({ file, err: error }, 'iCalendar file cannot be read; its lessons are missing until it is fixed');
+    }
     const now = this.#clock.now();
     const state = this.#store.load();
     this.#state = state;

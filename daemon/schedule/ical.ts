@@ -33,6 +33,17 @@ export function loadIcalFile(file: string): CalendarResponse {
 }
 
 /**
+ * No timetable repeats a lesson more often than hourly; expanding a minutely or secondly rule
+ * from a start years back takes millions of steps on the event loop that also forwards media.
+ * node-ical's wrapper names the frequency (`'SECONDLY'`); rrule's own enum numbers it
+ * (HOURLY = 4, MINUTELY = 5, SECONDLY = 6).
+ */
+function tooFrequent(event: VEvent): boolean {
+  const freq = (event.rrule as { options?: { freq?: unknown } } | undefined)?.options?.freq;
+  return freq === 'SECONDLY' || freq === 'MINUTELY' || (typeof freq === 'number' && freq > 4);
+}
+
+/**
  * Occurrences that overlap [from, to). Expansion (RRULE, EXDATE, RECURRENCE-ID overrides, time
  * zones) is node-ical's `expandRecurringEvent`; all-day, multi-day and cancelled events are
  * not lessons.
@@ -44,11 +55,19 @@ export function icalOccurrences(calendar: CalendarResponse, from: number, to: nu
     const event = component as VEvent;
     // Overrides are reached through their base event's `recurrences`; a lone one has no rrule.
     if (event.recurrenceid !== undefined && event.rrule === undefined) continue;
-    const instances = ical.expandRecurringEvent(event, {
-      from: new Date(from - 24 * 3600_000),
-      to: new Date(to),
-      expandOngoing: true,
-    });
+    if (tooFrequent(event)) continue;
+    let instances: ReturnType<typeof ical.expandRecurringEvent>;
+    try {
+      instances = ical.expandRecurringEvent(event, {
+        from: new Date(from - 24 * 3600_000),
+        to: new Date(to),
+        expandOngoing: true,
+      });
+    } catch {
+      // An event the expander gives up on (rrule-temporal stops after 10,000 steps) is no
+      // lesson; the rest of the calendar stands.
+      continue;
+    }
     for (const instance of instances) {
       if (instance.isFullDay || instance.event.status === 'CANCELLED') continue;
       const start = instance.start.getTime();

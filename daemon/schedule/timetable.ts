@@ -37,11 +37,23 @@ export class Timetable {
     this.config = config;
     this.calendar = new SchoolCalendar(config);
     const baseDir = options.baseDir ?? process.cwd();
+    // A file missing or broken at start is no reason to stay off the air: its lessons are
+    // missing until it is fixed (it is read again when it changes), and the failure is kept
+    // for the engine to report.
     this.#ical = config.ical.map((source) => {
       const file = path.resolve(baseDir, source.file);
-      return { source, file, stamp: fileStamp(file), calendar: loadIcalFile(file) };
+      const stamp = fileStamp(file);
+      try {
+        return { source, file, stamp, calendar: loadIcalFile(file) };
+      } catch (error) {
+        this.startupFailures.push({ file, error });
+        return { source, file, stamp, calendar: {} };
+      }
     });
   }
+
+  /** iCalendar files that could not be read at start (they are tried again when they change). */
+  readonly startupFailures: { file: string; error: unknown }[] = [];
 
   /**
    * Reads again every iCalendar file that changed on disk since it was last read (size or

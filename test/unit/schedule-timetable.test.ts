@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -143,17 +143,35 @@ describe('timetable', () => {
     expect(count(false)).toBe(1);
   });
 
-  it('reports an unreadable iCalendar file as SCHEDULE_INVALID', () => {
+  it('starts without an unreadable iCalendar file, reports it, and reads it once it appears', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'classcast-ics-'));
     try {
-      writeFileSync(path.join(dir, 'x.ics'), 'BEGIN:VCALENDAR\n');
-      let error: unknown;
-      try {
-        timetable({ ical: [{ file: 'missing.ics' }] }, dir);
-      } catch (e) {
-        error = e;
-      }
-      expect(isClasscastError(error, 'SCHEDULE_INVALID')).toBe(true);
+      writeFileSync(path.join(dir, 'broken.ics'), 'BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:garbage');
+      const tt = timetable({ enabled: true, ical: [{ file: 'missing.ics' }, { file: 'broken.ics' }] }, dir);
+      expect(tt.startupFailures.map((f) => path.basename(f.file))).toContain('missing.ics');
+      for (const failure of tt.startupFailures) expect(isClasscastError(failure.error, 'SCHEDULE_INVALID')).toBe(true);
+      expect(tt.lessonsBetween(t('2026-11-01T00:00'), t('2026-11-30T00:00'))).toEqual([]);
+      // The missing file appears (copied in by a timetabling system): it is read on the next refresh.
+      writeFileSync(path.join(dir, 'missing.ics'), readFileSync(path.join(FIXTURES, 'schedule-lessons.ics')));
+      expect(tt.refreshIcal().reloaded).toEqual([path.join(dir, 'missing.ics')]);
+      expect(tt.lessonsBetween(t('2026-11-01T00:00'), t('2026-11-30T00:00')).length).toBeGreaterThan(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('leaves out events that repeat more often than hourly (no stall on FREQ=SECONDLY from years back)', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'classcast-ics-'));
+    try {
+      const event = (uid: string, rule: string) =>
+        `BEGIN:VEVENT\r\nUID:${uid}\r\nDTSTART:20000101T080000Z\r\nDTEND:20000101T080001Z\r\nRRULE:${rule}\r\nSUMMARY:${uid}\r\nEND:VEVENT\r\n`;
+      writeFileSync(
+        path.join(dir, 'flood.ics'),
+        `BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n${event('seconds', 'FREQ=SECONDLY')}${event('minutes', 'FREQ=MINUTELY')}${event('daily', 'FREQ=DAILY')}END:VCALENDAR\r\n`,
+      );
+      const tt = timetable({ enabled: true, ical: [{ file: 'flood.ics' }] }, dir);
+      const lessons = tt.lessonsBetween(t('2026-11-24T00:00'), t('2026-11-25T00:00'));
+      expect(lessons.map((l) => l.title)).toEqual(['daily']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
