@@ -38,7 +38,7 @@ describe('the audit log across a daemon restart', () => {
     demo = undefined;
 
     // The file itself, re-opened as a new daemon would.
-    const reopened = new AuditLog(dir).read(50);
+    const reopened = await new AuditLog(dir).read(50);
     const mine = reopened.filter((e) => Date.parse(e.at) >= startedAt - 1000);
     expect(mine.map((e) => [e.who, e.action, e.result, e.status])).toEqual([
       ['demo technician', 'layout.set', 'ok', 200],

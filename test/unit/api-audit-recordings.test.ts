@@ -1,5 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
@@ -129,5 +129,40 @@ describe('GET /api/audit and /api/recordings', () => {
     recordingsDir = undefined;
     const off = await app.inject({ method: 'GET', url: '/api/recordings/files/maths-1/lesson.m3u8', headers: as(TECH) });
     expect(off.statusCode).toBe(404);
+  });
+});
+
+describe('audit log bounds', () => {
+  it('rotates past its size, keeps one file before, and reads across both', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'classcast-audit-'));
+    try {
+      const audit = new AuditLog(dir, { maxBytes: 2_000 });
+      for (let i = 0; i < 60; i += 1) audit.append({ who: 'tech', role: 'technician', action: `action-${i}`, result: 'ok' });
+      expect(statSync(audit.file).size).toBeLessThanOrEqual(2_000);
+      expect(statSync(`${audit.file}.1`).size).toBeLessThanOrEqual(2_000);
+      const last = await audit.read(20);
+      expect(last.map((e) => e.action)).toEqual(Array.from({ length: 20 }, (_, i) => `action-${40 + i}`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('records at most so many refused strangers a minute, and says how many it left out', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'classcast-audit-'));
+    let now = Date.parse('2026-11-30T10:00:00Z');
+    try {
+      const audit = new AuditLog(dir, { refusedPerMinute: 5, now: () => now });
+      for (let i = 0; i < 500; i += 1) audit.append({ who: 'unauthenticated', role: 'none', action: 'broadcast.stop', result: 'error', status: 401 });
+      // A technician's action is never dropped.
+      expect(audit.append({ who: 'tech', role: 'technician', action: 'layout.set', result: 'ok' })).toBeDefined();
+      now += 61_000;
+      audit.append({ who: 'unauthenticated', role: 'none', action: 'broadcast.stop', result: 'error', status: 401 });
+      const entries = await audit.read(100);
+      expect(entries.filter((e) => e.action === 'broadcast.stop')).toHaveLength(6);
+      expect(entries.find((e) => e.action === 'refused.summary')?.detail).toBe('495 more refused attempts in the minute before');
+      expect(entries.some((e) => e.action === 'layout.set')).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -5,7 +5,7 @@ import { parseInput } from '../validate.ts';
 
 export interface AuditRouteDeps {
   /** The last `limit` entries, newest last (AuditLog.read). */
-  read: (limit: number) => AuditEntry[];
+  read: (limit: number) => Promise<AuditEntry[]>;
 }
 
 const querySchema = z
@@ -21,6 +21,6 @@ const querySchema = z
 export const auditRoutes: RoutePlugin<AuditRouteDeps> = (app, deps) => {
   app.get('/audit', { config: { role: 'technician' } }, async (request) => {
     const { limit } = parseInput(querySchema, request.query ?? {}, 'query');
-    return { entries: deps.read(limit).reverse() };
+    return { entries: (await deps.read(limit)).reverse() };
   });
 };
