@@ -2,7 +2,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from 'pino';
 import { TypedEmitter } from '../../config/foundation/emitter.ts';
 import { InvalidStateError } from '../../config/foundation/errors.ts';
-import type { PublishTargets, RtpEndpoint } from './targets.ts';
+import { PLAYOUT_DELAY, type PublishTargets, type RtpEndpoint } from './targets.ts';
 
 export type MediaKind = 'video' | 'audio';
 
@@ -166,6 +166,7 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
       stream.lastAt = now;
       stream.packets += 1;
       stream.bytes += msg.length;
+      if (kind === 'video') msg = withPlayoutDelay(msg);
     }
     if (kind === 'audio' && this.#audioDelayMs > 0) {
       // Timers of one duration fire in the order they were set: packet order is kept.
@@ -204,6 +205,34 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
       offset += length;
     }
   }
+}
+
+/** The playout-delay element (RFC 8285 one-byte form): id, length 3, then min and max in 10 ms units, 12 bits each. */
+const PLAYOUT_DELAY_HEADER = (() => {
+  const header = Buffer.alloc(8);
+  header.writeUInt16BE(0xbede, 0);
+  header.writeUInt16BE(1, 2);
+  const min = Math.round(PLAYOUT_DELAY.minMs / 10);
+  const max = Math.round(PLAYOUT_DELAY.maxMs / 10);
+  header[4] = (PLAYOUT_DELAY.id << 4) | 2;
+  header.writeUIntBE((min << 12) | max, 5, 3);
+  return header;
+})();
+
+/**
+ * The packet with the playout-delay extension added (ffmpeg's RTP muxer writes none). A
+ * packet that already has extensions is left as it is.
+ */
+export function withPlayoutDelay(msg: Buffer): Buffer {
+  if ((msg[0]! & 0x10) !== 0) return msg;
+  const fixed = 12 + (msg[0]! & 0x0f) * 4;
+  if (msg.length < fixed) return msg;
+  const out = Buffer.allocUnsafe(msg.length + PLAYOUT_DELAY_HEADER.length);
+  msg.copy(out, 0, 0, fixed);
+  out[0] = out[0]! | 0x10;
+  PLAYOUT_DELAY_HEADER.copy(out, fixed);
+  msg.copy(out, fixed + PLAYOUT_DELAY_HEADER.length, fixed);
+  return out;
 }
 
 /** RFC 5761 §4: with rtcp-mux, a second byte of 192–223 is RTCP (payload types 64–95 are not used for RTP). */

@@ -39,6 +39,15 @@ export interface PublishTargets {
 }
 
 export const H264_PROFILE_LEVEL_ID = '42e01f';
+
+/**
+ * Video RTP carries the playout-delay header extension (one-byte form, this id) with a minimum
+ * of 0: a receiver (Chromium) then renders each frame as soon as it is decoded instead of
+ * smoothing over a jitter buffer of its own choosing; the maximum bounds what it may add on a
+ * jittery link (Chromium's low-latency renderer takes a maximum up to 500 ms). mediasoup
+ * forwards the extension to consumers that negotiated it.
+ */
+export const PLAYOUT_DELAY = { uri: 'http://www.webrtc.org/experiments/rtp-hdrext/playout-delay', id: 14, minMs: 0, maxMs: 400 } as const;
 export const H264_CLOCK_RATE = 90_000;
 export const OPUS_CLOCK_RATE = 48_000;
 

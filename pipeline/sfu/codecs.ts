@@ -1,5 +1,5 @@
 import type { types } from 'mediasoup';
-import { AUDIO_CODEC_PARAMETERS, VIDEO_CODEC_PARAMETERS, type PublishTargets } from '../media/targets.ts';
+import { AUDIO_CODEC_PARAMETERS, PLAYOUT_DELAY, VIDEO_CODEC_PARAMETERS, type PublishTargets } from '../media/targets.ts';
 
 /**
  * What the routers speak. H.264 constrained baseline with packetization-mode 1 is what every
@@ -41,6 +41,7 @@ export function videoProducerRtpParameters(plan: IngestPlan): types.RtpParameter
       },
     ],
     encodings: lowestFirst.map((layer) => ({ ssrc: layer.ssrc, maxBitrate: layer.bitrateKbps * 1000 })),
+    headerExtensions: [{ uri: PLAYOUT_DELAY.uri, id: PLAYOUT_DELAY.id }],
   };
 }
 

@@ -221,3 +221,24 @@ describe('RtpForwarder audio delay (lip sync)', () => {
     }
   });
 });
+
+describe('playout-delay extension', () => {
+  it('adds the one-byte extension with min 0 to a plain RTP packet and keeps the payload', async () => {
+    const { withPlayoutDelay } = await import('../../pipeline/media/rtp-forwarder.ts');
+    const { PLAYOUT_DELAY } = await import('../../pipeline/media/targets.ts');
+    const packet = Buffer.from([0x80, 102, 0x12, 0x34, 0, 0, 0x10, 0, 0xde, 0xad, 0xbe, 0xef, 0x65, 0x88, 0x99]);
+    const out = withPlayoutDelay(packet);
+    expect(out[0]! & 0x10).toBe(0x10);
+    expect(out.subarray(1, 12)).toEqual(packet.subarray(1, 12));
+    expect(out.readUInt16BE(12)).toBe(0xbede);
+    expect(out.readUInt16BE(14)).toBe(1);
+    expect(out[16]! >> 4).toBe(PLAYOUT_DELAY.id);
+    expect(out[16]! & 0x0f).toBe(2);
+    const value = out.readUIntBE(17, 3);
+    expect(value >> 12).toBe(PLAYOUT_DELAY.minMs / 10);
+    expect(value & 0xfff).toBe(PLAYOUT_DELAY.maxMs / 10);
+    expect(out.subarray(20)).toEqual(packet.subarray(12));
+    // A packet that has extensions already is left alone.
+    expect(withPlayoutDelay(out)).toBe(out);
+  });
+});
