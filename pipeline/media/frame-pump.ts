@@ -91,7 +91,9 @@ export class FramePump extends TypedEmitter<FramePumpEvents> {
         '-probesize', '32',
         '-analyzeduration', '0',
         '-fpsprobesize', '0',
-        '-thread_queue_size', '4',
+        // One frame waits in ffmpeg at most: when the compositor falls behind, the pump's
+        // writes back up and it drops frames (counted) instead of ffmpeg queueing them.
+        '-thread_queue_size', '1',
         ...wallClockShift(originMs),
       ],
     };

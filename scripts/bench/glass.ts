@@ -289,6 +289,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
     const droppedUnderLoad = pump.stats.dropped - droppedBeforeHog;
     hog.kill('SIGKILL');
     const underLoad = [
+      row('under a one-core busy loop: camera → ingest decoded in Node', stages.delays.ingest, stages.delays.ingest.length, 0, size.width),
       row('under a one-core busy loop: RTP leaving the box', stages.delays.encoded, stages.delays.encoded.length, 0, size.width),
       row('under a one-core busy loop: glass', loaded.delays, loaded.presented, loaded.unreadable, loaded.width),
     ];
