@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { TypedEmitter } from '../../config/foundation/emitter.ts';
-import { ClasscastError, InvalidStateError } from '../../config/foundation/errors.ts';
+import { ClasscastError, InvalidStateError, isClasscastError } from '../../config/foundation/errors.ts';
 import { LAYOUTS, type Layout, type PipelineSlice } from '../../config/schema/pipeline.ts';
 import { recordingSchema, type RecordingSlice } from '../../config/schema/recording.ts';
 import { Supervisor, type SupervisorState } from '../process/supervisor.ts';
@@ -215,11 +215,24 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     return this.#config.audioChannels.map((c) => ({ id: c.id, name: c.name, role: c.role, ...this.#mix.get(c.id)! }));
   }
 
-  /** Resolves once the encoder runs (first frames encoded and sent). */
+  /**
+   * Resolves once the encoder runs (first frames encoded and sent). Transactional: if any step
+   * fails, everything started before it (sockets, ingests, pumps, the recorder, the work
+   * directory) is closed before the error is thrown, and the pipeline is closed.
+   */
   async start(): Promise<void> {
     if (this.#closed) throw new InvalidStateError('media pipeline is closed');
     if (this.#started) throw new InvalidStateError('media pipeline already started');
     this.#started = true;
+    try {
+      await this.#start();
+    } catch (error) {
+      await this.close();
+      throw isClasscastError(error) ? error : new ClasscastError('FFMPEG_START_FAILED', 'the media pipeline did not start', { cause: error });
+    }
+  }
+
+  async #start(): Promise<void> {
     this.#workDir = await mkdtemp(join(tmpdir(), 'classcast-media-'));
     const controlPath = join(this.#workDir, 'control.sock');
     const ports = await this.#forwarder.start();
@@ -294,8 +307,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
       if (!expected) this.safeEmit('encoderExit', code, signal);
     });
     supervisor.on('ready', () => (this.#lastProgressAt = Date.now()));
-    await supervisor.start().catch(async (error: unknown) => {
-      await this.close();
+    await supervisor.start().catch((error: unknown) => {
       throw new ClasscastError('FFMPEG_START_FAILED', 'the compositor did not start', { cause: error });
     });
     // ffmpeg alive but silent (an RTSP audio input that stalls without closing blocks the whole

@@ -116,7 +116,10 @@ export class Supervisor extends TypedEmitter<SupervisorEvents> {
     this.#expectExit = false;
     // stop() may have run while we awaited the kill.
     const state = this.#state as SupervisorState;
-    if (state !== 'stopping' && state !== 'stopped') await this.#spawnOnce().catch(() => this.#scheduleRestart());
+    // A new child that fails before it is ready leaves an exit (or a spawn error) behind, whose
+    // handler schedules the next try; scheduling here too once made two children, the first of
+    // which nobody stopped.
+    if (state !== 'stopping' && state !== 'stopped') await this.#spawnOnce().catch(() => undefined);
   }
 
   /** Idempotent: polite signal, then SIGKILL after stopTimeoutMs. */
@@ -124,6 +127,7 @@ export class Supervisor extends TypedEmitter<SupervisorEvents> {
     if (this.#state === 'stopped') return;
     this.#setState('stopping');
     clearTimeout(this.#restartTimer);
+    this.#restartTimer = undefined;
     clearTimeout(this.#stableTimer);
     const child = this.#child;
     if (child) {
@@ -140,6 +144,8 @@ export class Supervisor extends TypedEmitter<SupervisorEvents> {
   }
 
   #spawnOnce(): Promise<void> {
+    // One child at a time: one left over (it cannot be, but if) is killed, not orphaned.
+    if (this.#child && this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGKILL');
     this.#setState('starting');
     const args = typeof this.#options.args === 'function' ? this.#options.args() : this.#options.args;
     const [command, finalArgs] = orphanSafe(this.#options.command, args);
@@ -190,6 +196,14 @@ export class Supervisor extends TypedEmitter<SupervisorEvents> {
       child.once('error', (error) => {
         this.#logger.error({ err: error }, 'spawn failed');
         settle(new ClasscastError('FFMPEG_START_FAILED', `${this.#options.name} failed to spawn`, { cause: error }));
+        // A spawn that fails (ENOENT, EACCES) may never emit 'exit': without this the state
+        // stayed `starting` for good. Scheduling is idempotent, so an exit that does follow
+        // adds no second try.
+        if (child.pid === undefined && this.#child === child) {
+          this.#child = undefined;
+          if (this.#options.restart && !this.#expectExit) this.#scheduleRestart();
+          else this.#setState('stopped');
+        }
       });
       child.once('exit', (code, signal) => {
         clearTimeout(this.#stableTimer);
@@ -205,12 +219,14 @@ export class Supervisor extends TypedEmitter<SupervisorEvents> {
     });
   }
 
+  /** At most one restart is ever pending: a second call while one is scheduled does nothing. */
   #scheduleRestart(): void {
-    if (this.#state === 'stopping' || this.#state === 'stopped') return;
+    if (this.#state === 'stopping' || this.#state === 'stopped' || this.#restartTimer) return;
     this.#setState('backoff');
     const delay = this.#backoff.next();
     this.#logger.info({ delayMs: delay, attempt: this.#backoff.attempt }, 'restarting after backoff');
     this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = undefined;
       this.#restarts += 1;
       // A failed start leaves an exit behind, whose handler schedules the next try.
       this.#spawnOnce().catch((error: unknown) => this.#logger.warn({ err: error }, 'restart failed'));

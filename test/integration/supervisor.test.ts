@@ -106,4 +106,36 @@ describe('Supervisor', () => {
     while (alive(pid) && Date.now() < deadline) execFileSync('sleep', ['0.05']);
     expect(alive(pid)).toBe(false);
   });
+
+  it('after a restart whose new child dies before it is ready, runs exactly one child', async () => {
+    let spawns = 0;
+    const pids: number[] = [];
+    const s = make({
+      // The second child dies at once; every other one comes up.
+      args: () => (++spawns === 2 ? ['-e', 'process.exit(3)'] : ['-e', 'console.error("ready"); setInterval(() => {}, 1000)']),
+      backoff: { initialMs: 20, maxMs: 40 },
+    });
+    s.on('spawn', (child) => pids.push(child.pid!));
+    await s.start();
+    const running = s.next('ready', 10_000);
+    await s.restart();
+    await running;
+    // A second scheduled restart would come within the backoff's maximum (40 ms); give it ten times that.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(spawns).toBe(3);
+    await s.stop();
+    expect(pids.filter(alive)).toEqual([]);
+  });
+
+  it('does not stay starting when the process cannot be spawned at all, and retries', async () => {
+    // A working directory that does not exist: spawn itself fails (ENOENT), with no exit event.
+    const s = make({ cwd: '/nonexistent/classcast-test-dir', restart: false });
+    await expect(s.start()).rejects.toThrow(/failed to spawn/);
+    expect(s.state).toBe('stopped');
+    const retrying = make({ cwd: '/nonexistent/classcast-test-dir' });
+    const states: string[] = [];
+    retrying.on('state', (state) => states.push(state));
+    await expect(retrying.start()).rejects.toThrow(/failed to spawn/);
+    await expect.poll(() => states.filter((state) => state === 'backoff').length).toBeGreaterThanOrEqual(2);
+  });
 });
