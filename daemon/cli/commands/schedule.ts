@@ -157,6 +157,13 @@ export const scheduleCommand: Command = {
       }
       return 1;
     }
+    // The daemon starts without an unreadable calendar; this command is where one is checked.
+    if (timetable.startupFailures.length > 0) {
+      for (const { error } of timetable.startupFailures) {
+        ctx.stderr.write(isClasscastError(error) ? `${error.code}: ${error.message}\n` : `${String(error)}\n`);
+      }
+      return 1;
+    }
     const from = values.from ?? DateTime.now().setZone(timetable.zone).toISODate() ?? '';
     const view = scheduleDays(timetable, from, days);
     if (values.json) {
