@@ -78,6 +78,8 @@ export class HlsChain {
 
   async close(): Promise<void> {
     if (this.#child.exitCode === null) this.#child.kill('SIGKILL');
+    // hls.js polls the playlist every second over keep-alive: wait for that and close never ends.
+    this.#server.closeAllConnections();
     await new Promise((resolve) => this.#server.close(resolve));
   }
 }
