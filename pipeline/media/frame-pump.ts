@@ -21,25 +21,28 @@ export type FramePumpEvents = {
 };
 
 /**
- * Feeds the compositor's picture slots with raw frames at a steady rate, all slots stacked in
- * one tall frame on one Unix socket (ffmpeg reads `unix://…` as a client; the graph crops the
- * rows apart). The frames travel in a live Matroska stream, each with its own timestamp (the
- * wall clock on a 4 ms grid): the compositor keeps them as they are, and a frame can carry a
- * keyframe flag in its timestamp (`requestKeyframe`, keyframe-flag.ts). Every tick each row gets whatever its source says now: the camera's latest
+ * Feeds the compositor's picture slots with raw frames, all slots stacked in one tall frame on
+ * one Unix socket (ffmpeg reads `unix://…` as a client; the graph crops the rows apart). Each
+ * stacked frame holds whatever each slot's source says at that moment: the camera's latest
  * frame, the other camera's, or a slate. So the compositor's picture input never stalls,
- * whatever the cameras do.
+ * whatever the cameras do. A frame is written when the program camera has a new one (`kick`),
+ * and on a tick when it has none.
+ *
+ * The frames travel in a live Matroska stream, each stamped here with the wall clock on a 4 ms
+ * grid: the compositor keeps those timestamps as they are (no retiming), so a frame can carry a
+ * keyframe flag in its timestamp (`requestKeyframe`, keyframe-flag.ts).
  *
  * One input, not one per slot: ffmpeg opens its inputs one after another and starts each
  * input's clock at that input's first frame, and the graph lines the slots up by timestamp.
  * With one socket per slot the first-opened slot waited in the graph for the last-opened one,
  * for as long as opening took (0.2–0.4 s, more on a busy box, different on every start).
  *
- * Delay: a frame is written only when the previous one has left our queue; otherwise this tick
- * is dropped. A Unix socket's kernel buffer (wmem_default, ~208 KiB) holds less than one
- * frame, so at most about one frame waits between us and ffmpeg, also while ffmpeg is still
- * opening its other inputs (a TCP loopback socket would have queued megabytes: seconds of
- * delay). Timestamps are taken by ffmpeg on arrival (`use_wallclock_as_timestamps`), so a
- * dropped tick is a longer frame, never a shift of the timeline.
+ * Delay: a frame is written only when the previous one has left our queue; otherwise it is
+ * dropped (and counted). A Unix socket's kernel buffer (wmem_default, ~208 KiB) holds less
+ * than one frame and the compositor's input queue holds one, so at most about two frames wait
+ * between us and the encoder, also while ffmpeg is still opening its other inputs (a TCP
+ * loopback socket would have queued megabytes: seconds of delay). A dropped frame is a longer
+ * frame, never a shift of the timeline.
  */
 export class FramePump extends TypedEmitter<FramePumpEvents> {
   readonly #slots: PumpSlot[];

@@ -189,6 +189,31 @@ describe('graph builder', () => {
     expect(plan.filter).toContain('[row_courseware]crop=iw:360:0:720,scale=1280:720');
   });
 
+  it('keeps a timed stacked input as it is, and cuts slates and black from it, so keyframe flags reach the encoders', () => {
+    const stacked: InputSpec = { url: 'unix:///w/frames.sock', options: ['-f', 'matroska'], timed: true };
+    const plan = graph(config(), {
+      teacher: { kind: 'row', input: stacked, row: 0, height: 360 },
+      students: { kind: 'row', input: stacked, row: 1, height: 360 },
+      courseware: { kind: 'slate', color: '0x2b3a1d' },
+    });
+    expect(plan.keyframeFlags).toBe(true);
+    expect(plan.filter).not.toMatch(/fps=|color=c=/);
+    const index = plan.inputs.indexOf(stacked);
+    expect(plan.filter).toContain(`[${index}:v:0]split=3[row_teacher][row_students][flats]`);
+    expect(plan.filter).toContain('[flats]split=2[flat_0][flat_1]');
+    expect(plan.filter).toMatch(/\[flat_\d\]crop=2:2:0:0,pad=1280:720:0:0:color=0x2b3a1d,drawbox=x=0:y=0:w=2:h=2:color=0x2b3a1d:t=fill,format=yuv420p\[src_courseware\]/);
+    expect(plan.filter).toMatch(/\[flat_\d\]crop=2:2:0:0,pad=1280:720:0:0:color=black,.*\[black\]/);
+
+    // Anything that is not from the pump (a generated picture) needs its own grid: no flags.
+    const mixed = graph(config(), {
+      teacher: { kind: 'row', input: stacked, row: 0, height: 360 },
+      students: { kind: 'row', input: stacked, row: 1, height: 360 },
+      courseware: { kind: 'generated', lavfi: 'testsrc2=s=1280x720:r=25' },
+    });
+    expect(mixed.keyframeFlags).toBe(false);
+    expect(mixed.filter).toContain('color=c=black');
+  });
+
   it("reads cameras' own microphones from the pump, two channels may share one camera", () => {
     const pumped: InputSpec = { url: 'unix:///w/audio.sock', options: ['-f', 'f32le', '-ac', '2'] };
     const cfg = config({
