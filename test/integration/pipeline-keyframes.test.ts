@@ -56,13 +56,12 @@ describe('keyframes on request', () => {
     for (const fn of cleanup.splice(0).reverse()) await fn();
   });
 
-  it('makes the next frame of the asked layer an IDR, and only of that layer, long before the periodic one', async () => {
+  /** A running pipeline whose periodic IDRs are 10 s (150 frames) apart: any sooner one is on request. */
+  async function start() {
     const video = await RtpSink.open();
     const audio = await RtpSink.open();
     cleanup.push(() => video.close(), () => audio.close());
     const layers = defaultLayers(320, 180, 400);
-    const [high, low] = [layers[0]!.ssrc, layers[1]!.ssrc];
-    // Periodic IDRs every 10 s (150 frames): any keyframe within a few frames is on request.
     const config = pipelineSchema.parse({ width: 320, height: 180, fps: 15, videoBitrateKbps: 400, keyframeIntervalMs: 10_000, lowKeyframeIntervalMs: 10_000, meters: false });
     const pipeline = new MediaPipeline({
       config,
@@ -73,6 +72,12 @@ describe('keyframes on request', () => {
     cleanup.push(() => pipeline.close());
     const log = new FrameLog(video);
     await pipeline.start();
+    return { video, pipeline, log, layers };
+  }
+
+  it('makes the next frame of the asked layer an IDR, and only of that layer, long before the periodic one', async () => {
+    const { video, pipeline, log, layers } = await start();
+    const [high, low] = [layers[0]!.ssrc, layers[1]!.ssrc];
     expect(pipeline.keyframesOnRequest).toBe(true);
     await waitUntil(() => log.count(high) > 10 && log.count(low) > 10, 15_000, 'frames of both layers');
     const forwarder = [...video.sources][0]!.split(':');
@@ -92,21 +97,8 @@ describe('keyframes on request', () => {
   });
 
   it('turns a burst of requests into one IDR per interval', async () => {
-    const video = await RtpSink.open();
-    const audio = await RtpSink.open();
-    cleanup.push(() => video.close(), () => audio.close());
-    const layers = defaultLayers(320, 180, 400);
+    const { video, pipeline, log, layers } = await start();
     const low = layers[1]!.ssrc;
-    const config = pipelineSchema.parse({ width: 320, height: 180, fps: 15, videoBitrateKbps: 400, keyframeIntervalMs: 10_000, lowKeyframeIntervalMs: 10_000, meters: false });
-    const pipeline = new MediaPipeline({
-      config,
-      videoInputs: [],
-      targets: { video: video.endpoint, videoPayloadType: 102, layers, audio: audio.endpoint, audioPayloadType: 100, audioSsrc: 77 },
-      logger,
-    });
-    cleanup.push(() => pipeline.close());
-    const log = new FrameLog(video);
-    await pipeline.start();
     await waitUntil(() => log.count(low) > 10, 15_000, 'frames');
     const [host, port] = [...video.sources][0]!.split(':');
     const from = log.count(low);
