@@ -45,10 +45,12 @@ export function keyframeFlagExpr(index: number): string {
 /**
  * Output options for an encoder that honours its layer's flag. Frames keep the graph's
  * timestamps (`passthrough`: no duplicated or dropped frames either, the pump already paces
- * them) at 1 ms resolution, where the flag lives.
+ * them) at 1 ms resolution, where the flag lives. `-r` only tells the encoder the nominal
+ * rate: the timed input has none, and without it libx264 takes the 1 ms time base for 1,000
+ * frames a second and spends a thousandth of the bitrate on each frame (10 kbit/s for 500).
  */
-export function keyframeFlagOptions(index: number): string[] {
-  return ['-force_key_frames', keyframeFlagExpr(index), '-enc_time_base', '1:1000', '-fps_mode', 'passthrough'];
+export function keyframeFlagOptions(index: number, fps: number): string[] {
+  return ['-force_key_frames', keyframeFlagExpr(index), '-enc_time_base', '1:1000', '-fps_mode', 'passthrough', '-r', String(fps)];
 }
 
 /**

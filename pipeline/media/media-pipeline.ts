@@ -277,7 +277,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
           payloadType: this.#options.targets.videoPayloadType,
           ssrc: layer.ssrc,
           url: rtpUrl('127.0.0.1', ports.video),
-          ...(plan.keyframeFlags && i < MAX_FLAGGED_LAYERS ? { keyframeFlag: i } : {}),
+          ...(plan.keyframeFlags && i < MAX_FLAGGED_LAYERS ? { keyframeFlag: i, fps } : {}),
         })),
         {
           label: plan.audioLabel,

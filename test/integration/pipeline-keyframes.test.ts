@@ -10,6 +10,7 @@ const logger = pino({ level: 'silent' });
 /** Frames per SSRC in order, each marked keyframe or not, as they leave the pipeline. */
 class FrameLog {
   readonly frames = new Map<number, boolean[]>();
+  readonly bytes = new Map<number, number>();
   readonly #lastTs = new Map<number, number>();
 
   constructor(sink: RtpSink) {
@@ -18,6 +19,7 @@ class FrameLog {
       if (msg.length < 13 || (pt >= 192 && pt <= 223)) return;
       const ssrc = msg.readUInt32BE(8);
       const ts = msg.readUInt32BE(4);
+      this.bytes.set(ssrc, (this.bytes.get(ssrc) ?? 0) + msg.length);
       const list = this.frames.get(ssrc) ?? [];
       this.frames.set(ssrc, list);
       if (this.#lastTs.get(ssrc) !== ts) {
@@ -94,6 +96,10 @@ describe('keyframes on request', () => {
       expect(log.keyframesFrom(other, from.other)).toEqual([]);
     }
     expect(pipeline.keyframeStats).toEqual({ requests: 2, forced: 2 });
+    // The encoder still spends its bitrate: 400 kbit/s at 15 fps is about 3.3 kB a frame. With
+    // the 1 ms time base and no nominal rate, x264 took 1,000 fps and sent about 80 bytes.
+    const perFrame = log.bytes.get(high)! / log.count(high);
+    expect(perFrame).toBeGreaterThan(1_000);
   });
 
   it('turns a burst of requests into one IDR per interval', async () => {
