@@ -313,7 +313,7 @@ export class Daemon {
     return readiness({
       broadcast: this.broadcast.state,
       ...(pipeline ? { pipeline: { health: pipeline.health, figures: pipeline.figures() } } : {}),
-      cameras: this.cameras.drivers().map((d, i) => ({ id: this.config.cameras[i]!.id, state: d.state })),
+      cameras: this.cameras.drivers().map((d) => ({ id: d.id, state: d.state })),
       micArrays: this.micArrays.map((a) => ({ id: a.id, state: a.state })),
       ...(this.sfu
         ? { sfu: { workers: this.sfu.pool.liveIndexes().length, configured: this.sfu.pool.size } }

@@ -90,7 +90,7 @@ export async function buildApiServer(
     // An empty body with `Content-Type: application/json` is no body (control panels send
     // exactly that for a preset recall); fastify's own parser answers it with a 400.
     api.removeContentTypeParser('application/json');
-    api.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: options.bodyLimitBytes ?? 64 * 1024 }, (_request, body, done) => {
+    api.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
       const text = String(body);
       if (text.trim() === '') return done(null, undefined);
       try {

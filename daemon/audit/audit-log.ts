@@ -91,12 +91,13 @@ export class AuditLog {
 
   #write(entry: AuditEntry): void {
     const line = `${JSON.stringify(entry)}\n`;
-    if (this.#size > 0 && this.#size + line.length > this.#maxBytes) {
+    const bytes = Buffer.byteLength(line);
+    if (this.#size > 0 && this.#size + bytes > this.#maxBytes) {
       renameSync(this.file, `${this.file}.1`);
       this.#size = 0;
     }
     appendFileSync(this.file, line);
-    this.#size += Buffer.byteLength(line);
+    this.#size += bytes;
   }
 }
 

@@ -76,15 +76,21 @@ export class Metrics {
     perClassroom('classcast_classroom_video_layer', 'Simulcast layer a member classroom receives (0 = lowest)', (s) => s.videoLayer);
     perClassroom('classcast_classroom_available_kbps', 'Bandwidth estimate towards a member classroom', (s) => s.availableOutgoingKbps);
     // Pipeline figures count from the pipeline's start; a new lesson's pipeline starts over
-    // (so these are gauges of the running pipeline, not counters of the daemon's life).
+    // (so these are gauges of the running pipeline, not counters of the daemon's life). The
+    // gauges of one scrape share one reading of them, as the per-classroom ones share stats.
+    let figuresRound: { at: number; figures: PipelineFigures | undefined } | undefined;
+    const figures = () => {
+      if (!figuresRound || Date.now() - figuresRound.at > 500) figuresRound = { at: Date.now(), figures: sources.pipeline?.() };
+      return figuresRound.figures;
+    };
     const pipelineGauge = (name: string, help: string, pick: (p: PipelineFigures) => number) =>
       new Gauge({
         name,
         help,
         registers,
         collect() {
-          const figures = sources.pipeline?.();
-          this.set(figures ? pick(figures) : 0);
+          const now = figures();
+          this.set(now ? pick(now) : 0);
         },
       });
     pipelineGauge('classcast_pipeline_frames_out', 'Frames sent to the compositor by the running pipeline', (p) => p.framesOut);
@@ -98,7 +104,7 @@ export class Metrics {
       registers,
       collect() {
         this.reset();
-        for (const camera of sources.pipeline?.()?.cameras ?? []) this.set({ camera: camera.id }, camera.frames);
+        for (const camera of figures()?.cameras ?? []) this.set({ camera: camera.id }, camera.frames);
       },
     });
     new Gauge({
@@ -108,7 +114,7 @@ export class Metrics {
       registers,
       collect() {
         this.reset();
-        for (const camera of sources.pipeline?.()?.cameras ?? []) this.set({ camera: camera.id }, camera.state === 'online' ? 1 : 0);
+        for (const camera of figures()?.cameras ?? []) this.set({ camera: camera.id }, camera.state === 'online' ? 1 : 0);
       },
     });
     new Gauge({

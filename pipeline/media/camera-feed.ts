@@ -4,7 +4,7 @@ import { InvalidStateError } from '../../config/foundation/errors.ts';
 import { Supervisor } from '../process/supervisor.ts';
 import { simpleArgs } from './ffmpeg-command.ts';
 import { AUDIO_RATE, type AudioRing } from './audio-ring.ts';
-import { rtspInputOptions } from './graph.ts';
+import { mediaInputOptions } from './graph.ts';
 
 export interface CameraFeedOptions {
   id: string;
@@ -30,8 +30,8 @@ export type CameraFeedState = 'online' | 'offline';
 export type CameraFeedEvents = {
   state: [CameraFeedState];
   /**
-   * Every complete frame as it arrives, with its arrival time (ms, wall clock). Only for
-   * probes (`bench glass`); nothing listens in a classroom.
+   * Every complete frame as it arrives, with its arrival time (ms, wall clock): the pipeline
+   * writes the program camera's frames on it (FramePump.kick), probes time it (`bench glass`).
    */
   frame: [frame: Buffer, atMs: number];
 };
@@ -128,7 +128,7 @@ export class CameraFeed extends TypedEmitter<CameraFeedEvents> {
 
   #args(): string[] {
     const { url, width, height, audio } = this.#options;
-    const input = this.#options.inputOptions ?? (url.startsWith('rtsp://') ? rtspInputOptions() : ['-re']);
+    const input = this.#options.inputOptions ?? mediaInputOptions(url);
     const args = simpleArgs({ url, options: input }, 'pipe:1', [
       '-map',
       '0:v:0',

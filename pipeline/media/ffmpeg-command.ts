@@ -16,10 +16,11 @@ export interface H264Output {
   payloadType: number;
   ssrc: number;
   url: string;
-  /** Honour this layer's keyframe flag in the frames' timestamps (keyframe-flag.ts). */
-  keyframeFlag?: number;
-  /** The canvas rate, which the encoder's rate control needs with keyframe flags. */
-  fps?: number;
+  /**
+   * Honour this layer's keyframe flag in the frames' timestamps (keyframe-flag.ts); `fps` is
+   * the canvas rate, which the encoder's rate control then needs.
+   */
+  keyframeFlag?: { layer: number; fps: number };
 }
 
 export interface OpusOutput {
@@ -43,7 +44,7 @@ export function compositorArgs(plan: GraphPlan, video: H264Output[], audio: Opus
     command.output(v.url).outputOptions([
       '-map', `[${v.label}]`,
       ...h264Options(v.bitrateKbps, v.gopFrames, v.threads),
-      ...(v.keyframeFlag !== undefined ? keyframeFlagOptions(v.keyframeFlag, v.fps ?? 30) : []),
+      ...(v.keyframeFlag ? keyframeFlagOptions(v.keyframeFlag.layer, v.keyframeFlag.fps) : []),
       // The RTP muxer takes the SSRC as a signed 32-bit option and writes it unsigned.
       '-payload_type', String(v.payloadType), '-ssrc', String(v.ssrc | 0),
       '-f', 'rtp',

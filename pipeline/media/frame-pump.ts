@@ -3,7 +3,7 @@ import { TypedEmitter } from '../../config/foundation/emitter.ts';
 import { InvalidStateError } from '../../config/foundation/errors.ts';
 import { FeedSocket } from './feed-socket.ts';
 import { wallClockShift, type InputSpec, type VideoSlotSource } from './graph.ts';
-import { flaggedTime, layerFlag } from './keyframe-flag.ts';
+import { FLAG_GRID_MS, flaggedTime, layerFlag } from './keyframe-flag.ts';
 import { mkvHeader, MkvFrameHeads } from './mkv-stream.ts';
 
 export interface PumpSlot {
@@ -191,7 +191,7 @@ export class FramePump extends TypedEmitter<FramePumpEvents> {
         const frames = this.#slots.map((slot) => slot.frame());
         const luma = this.#size.width * this.#size.height;
         // Strictly increasing on the grid, whatever the wall clock does.
-        const timeMs = flaggedTime(Math.max(Date.now(), this.#lastMs + 4), this.#flags);
+        const timeMs = flaggedTime(Math.max(Date.now(), this.#lastMs + FLAG_GRID_MS), this.#flags);
         this.#lastMs = timeMs;
         this.#flags = 0;
         socket.cork();

@@ -33,6 +33,8 @@ export interface VideoSlots {
   courseware: VideoSlotSource;
 }
 
+const SLOT_NAMES = ['teacher', 'students', 'courseware'] as const satisfies readonly (keyof VideoSlots)[];
+
 export interface GraphPlan {
   inputs: InputSpec[];
   /** Keep the inputs' timestamps as they are (they share one clock; see `originMs`). */
@@ -104,7 +106,7 @@ export function buildGraph(options: GraphOptions): GraphPlan {
 
   // Rows of a stacked input: the input is read once, its frames are split and cropped per slot.
   const stacked = new Map<InputSpec, (keyof VideoSlots)[]>();
-  for (const name of ['teacher', 'students', 'courseware'] as const) {
+  for (const name of SLOT_NAMES) {
     const source = slots[name];
     if (source.kind === 'row') stacked.set(source.input, [...(stacked.get(source.input) ?? []), name]);
   }
@@ -113,8 +115,8 @@ export function buildGraph(options: GraphOptions): GraphPlan {
   // background) are cut from it too, so every picture shares its timestamps: a `color` source
   // would run on a grid of its own and the layout filters would emit at both grids' times.
   const timedInput = stacked.size === 1 && [...stacked.keys()][0]!.timed === true ? [...stacked.keys()][0]! : undefined;
-  const flats = timedInput ? 1 + (['teacher', 'students', 'courseware'] as const).filter((n) => slots[n].kind === 'slate').length : 0;
-  const keyframeFlags = timedInput !== undefined && (['teacher', 'students', 'courseware'] as const).every((n) => slots[n].kind === 'row' || slots[n].kind === 'slate');
+  const flats = timedInput ? 1 + SLOT_NAMES.filter((n) => slots[n].kind === 'slate').length : 0;
+  const keyframeFlags = timedInput !== undefined && SLOT_NAMES.every((n) => slots[n].kind === 'row' || slots[n].kind === 'slate');
   let flatCount = 0;
   const flatPicture = (color: string, label: string) => {
     if (!keyframeFlags) {
@@ -284,6 +286,11 @@ export function rtspInputOptions(): string[] {
   // default receive buffer (~200 KiB) overflows under load, and one lost packet smears the
   // picture until the camera's next keyframe. 4 MiB (the usual rmem_max) holds a burst.
   return ['-rtsp_transport', 'udp', '-buffer_size', String(4 * 1024 * 1024), '-fflags', 'nobuffer', '-flags', 'low_delay', '-probesize', '500000', '-analyzeduration', '500000', '-timeout', '5000000'];
+}
+
+/** How ffmpeg reads a camera or source URL: the low-delay RTSP options, else in real time. */
+export function mediaInputOptions(url: string): string[] {
+  return url.startsWith('rtsp://') ? rtspInputOptions() : ['-re'];
 }
 
 /** Input options that move an input stamped with the wall clock onto a start's clock. */

@@ -8,7 +8,7 @@ import { LAYOUTS, type Layout, type PipelineSlice } from '../../config/schema/pi
 import { recordingSchema, type RecordingSlice } from '../../config/schema/recording.ts';
 import { Supervisor, type SupervisorState } from '../process/supervisor.ts';
 import { compositorArgs, rtpUrl } from './ffmpeg-command.ts';
-import { buildGraph, gainFilterName, rtspInputOptions, volumeOf, type GraphOptions, type VideoSlots } from './graph.ts';
+import { buildGraph, gainFilterName, mediaInputOptions, volumeOf, type GraphOptions, type VideoSlots } from './graph.ts';
 import { BACKGROUND, layoutCommands, placeLayout } from './layouts.ts';
 import { meterParser, parseMeterLine } from './meters.ts';
 import { CameraFeed, type CameraFeedState } from './camera-feed.ts';
@@ -18,7 +18,7 @@ import { gridOrigin, KeyframeRequests, MAX_FLAGGED_LAYERS } from './keyframe-fla
 import { Recorder, type RecordingInfo } from './recorder.ts';
 import { RtpForwarder } from './rtp-forwarder.ts';
 import { PipelineSound } from './sound.ts';
-import type { PublishTargets } from './targets.ts';
+import { even, type PublishTargets } from './targets.ts';
 import { zmqAddress, zmqRequest } from './zmq-request.ts';
 
 /** No progress line from the compositor for this long = stalled (ffmpeg prints one a second). */
@@ -118,8 +118,10 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
   #pump: FramePump | undefined;
   #sound: PipelineSound | undefined;
   readonly #recorder: Recorder | undefined;
-  /** The ingest whose frames fill the program's background, per background (see #programFeed). */
+  /** The ingest whose frames fill the program's background, per background index. */
   #backgroundFeeds: Partial<Record<number, CameraFeed>> = {};
+  /** The one of them the current layout shows full: its frames are written as they arrive. */
+  #programFeed: CameraFeed | undefined;
   /** Whether the running graph honours keyframe flags (every picture through the pump). */
   #keyframeFlags = false;
   readonly #keyframes: KeyframeRequests;
@@ -277,7 +279,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
           payloadType: this.#options.targets.videoPayloadType,
           ssrc: layer.ssrc,
           url: rtpUrl('127.0.0.1', ports.video),
-          ...(plan.keyframeFlags && i < MAX_FLAGGED_LAYERS ? { keyframeFlag: i, fps } : {}),
+          ...(plan.keyframeFlags && i < MAX_FLAGGED_LAYERS ? { keyframeFlag: { layer: i, fps } } : {}),
         })),
         {
           label: plan.audioLabel,
@@ -468,8 +470,6 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     };
   }
 
-  #programFeed: CameraFeed | undefined;
-
   #updateProgramFeed(): void {
     const canvas = this.#options.targets.layers[0]!;
     this.#programFeed = this.#backgroundFeeds[placeLayout(this.#layout, canvas).background];
@@ -535,7 +535,7 @@ export function directSlots(config: PipelineSlice): (inputs: VideoInput[]) => Vi
     const pick = assignCameras(config, inputs);
     const slate = (color: string) => ({ kind: 'slate', color }) as const;
     const fromCamera = (input: VideoInput | undefined) =>
-      input ? ({ kind: 'input', input: { url: input.url, options: cameraInputOptions(input.url) } } as const) : undefined;
+      input ? ({ kind: 'input', input: { url: input.url, options: mediaInputOptions(input.url) } } as const) : undefined;
     return {
       teacher: fromCamera(pick.teacher) ?? { kind: 'generated', lavfi: `testsrc2=s=${config.width}x${config.height}:r=${config.fps}` },
       students: fromCamera(pick.students) ?? slate('0x1d2b3a'),
@@ -553,17 +553,10 @@ export function assignCameras(config: PipelineSlice, inputs: VideoInput[]): { te
   return { teacher, students, courseware };
 }
 
+/** The configured courseware as the compositor's own input (when it reads sources itself). */
 function courseware(config: PipelineSlice): VideoSlots['courseware'] | undefined {
-  const source = config.courseware;
-  if (!source) return undefined;
-  switch (source.kind) {
-    case 'rtsp':
-      return { kind: 'input', input: { url: source.url, options: cameraInputOptions(source.url) } };
-    case 'file':
-      return { kind: 'input', input: { url: source.path, options: ['-re', ...(source.loop ? ['-stream_loop', '-1'] : [])] } };
-    case 'test':
-      return { kind: 'generated', lavfi: `${source.pattern}=s=${config.width}x${config.height}:r=${config.fps}` };
-  }
+  const input = coursewareInput(config);
+  return input && { kind: 'input', input: { url: input.url, options: input.inputOptions ?? mediaInputOptions(input.url) } };
 }
 
 /** The courseware feed when it is not a camera: an RTSP source, a file or a test pattern. */
@@ -583,13 +576,4 @@ function coursewareInput(config: PipelineSlice): (VideoInput & { inputOptions?: 
 /** The picture a classroom without cameras shows (tests, a bare demo). */
 function testPictureInput(config: PipelineSlice, size: { width: number; height: number }): VideoInput & { inputOptions: string[] } {
   return { id: 'test-picture', url: `testsrc2=s=${size.width}x${size.height}:r=${config.fps}`, inputOptions: ['-re', '-f', 'lavfi'] };
-}
-
-function cameraInputOptions(url: string): string[] {
-  if (url.startsWith('rtsp://')) return rtspInputOptions();
-  return ['-re'];
-}
-
-function even(n: number): number {
-  return Math.max(2, 2 * Math.round(n / 2));
 }

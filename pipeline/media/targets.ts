@@ -86,6 +86,7 @@ export function defaultLayers(width: number, height: number, bitrateKbps: number
   ];
 }
 
-function even(n: number): number {
+/** The nearest even size of at least 2 px (yuv420p halves both dimensions for chroma). */
+export function even(n: number): number {
   return Math.max(2, 2 * Math.round(n / 2));
 }

@@ -144,8 +144,6 @@ export class Supervisor extends TypedEmitter<SupervisorEvents> {
   }
 
   #spawnOnce(): Promise<void> {
-    // One child at a time: one left over (it cannot be, but if) is killed, not orphaned.
-    if (this.#child && this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGKILL');
     this.#setState('starting');
     const args = typeof this.#options.args === 'function' ? this.#options.args() : this.#options.args;
     const [command, finalArgs] = orphanSafe(this.#options.command, args);

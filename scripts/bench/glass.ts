@@ -8,6 +8,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startDemo } from '../../daemon/demo/demo.ts';
 import { readStamp } from '../../devices/camera/sim/time-stamp.ts';
 import { rtspInputOptions } from '../../pipeline/media/graph.ts';
+import { even } from '../../pipeline/media/targets.ts';
 import { orphanSafe } from '../../pipeline/process/orphan-safe.ts';
 import type { GlassPageState } from './glass-page.ts';
 import { HlsChain } from './glass-hls.ts';
@@ -341,10 +342,6 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
     await demo?.close();
     await rm(dataDir, { recursive: true, force: true });
   }
-}
-
-function even(n: number): number {
-  return Math.max(2, 2 * Math.round(n / 2));
 }
 
 export function formatGlass(result: GlassResult): string {

@@ -30,11 +30,11 @@ export const runCommand: Command = {
       throw error;
     }
     const logger = createRootLogger(config.logLevel);
-    // Under systemd (Type=notify) the unit learns readiness and gets watchdog pings; elsewhere a no-op.
     // Loaded here so light commands (check-config, help) start fast.
     const { Daemon } = await import('../../daemon.ts');
     const daemon = new Daemon(config, logger, { configDir: path.dirname(path.resolve(configPath)) });
-    // The watchdog's pings stop when a live lesson has long had no output (see Daemon.livenessOk).
+    // Under systemd (Type=notify) the unit learns readiness and gets watchdog pings; elsewhere a
+    // no-op. The pings stop when a live lesson has long had no output (see Daemon.livenessOk).
     const systemd = new SystemdNotifier({ env: systemdEnvFrom(process.env), logger, healthy: () => daemon.livenessOk() });
     try {
       await daemon.start();
