@@ -28,6 +28,11 @@ export interface DemoOptions {
   teacherCamera?: { width: number; height: number; fps: number };
   /** Voice tracking on (default, as configured) or off (a measurement that must not cut). */
   director?: boolean;
+  /**
+   * The address the API, the pages and the SFU listen on (default the config's 127.0.0.1);
+   * `bench glass` gives the host end of a shaped link, so a classroom behind it can join.
+   */
+  host?: string;
 }
 
 export interface DemoInfo {
@@ -131,8 +136,10 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         logLevel: options.logLevel ?? raw.logLevel,
         pipeline: { ...(raw.pipeline as object), ...(options.layout ? { layout: options.layout } : {}), ...(options.canvas ?? {}) },
         ...(options.director === false ? { director: { ...(raw.director as object), enabled: false } } : {}),
+        ...(options.host ? { sfu: { ...(raw.sfu as object), listenIp: options.host } } : {}),
         api: {
           ...(raw.api as object),
+          ...(options.host ? { host: options.host } : {}),
           ...(options.port !== undefined ? { port: options.port } : {}),
           tokens: [
             { name: 'demo technician', role: 'technician', token: secrets.technicianToken },

@@ -38,6 +38,7 @@ export function rtpUrl(host: string, port: number): string {
 
 export function compositorArgs(plan: GraphPlan, video: H264Output[], audio: OpusOutput): string[] {
   const command = ffmpeg();
+  const senderClock = senderReportClock(plan.originMs);
   addInputs(command, plan.inputs);
   command.complexFilter(plan.filter);
   for (const v of video) {
@@ -47,6 +48,7 @@ export function compositorArgs(plan: GraphPlan, video: H264Output[], audio: Opus
       ...(v.keyframeFlag ? keyframeFlagOptions(v.keyframeFlag.layer, v.keyframeFlag.fps) : []),
       // The RTP muxer takes the SSRC as a signed 32-bit option and writes it unsigned.
       '-payload_type', String(v.payloadType), '-ssrc', String(v.ssrc | 0),
+      ...senderClock,
       '-f', 'rtp',
     ]);
   }
@@ -54,9 +56,22 @@ export function compositorArgs(plan: GraphPlan, video: H264Output[], audio: Opus
     '-map', `[${audio.label}]`,
     ...opusOptions(audio.bitrateKbps),
     '-payload_type', String(audio.payloadType), '-ssrc', String(audio.ssrc | 0),
+    ...senderClock,
     '-f', 'rtp',
   ]);
   return [...globalOptions(), ...(plan.copyts ? ['-copyts'] : []), ...command._getArguments()];
+}
+
+/**
+ * RTCP sender reports on the inputs' shared clock. ffmpeg's RTP muxer pairs an RTP timestamp
+ * with the wall clock in each sender report as if timestamp 0 were sent when the output
+ * opened, so each output's pairing was off by its own start-up time, differently for sound and
+ * picture on every start. `start_time_realtime` names the wall time of timestamp 0 instead:
+ * the start's origin, the same for every output, so a receiver that lines its streams up by
+ * their sender reports (a browser's lip sync) lines up what was captured together.
+ */
+function senderReportClock(originMs: number | undefined): string[] {
+  return originMs === undefined ? [] : ['-start_time_realtime', String(Math.round(originMs * 1000))];
 }
 
 /**

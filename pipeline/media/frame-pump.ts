@@ -6,6 +6,9 @@ import { wallClockShift, type InputSpec, type VideoSlotSource } from './graph.ts
 import { FLAG_GRID_MS, flaggedTime, layerFlag } from './keyframe-flag.ts';
 import { mkvHeader, MkvFrameHeads } from './mkv-stream.ts';
 
+/** A keyframe request writes at once unless a frame is due (or was written) within this (ms). */
+const KEYFRAME_WAIT_MS = 8;
+
 export interface PumpSlot {
   name: string;
   /** The frame to show now (yuv420p, canvas size); called once per tick. */
@@ -56,6 +59,8 @@ export class FramePump extends TypedEmitter<FramePumpEvents> {
   /** When the last stacked frame was written (performance.now()). */
   #lastWriteAt = -Infinity;
   #lastKickAt: number | undefined;
+  /** When a kick last wrote (a camera faster than the canvas is written at most at twice its rate). */
+  #lastKickWriteAt = -Infinity;
   /** The program camera's frame interval, smoothed (ms). */
   #kickInterval: number | undefined;
   #closed = false;
@@ -108,6 +113,15 @@ export class FramePump extends TypedEmitter<FramePumpEvents> {
    */
   requestKeyframe(layer: number): void {
     this.#flags |= layerFlag(layer);
+    // A newcomer waits for this frame: write the current pictures now, unless the program
+    // camera's next frame is due within a few ms anyway (not when it is late), or the last write
+    // was just now.
+    if (this.#closed || !this.#timer) return;
+    const now = performance.now();
+    const interval = 1000 / this.#fps;
+    const untilKick = this.#lastKickAt === undefined ? Infinity : this.#lastKickAt + (this.#kickInterval ?? interval) - now;
+    if ((untilKick >= 0 && untilKick < KEYFRAME_WAIT_MS) || now - this.#lastWriteAt < KEYFRAME_WAIT_MS) return;
+    this.#writeNow(now);
   }
 
   /** Where `slot` sits in the stacked frame, as a graph slot source. */
@@ -142,7 +156,7 @@ export class FramePump extends TypedEmitter<FramePumpEvents> {
    * camera's own frame intervals after the last write (at least 1.25 canvas frames), so a
    * camera slower than the canvas is never interleaved with ticks that would delay its next
    * frame. A camera faster than the canvas is written at most at twice the canvas rate (a
-   * kick within half a canvas frame of the last write is left to the tick).
+   * kick within half a canvas frame of the last kick's write is left to the tick).
    */
   kick(): void {
     if (this.#closed || !this.#timer) return;
@@ -153,7 +167,14 @@ export class FramePump extends TypedEmitter<FramePumpEvents> {
       this.#kickInterval = this.#kickInterval === undefined ? gap : this.#kickInterval * 0.8 + gap * 0.2;
     }
     this.#lastKickAt = now;
-    if (now - this.#lastWriteAt < interval / 2) return;
+    if (now - this.#lastKickWriteAt < interval / 2) return;
+    this.#lastKickWriteAt = now;
+    this.#writeNow(now);
+  }
+
+  /** Writes at once, and moves the fallback tick to after this write. */
+  #writeNow(now: number): void {
+    const interval = 1000 / this.#fps;
     clearTimeout(this.#timer);
     this.#write();
     const fallback = Math.max(1.25 * interval, 1.5 * (this.#kickInterval ?? interval));

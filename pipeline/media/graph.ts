@@ -39,6 +39,8 @@ export interface GraphPlan {
   inputs: InputSpec[];
   /** Keep the inputs' timestamps as they are (they share one clock; see `originMs`). */
   copyts: boolean;
+  /** The wall time (epoch ms) of timestamp 0, when the inputs share one clock. */
+  originMs?: number;
   filter: string;
   /** Output labels for the encoders: video layers (highest first) and the audio mix. */
   videoLabels: string[];
@@ -265,7 +267,7 @@ export function buildGraph(options: GraphOptions): GraphPlan {
     chains.push(i === 0 ? `[vl0]null[${videoLabels[0]}]` : `[vl${i}]scale=${layer.width}:${layer.height}:flags=fast_bilinear[${videoLabels[i]}]`);
   });
 
-  return { inputs, copyts: options.originMs !== undefined, filter: chains.join(';'), videoLabels, audioLabel, keyframeFlags };
+  return { inputs, copyts: options.originMs !== undefined, originMs: options.originMs, filter: chains.join(';'), videoLabels, audioLabel, keyframeFlags };
 }
 
 /**

@@ -2,7 +2,14 @@ import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from 'pino';
 import { TypedEmitter } from '../../config/foundation/emitter.ts';
 import { InvalidStateError } from '../../config/foundation/errors.ts';
+import { RtpPacer } from './rtp-pacer.ts';
 import { PLAYOUT_DELAY, type PublishTargets, type RtpEndpoint } from './targets.ts';
+
+/**
+ * Smoothing for the compositor's audio bursts (ms): about one 720p frame's processing, the
+ * longest it keeps sound waiting on an unloaded box (`RtpPacer`).
+ */
+export const AUDIO_PACING_MS = 40;
 
 export type MediaKind = 'video' | 'audio';
 
@@ -66,20 +73,33 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
   readonly #taps = new Set<RtpTap>();
   readonly #stats = new Map<number, StreamState>();
   readonly #audioDelayMs: number;
-  readonly #held = new Set<NodeJS.Timeout>();
+  readonly #audioPacingMs: number;
+  readonly #pacers = new Map<number, RtpPacer>();
   #closed = false;
 
   /**
-   * `audioDelayMs` holds every audio packet (RTP and RTCP) back before it leaves, for lip sync
-   * (MEDIA.md, "Lip sync"). It must be a real delay on the wire: the SFU's sender reports map
-   * RTP time to the arrival of the packets, so a receiver syncs on when packets arrive, and a
-   * filter-graph delay (adelay) only moved timestamps while the packets left as early as before.
+   * Audio RTP leaves paced by its timestamps (`RtpPacer`): evenly, `audioPacingMs` (default
+   * {@link AUDIO_PACING_MS}; 0 = as it comes) of smoothing over the compositor's bursts.
+   * `audioDelayMs` holds it back further, for lip sync by hand (MEDIA.md, "Lip sync"). Both
+   * must be real delays on the wire: the SFU's sender reports map RTP time to when it forwards
+   * the packets, so a receiver syncs on when packets arrive, and a filter-graph delay (adelay)
+   * only moved timestamps while the packets left as early as before.
    */
-  constructor(targets: PublishTargets, logger: Logger, options: { audioDelayMs?: number } = {}) {
+  constructor(targets: PublishTargets, logger: Logger, options: { audioDelayMs?: number; audioPacingMs?: number } = {}) {
     super();
     this.#targets = targets;
     this.#logger = logger.child({ component: 'rtp-forwarder' });
     this.#audioDelayMs = options.audioDelayMs ?? 0;
+    this.#audioPacingMs = options.audioPacingMs ?? AUDIO_PACING_MS;
+  }
+
+  #pacer(ssrc: number): RtpPacer {
+    let pacer = this.#pacers.get(ssrc);
+    if (!pacer) {
+      pacer = new RtpPacer((packet) => this.#send('audio', ssrc, packet), { clockRate: 48_000, budgetMs: this.#audioPacingMs, delayMs: this.#audioDelayMs });
+      this.#pacers.set(ssrc, pacer);
+    }
+    return pacer;
   }
 
   /** Binds the sockets; resolves with the loopback ports ffmpeg must send to. */
@@ -124,8 +144,8 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
     this.#closed = true;
     for (const socket of this.#ingress.values()) socket.close();
     this.#ingress.clear();
-    for (const timer of this.#held) clearTimeout(timer);
-    this.#held.clear();
+    for (const pacer of this.#pacers.values()) pacer.close();
+    this.#pacers.clear();
     this.#egress?.close();
     this.#taps.clear();
   }
@@ -168,13 +188,8 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
       stream.bytes += msg.length;
       if (kind === 'video') msg = withPlayoutDelay(msg);
     }
-    if (kind === 'audio' && this.#audioDelayMs > 0) {
-      // Timers of one duration fire in the order they were set: packet order is kept.
-      const timer = setTimeout(() => {
-        this.#held.delete(timer);
-        if (!this.#closed) this.#send(kind, ssrc, msg);
-      }, this.#audioDelayMs);
-      this.#held.add(timer);
+    if (kind === 'audio' && !isRtcp(msg) && (this.#audioPacingMs > 0 || this.#audioDelayMs > 0)) {
+      this.#pacer(ssrc).push(msg, msg.readUInt32BE(4), now);
       return;
     }
     this.#send(kind, ssrc, msg);

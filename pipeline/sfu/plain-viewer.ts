@@ -70,6 +70,12 @@ export class PlainViewer {
     await Promise.all(this.#consumers.map((c) => c.resume()));
   }
 
+  /** Asks for a keyframe of the layer each video consumer sends (as a decoder that lost one would). */
+  async requestKeyFrame(): Promise<void> {
+    if (this.#closed) throw new InvalidStateError(`viewer ${this.name} is closed`);
+    await Promise.all(this.#consumers.filter((c) => c.kind === 'video').map((c) => c.requestKeyFrame()));
+  }
+
   /** mediasoup's stats of each consumer (and its producer's stream), by kind. */
   async stats(): Promise<{ kind: types.MediaKind; layers: types.ConsumerLayers | undefined; stats: unknown[] }[]> {
     return Promise.all(this.#consumers.map(async (c) => ({ kind: c.kind, layers: c.currentLayers, stats: await c.getStats() })));

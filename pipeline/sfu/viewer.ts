@@ -2,6 +2,9 @@ import type { types } from 'mediasoup';
 import { TypedEmitter } from '../../config/foundation/emitter.ts';
 import { ClasscastError, InvalidStateError } from '../../config/foundation/errors.ts';
 
+/** A preferred layer above any producer's: mediasoup caps it at the highest there is. */
+const ANY_LAYER = 15;
+
 export interface TransportInfo {
   id: string;
   iceParameters: types.IceParameters;
@@ -85,7 +88,19 @@ export class Viewer extends TypedEmitter<ViewerEvents> {
       if (!this.#router.canConsume({ producerId, rtpCapabilities })) {
         throw new ClasscastError('BAD_REQUEST', `the client cannot receive producer ${producerId}`);
       }
-      const consumer = await this.#transport.consume({ producerId, rtpCapabilities, paused: true });
+      // A newcomer starts on the lowest simulcast layer: its IDR is a fraction of the high
+      // layer's (faster to encode, to send over a thin link, to decode), so the first picture
+      // comes sooner. Once it shows, the classroom may have any layer, and mediasoup moves it
+      // up as far as its bandwidth estimate allows (another keyframe, of that layer).
+      const consumer = await this.#transport.consume({ producerId, rtpCapabilities, paused: true, preferredLayers: { spatialLayer: 0 } });
+      if (consumer.type === 'simulcast' || consumer.type === 'svc') {
+        const lift = (layers: types.ConsumerLayers | undefined) => {
+          if (!layers || consumer.closed) return;
+          consumer.off('layerschange', lift);
+          consumer.setPreferredLayers({ spatialLayer: ANY_LAYER, temporalLayer: ANY_LAYER }).catch(() => undefined);
+        };
+        consumer.on('layerschange', lift);
+      }
       this.#consumers.set(consumer.id, consumer);
       consumer.on('producerclose', () => {
         this.#consumers.delete(consumer.id);

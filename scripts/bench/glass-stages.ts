@@ -29,6 +29,8 @@ interface PumpFrame {
 
 const MOD = 2 ** 32;
 const CANDIDATES = 45;
+/** RTP frames whose votes count (a second and a half at 30 fps). */
+const VOTING_FRAMES = 45;
 
 export class GlassStages {
   readonly delays: Record<StageName, number[]> = { ingest: [], pump: [], encoded: [], sfu: [] };
@@ -105,10 +107,12 @@ export class GlassStages {
   }
 
   #listen(stage: StageName, socket: Socket, ssrc: number): void {
+    // Votes of the last VOTING_FRAMES RTP frames only: after a jump of the constant (an
+    // encoder restart, the SFU switching a consumer's layer) the new one wins within frames.
     const votes = new Map<number, number>();
+    const voted: number[][] = [];
     let offset: number | undefined;
     let lastTs: number | undefined;
-    let frames = 0;
     socket.on('message', (msg) => {
       const pt = msg[1]!;
       if (msg.length < 12 || (pt >= 192 && pt <= 223) || msg.readUInt32BE(8) !== ssrc) return;
@@ -118,10 +122,16 @@ export class GlassStages {
       const now = Date.now();
       const candidates = this.#pumpFrames.slice(-CANDIDATES);
       const keyOf = (f: PumpFrame) => (((ts - 90 * f.timeMs) % MOD) + MOD) % MOD;
-      // Re-vote from time to time: an encoder restart changes the offset.
-      if (frames++ % 300 === 0) votes.clear();
-      for (const f of candidates) votes.set(keyOf(f), (votes.get(keyOf(f)) ?? 0) + 1);
-      if (votes.size > 5000) votes.clear();
+      const keys = candidates.map(keyOf);
+      for (const key of keys) votes.set(key, (votes.get(key) ?? 0) + 1);
+      voted.push(keys);
+      if (voted.length > VOTING_FRAMES) {
+        for (const key of voted.shift()!) {
+          const left = votes.get(key)! - 1;
+          if (left > 0) votes.set(key, left);
+          else votes.delete(key);
+        }
+      }
       let best = 0;
       for (const [key, count] of votes) {
         if (count > best) {

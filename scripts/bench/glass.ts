@@ -14,6 +14,11 @@ import type { GlassPageState } from './glass-page.ts';
 import { HlsChain } from './glass-hls.ts';
 import { GlassStages, type StageName } from './glass-stages.ts';
 import { formatJoin, joinRow, measureJoin, type JoinRow } from './join.ts';
+import { idleKeyframeAnswers, KeyframeWatch } from './keyframe-watch.ts';
+import { ShapedLink } from './shaped-link.ts';
+
+/** The rural link a member classroom joins over in the bench: 1 Mbit/s each way. */
+const RURAL_LINK_KBIT = 1000;
 
 export interface GlassOptions {
   /** Measuring window, after the page is live and a warm-up second. */
@@ -94,15 +99,20 @@ function row(pathName: string, delays: number[], presented: number, unreadable: 
 }
 
 /** Debian's Chromium, headless, as in test/helpers/browser.ts (autoplay allowed, kiosk-like). */
-async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required',
-    ],
-  });
+/**
+ * Chromium's flags for the bench's pages. mediasoup-client needs a secure context: 127.0.0.1
+ * is one, the shaped link's address is made one by a flag (a kiosk gets it from https).
+ */
+function browserArgs(origin: string): string[] {
+  return [
+    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required',
+    `--unsafely-treat-insecure-origin-as-secure=${origin}`,
+  ];
+}
+
+async function launchBrowser(origin: string): Promise<Browser> {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: browserArgs(origin) });
 }
 
 /** The page-side reader, bundled with the same stamp module the camera draws with. */
@@ -195,8 +205,12 @@ class DirectDecoder {
  */
 export interface GlassResult {
   rows: GlassRow[];
-  /** Page open → first picture, cold (fresh profile each load) and warm (cached). */
+  /** Page open → first picture, cold (fresh profile each load) and warm (cached), then over the rural link. */
   join: JoinRow[];
+  /** The rural link's shape, or why it could not be made here. */
+  ruralLink: string;
+  /** Keyframe request reaching the box → its IDR leaving, with no page loading (ms, sorted). */
+  keyframeIdleMs: number[];
   /** Frames the box dropped instead of queueing: in the unloaded window and under the hog. */
   dropped: { unloaded: number; underLoad: number };
   /** The nice value the box ran at (-5 as its systemd unit runs it, when allowed). */
@@ -249,12 +263,28 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
   let direct: DirectDecoder | undefined;
   let hog: ChildProcess | undefined;
   let hls: HlsChain | undefined;
+  let keyframes: KeyframeWatch | undefined;
+  let ruralBrowser: Browser | undefined;
+  // A member classroom behind a thin link joins too: the box listens on the link's host end.
+  const link = ShapedLink.create({ downKbit: RURAL_LINK_KBIT, upKbit: RURAL_LINK_KBIT });
+  const ruralLink = link instanceof ShapedLink ? `${RURAL_LINK_KBIT} kbit/s each way (tc tbf, 150 ms queue)` : `not measured: ${link.unavailable}`;
   const size = { width: options.width ?? 1280, height: options.height ?? 720, fps: options.fps ?? 30 };
   const stages = new GlassStages(size.width, size.height);
   const nice = asTheUnitRuns();
   try {
     // The teacher camera full screen all along: no voice tracking to cut away from it.
-    demo = await startDemo({ port: 0, dataDir, logger: options.logger, logLevel: 'error', stampTime: true, layout: 'teacher', canvas: size, teacherCamera: size, director: false });
+    demo = await startDemo({
+      port: 0,
+      dataDir,
+      logger: options.logger,
+      logLevel: 'error',
+      stampTime: true,
+      layout: 'teacher',
+      canvas: size,
+      teacherCamera: size,
+      director: false,
+      ...(link instanceof ShapedLink ? { host: link.hostIp } : {}),
+    });
     const camera = demo.cameras[0]!;
     direct = new DirectDecoder(camera.rtspUrl, 640, even((640 * size.height) / size.width));
     const pipeline = demo.daemon.studio.pipeline;
@@ -264,15 +294,23 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
     stages.watchIngest(feed);
     stages.watchPump(pump);
     await stages.watchEncoded(pipeline.forwarder, demo.daemon.plan.layers[0]!.ssrc);
-    await stages.watchSfu(demo.daemon.room);
-    browser = await launchBrowser();
+    const sfuProbe = await stages.watchSfu(demo.daemon.room);
+    keyframes = await KeyframeWatch.start(pipeline.forwarder);
+    browser = await launchBrowser(demo.info.apiBase);
     // Page loads while the lesson runs, before the measuring page opens: a kiosk after a
     // reboot (cold) and after a reload (warm), each the only member classroom in its browser.
     await until(async () => pipeline.figures().sinceOutputMs < 1000, (ok) => ok, START_TIMEOUT_MS, 'the pipeline sending');
     const join = [
-      joinRow('join: fresh profile (nothing cached)', await measureJoin(browser, demo.info.classroomUrl, 6, false)),
-      joinRow('join: reload (script cached)', await measureJoin(browser, demo.info.classroomUrl, 6, true)),
+      joinRow('join: fresh profile (nothing cached)', await measureJoin(browser, demo.info.classroomUrl, 6, false, keyframes)),
+      joinRow('join: reload (script cached)', await measureJoin(browser, demo.info.classroomUrl, 6, true, keyframes)),
     ];
+    if (link instanceof ShapedLink) {
+      ruralBrowser = await link.launchChromium(browserArgs(demo.info.apiBase));
+      join.push(joinRow(`join over a ${RURAL_LINK_KBIT} kbit/s link: fresh profile`, await measureJoin(ruralBrowser, demo.info.classroomUrl, 6, false, keyframes)));
+      await ruralBrowser.close();
+    }
+    // The same answer with no page loading on the box's cores: what the joins' pages cost it.
+    const keyframeIdleMs = await idleKeyframeAnswers(keyframes, () => sfuProbe.requestKeyFrame(), 6);
     const page = await browser.newPage();
     await page.goto(demo.info.classroomUrl);
     await page.waitForSelector('video');
@@ -330,17 +368,22 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
     return {
       rows: [row('baseline: camera RTSP decoded by ffmpeg', direct.delays, direct.presented, direct.unreadable, 640), ...chain, ...underLoad, hlsRow],
       join,
+      ruralLink,
+      keyframeIdleMs,
       dropped: { unloaded: droppedUnloaded, underLoad: droppedUnderLoad },
       nice,
     };
   } finally {
     if (hog && hog.exitCode === null) hog.kill('SIGKILL');
+    keyframes?.close();
+    await ruralBrowser?.close().catch(() => undefined);
     await hls?.close();
     stages.close();
     direct?.close();
     await browser?.close().catch(() => undefined);
     await demo?.close();
     await rm(dataDir, { recursive: true, force: true });
+    if (link instanceof ShapedLink) link.close();
   }
 }
 
@@ -358,5 +401,10 @@ export function formatGlass(result: GlassResult): string {
   }
   lines.push(`frames the box dropped instead of queueing (frame pump): ${result.dropped.unloaded} unloaded, ${result.dropped.underLoad} under the busy loop`);
   lines.push(`the box ran at nice ${result.nice} (its systemd unit: -5), the busy loop at 0`);
-  return `${lines.join('\n')}\n\n${formatJoin(result.join)}`;
+  const idle = result.keyframeIdleMs;
+  const joinNotes = [
+    `rural link: ${result.ruralLink}`,
+    `keyframe request → IDR leaving the box with no page loading: ${idle.length ? `p50 ${idle[Math.floor((idle.length - 1) / 2)]} ms, max ${idle.at(-1)} ms (${idle.length} requests)` : 'no answer'}`,
+  ];
+  return `${lines.join('\n')}\n\n${formatJoin(result.join)}\n${joinNotes.join('\n')}`;
 }

@@ -1,4 +1,5 @@
 import type { Browser } from 'playwright-core';
+import type { KeyframeWatch } from './keyframe-watch.ts';
 
 /** One page load of the member classroom: its marks, ms from navigation start. */
 export interface JoinSample {
@@ -12,6 +13,10 @@ export interface JoinSample {
   joined: number;
   /** ICE and DTLS done: media can flow. */
   connected: number;
+  /** The box got the SFU's keyframe request for this classroom (NaN: not seen). */
+  keyframeAsked: number;
+  /** The IDR that answered it left the box (NaN: not seen). */
+  idrOut: number;
   /** The first frame was presented. */
   firstFrame: number;
   /** Bytes the page transferred over HTTP (HTML and script, as sent: compressed or not). */
@@ -30,6 +35,8 @@ export interface JoinRow {
   deviceP50: number;
   joinedP50: number;
   connectedP50: number;
+  askedP50: number;
+  idrOutP50: number;
   transferKb: number;
 }
 
@@ -43,7 +50,8 @@ const FIRST_FRAME_PROBE = `
 `;
 
 function percentile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return 0;
+  sorted = sorted.filter((v) => !Number.isNaN(v));
+  if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 }
 
@@ -53,7 +61,7 @@ function percentile(sorted: number[], q: number): number {
  * kiosk that reloads), and times page open → first presented frame, with the marks the player
  * sets on the way (`performance.mark`).
  */
-export async function measureJoin(browser: Browser, url: string, loads: number, warm: boolean): Promise<JoinSample[]> {
+export async function measureJoin(browser: Browser, url: string, loads: number, warm: boolean, keyframes?: KeyframeWatch): Promise<JoinSample[]> {
   const samples: JoinSample[] = [];
   const shared = warm ? await browser.newContext() : undefined;
   try {
@@ -82,8 +90,12 @@ export async function measureJoin(browser: Browser, url: string, loads: number, 
         connected: performance.getEntriesByName('classcast:connected')[0]?.startTime ?? 0,
         joined: performance.getEntriesByName('classcast:joined')[0]?.startTime ?? 0,
         firstFrame: (window as unknown as { __firstFrame: number }).__firstFrame,
+        origin: performance.timeOrigin,
       }));
-      samples.push({ ...marks, transferBytes });
+      // The box's side, on the same clock (one machine): ms from navigation too.
+      const { origin, ...pageMarks } = marks;
+      const box = keyframes?.after(origin) ?? {};
+      samples.push({ ...pageMarks, keyframeAsked: box.askedMs ?? Number.NaN, idrOut: box.idrOutMs ?? Number.NaN, transferBytes });
       await page.close();
       if (!shared) await context.close();
     }
@@ -108,6 +120,8 @@ export function joinRow(path: string, samples: JoinSample[]): JoinRow {
     deviceP50: round(percentile(sorted((s) => s.device), 0.5)),
     joinedP50: round(percentile(sorted((s) => s.joined), 0.5)),
     connectedP50: round(percentile(sorted((s) => s.connected), 0.5)),
+    askedP50: round(percentile(sorted((s) => s.keyframeAsked), 0.5)),
+    idrOutP50: round(percentile(sorted((s) => s.idrOut), 0.5)),
     transferKb: Math.round(percentile(sorted((s) => s.transferBytes), 0.5) / 1024),
   };
 }
@@ -115,10 +129,12 @@ export function joinRow(path: string, samples: JoinSample[]): JoinRow {
 export function formatJoin(rows: JoinRow[]): string {
   const lines = [
     'page open → first picture, ms; the marks on the way are medians, ms from page open',
-    'path | loads | p50 | p95 | max | script runs | socket open | device loaded | joined | ICE+DTLS connected | transferred KiB',
+    'path | loads | p50 | p95 | max | script runs | socket open | device loaded | joined | ICE+DTLS connected | keyframe asked | IDR left the box | transferred KiB',
   ];
   for (const r of rows) {
-    lines.push(`${r.path} | ${r.loads} | ${r.p50} | ${r.p95} | ${r.max} | ${r.scriptP50} | ${r.socketP50} | ${r.deviceP50} | ${r.joinedP50} | ${r.connectedP50} | ${r.transferKb}`);
+    lines.push(
+      `${r.path} | ${r.loads} | ${r.p50} | ${r.p95} | ${r.max} | ${r.scriptP50} | ${r.socketP50} | ${r.deviceP50} | ${r.joinedP50} | ${r.connectedP50} | ${r.askedP50} | ${r.idrOutP50} | ${r.transferKb}`,
+    );
   }
   return lines.join('\n');
 }

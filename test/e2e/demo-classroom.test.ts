@@ -17,6 +17,14 @@ describe('classcast demo, end to end', () => {
     const chromium = await launchChromium();
     try {
       const page = await chromium.browser.newPage();
+      // The width of the first picture shown.
+      await page.addInitScript(() => {
+        document.addEventListener('DOMContentLoaded', () => {
+          document.querySelector('video')?.requestVideoFrameCallback((_now, meta) => {
+            (window as unknown as { firstWidth: number }).firstWidth = meta.width;
+          });
+        });
+      });
       await page.goto(demo.info.classroomUrl);
       const media = await waitFor(
         () => receivedMedia(page),
@@ -26,6 +34,10 @@ describe('classcast demo, end to end', () => {
       );
       expect(media.phase).toBe('live');
       expect(media.frameWidth).toBeGreaterThan(0);
+      // A newcomer starts on the low layer (the demo's 480 px: a small first keyframe), then
+      // moves up to the canvas's 960 px as its bandwidth estimate allows.
+      expect(await page.evaluate(() => (window as unknown as { firstWidth?: number }).firstWidth)).toBe(480);
+      await waitFor(() => receivedMedia(page), (m) => m.frameWidth === 960, 30_000, 'the high layer');
       // Still moving a moment later: frames keep being decoded.
       const later = await waitFor(() => receivedMedia(page), (m) => m.framesDecoded >= media.framesDecoded + 10, 15_000, 'more frames');
       expect(later.audioBytes).toBeGreaterThan(media.audioBytes);

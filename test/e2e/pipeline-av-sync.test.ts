@@ -14,9 +14,8 @@ import { freePort } from '../helpers/ports.ts';
 import { startRtspPush } from '../helpers/rtsp-source.ts';
 
 /**
- * ITU-R BT.1359's acceptability thresholds: sound at most 90 ms before or 185 ms after the
- * picture. Runs so far all landed inside its tighter detectability window too (−45…+125 ms),
- * but they spread over about 110 ms from one start to the next (pipeline/MEDIA.md, "Lip sync").
+ * ITU-R BT.1359's detectability window: sound at most 45 ms before or 125 ms after the picture
+ * (pipeline/MEDIA.md, "Lip sync").
  */
 const WINDOW = { earlyMs: -45, lateMs: 125 };
 
@@ -26,7 +25,7 @@ const WINDOW = { earlyMs: -45, lateMs: 125 };
  * It goes to an RTSP relay as H.264 + AAC, like a camera with a microphone.
  */
 const SOURCE_GRAPH = [
-  "color=c=black:s=320x180:r=15,drawbox=c=white:t=fill:enable='lt(mod(t,1),0.2)',format=yuv420p[out0]",
+  "color=c=black:s=1280x720:r=30,drawbox=c=white:t=fill:enable='lt(mod(t,1),0.2)',format=yuv420p[out0]",
   "aevalsrc='0.5*sin(2*PI*1000*t)*lt(mod(t,1),0.2)':s=48000:c=mono[out1]",
 ].join(';');
 
@@ -123,15 +122,9 @@ describe('lip sync in a member classroom', () => {
         sfu: { workers: 1, rtcMinPort: 30000, rtcMaxPort: 39999 },
         // The camera's ONVIF side is absent (nothing listens there); its picture comes from streamUri.
         cameras: [{ id: 'cam1', name: 'Teacher camera', role: 'teacher', xaddr: 'http://127.0.0.1:9/onvif/device_service', streamUri: url }],
+        // The pipeline's defaults (1280x720 at 30 fps, both layers, meters): what a classroom runs.
         pipeline: {
-          width: 320,
-          height: 180,
-          // The pipeline's default rate over a 15 fps camera, as in a classroom.
-          fps: 25,
-          videoBitrateKbps: 400,
-          lowLayer: { enabled: false },
           layout: 'teacher',
-          meters: false,
           // The camera's own microphone, read with its picture.
           audioChannels: [{ id: 'teacher', name: 'Teacher', role: 'teacher', source: { kind: 'camera', camera: 'cam1' } }],
         },
@@ -171,7 +164,7 @@ describe('lip sync in a member classroom', () => {
       relay,
       path: 'avsync',
       graph: SOURCE_GRAPH,
-      encode: ['-map', '0:v', '-map', '0:a', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '15', '-bf', '0', '-c:a', 'aac', '-b:a', '64k', '-ar', '48000'],
+      encode: ['-map', '0:v', '-map', '0:a', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '30', '-bf', '0', '-c:a', 'aac', '-b:a', '64k', '-ar', '48000'],
       logger,
     });
     const url = relay.clientUrl('avsync');
@@ -182,7 +175,7 @@ describe('lip sync in a member classroom', () => {
       console.log(`A/V offset (sound − picture, ms): ${JSON.stringify(result)}`);
       // Picture and sound both reach the member classroom and pair up event by event…
       expect(result.n).toBeGreaterThanOrEqual(8);
-      // …and the sound is neither more than 90 ms early nor more than 185 ms late.
+      // …and the sound is neither more than 45 ms early nor more than 125 ms late.
       expect(result.median).toBeGreaterThanOrEqual(WINDOW.earlyMs);
       expect(result.median).toBeLessThanOrEqual(WINDOW.lateMs);
     } finally {

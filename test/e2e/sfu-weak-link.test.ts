@@ -1,12 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../config/load.ts';
 import { Daemon } from '../../daemon/daemon.ts';
-import { chromium } from 'playwright-core';
+import { ShapedLink } from '../../scripts/bench/shaped-link.ts';
 import { launchChromium, receivedMedia, waitFor } from '../helpers/browser.ts';
 
 interface ClassroomStatus {
@@ -20,49 +19,19 @@ interface ClassroomStatus {
  * a veth pair whose SFU-side end is shaped by `tc tbf` to 300 kbit/s; another Chromium
  * reaches the same SFU address directly. mediasoup's bandwidth estimate moves the weak one
  * to the low simulcast layer while the other stays on the high one, and the weak one's
- * sound keeps coming. (Only addresses inside the namespace made here are used.)
+ * sound keeps coming (`scripts/bench/shaped-link.ts`).
  */
-const n = process.pid % 250;
-const NS = `ccw${process.pid}`.slice(0, 15);
-const HOST_IF = `ccwh${process.pid}`.slice(0, 15);
-const NS_IF = `ccwn${process.pid}`.slice(0, 15);
-const HOST_IP = `10.213.${n}.1`;
-const NS_IP = `10.213.${n}.2`;
-
-function ip(...args: string[]): void {
-  execFileSync('ip', args, { stdio: 'pipe' });
-}
-
-function makeWeakLink(): void {
-  ip('netns', 'add', NS);
-  ip('link', 'add', HOST_IF, 'type', 'veth', 'peer', 'name', NS_IF);
-  ip('link', 'set', NS_IF, 'netns', NS);
-  ip('addr', 'add', `${HOST_IP}/30`, 'dev', HOST_IF);
-  ip('link', 'set', HOST_IF, 'up');
-  ip('netns', 'exec', NS, 'ip', 'addr', 'add', `${NS_IP}/30`, 'dev', NS_IF);
-  ip('netns', 'exec', NS, 'ip', 'link', 'set', NS_IF, 'up');
-  ip('netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up');
-  // SFU → classroom direction: what a thin rural downlink limits.
-  execFileSync('tc', ['qdisc', 'add', 'dev', HOST_IF, 'root', 'tbf', 'rate', '300kbit', 'burst', '6kb', 'latency', '150ms'], { stdio: 'pipe' });
-}
-
-function removeWeakLink(): void {
-  for (const args of [['link', 'del', HOST_IF], ['netns', 'del', NS]]) {
-    try {
-      ip(...args);
-    } catch {
-      // Already gone (or never made).
-    }
-  }
-}
 describe('a weak link gets the low layer, a good one keeps the high one', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'classcast-weak-link-'));
   const technicianToken = 'weak-link-technician-token-0123456789';
   let daemon: Daemon;
+  let link: ShapedLink;
 
   beforeAll(async () => {
-    removeWeakLink();
-    makeWeakLink();
+    const made = ShapedLink.create({ downKbit: 300 });
+    if (!(made instanceof ShapedLink)) throw new Error(made.unavailable);
+    link = made;
+    const HOST_IP = link.hostIp;
     const config = parseConfig(
       {
         site: { name: 'school', classroom: 'lesson' },
@@ -87,31 +56,24 @@ describe('a weak link gets the low layer, a good one keeps the high one', () => 
     await daemon.schedule.startManual({ title: 'Weak links', minutes: 30, by: 'test' });
   }, 90_000);
   afterAll(async () => {
-    removeWeakLink();
+    link?.close();
     await daemon?.close();
     rmSync(dir, { recursive: true, force: true });
   }, 30_000);
 
   it('moves the limited classroom to layer 0 while the other stays on layer 1, sound intact', async () => {
-    const link = (classroom: string) => `${daemon.urls.classroomUrl}?token=${encodeURIComponent(daemon.joinTokens.issue(classroom, 'lesson', 30).token)}`;
+    const invite = (classroom: string) => `${daemon.urls.classroomUrl}?token=${encodeURIComponent(daemon.joinTokens.issue(classroom, 'lesson', 30).token)}`;
     // mediasoup-client needs a secure context; a kiosk gets it from https, here from a flag.
     const secure = `--unsafely-treat-insecure-origin-as-secure=${daemon.urls.apiBase}`;
     const good = await launchChromium([secure]);
-    // The same Chromium, started inside the namespace (playwright talks to it over a pipe).
-    const wrapper = path.join(dir, 'chromium-weak.sh');
-    writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${NS} /usr/bin/chromium "$@"\n`);
-    chmodSync(wrapper, 0o755);
-    const weakBrowser = await chromium.launch({
-      executablePath: wrapper,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--autoplay-policy=no-user-gesture-required', secure],
-    });
+    // The same Chromium, started inside the namespace.
+    const weakBrowser = await link.launchChromium(['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--autoplay-policy=no-user-gesture-required', secure]);
     const weak = { browser: weakBrowser, close: () => weakBrowser.close().catch(() => undefined) };
     try {
       const goodPage = await good.browser.newPage();
       const weakPage = await weak.browser.newPage();
-      await goodPage.goto(link('good-school'));
-      await weakPage.goto(link('weak-school'));
+      await goodPage.goto(invite('good-school'));
+      await weakPage.goto(invite('weak-school'));
       const classrooms = async () =>
         ((await (await fetch(`${daemon.urls.apiBase}/api/status`, { headers: { authorization: `Bearer ${technicianToken}` } })).json()) as {
           classrooms: ClassroomStatus[];

@@ -108,7 +108,7 @@ describe('RtpForwarder', () => {
     const sender = await udp();
     open.push(sfu, sender);
     const endpoint = { ip: '127.0.0.1', port: sfu.address().port };
-    const forwarder = new RtpForwarder({ video: endpoint, videoPayloadType: 102, layers: [], audio: endpoint, audioPayloadType: 100, audioSsrc: 7 }, logger);
+    const forwarder = new RtpForwarder({ video: endpoint, videoPayloadType: 102, layers: [], audio: endpoint, audioPayloadType: 100, audioSsrc: 7 }, logger, { audioPacingMs: 0 });
     open.push(forwarder);
     const ports = await forwarder.start();
     const first = collect(sfu, 2);

@@ -11,6 +11,9 @@ export interface PlayerStatus {
   lesson?: string;
 }
 
+/** How long the sound waits for the first picture before it is resumed anyway (ms). */
+const FIRST_FRAME_WAIT_MS = 3000;
+
 /** What `createTransport` answers: a transport and the router's capabilities. */
 type CreateTransportAnswer = TransportAnswer & { rtpCapabilities: types.RtpCapabilities };
 
@@ -215,11 +218,34 @@ export class LivePlayer {
       stream.addTrack(consumer.track);
     }
     this.#video.srcObject = stream;
-    // One request for all: resuming asks the encoder for a keyframe for this classroom.
-    if (this.#consumers.length > 0) await client.request('resume', { consumerIds: this.#consumers.map((c) => c.id) });
+    // The picture first: resuming asks the encoder for a keyframe for this classroom. The
+    // sound follows once the picture shows: the browser only plays (pulls) sound from then
+    // on, and sound that arrived before would sit in its jitter buffer as extra delay for
+    // seconds (it drains a buffer only by playing slightly faster).
+    const pictures = this.#consumers.filter((c) => c.kind === 'video').map((c) => c.id);
+    const sounds = this.#consumers.filter((c) => c.kind !== 'video').map((c) => c.id);
+    const first = pictures.length > 0 ? pictures : sounds;
+    if (first.length > 0) await client.request('resume', { consumerIds: first });
     performance.mark('classcast:resumed');
+    if (first === pictures && sounds.length > 0) this.#resumeOnFirstFrame(generation, sounds);
     await this.#startPlayback();
     this.#status('info', 'live', this.#lesson ? `Live · ${this.#lesson}` : 'Live');
+  }
+
+  /** Resumes `consumerIds` when the video shows its first frame (or after a while without one). */
+  #resumeOnFirstFrame(generation: number, consumerIds: string[]): void {
+    const client = this.#client;
+    let done = false;
+    const resume = () => {
+      if (done) return;
+      done = true;
+      window.clearTimeout(fallback);
+      if (generation !== this.#generation || client !== this.#client) return;
+      client?.request('resume', { consumerIds }).catch((e: Error) => this.#retry(e.message));
+    };
+    // A lesson whose picture does not come still gets its sound.
+    const fallback = window.setTimeout(resume, FIRST_FRAME_WAIT_MS);
+    this.#video.requestVideoFrameCallback(() => resume());
   }
 
   async #startPlayback(): Promise<void> {

@@ -1,0 +1,50 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FramePump, solidFrame } from '../../pipeline/media/frame-pump.ts';
+import { flagsOf } from '../../pipeline/media/keyframe-flag.ts';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A pump at 1 fps (its tick a second away) with a reader that takes everything it writes. */
+async function pumpWithReader(): Promise<{ pump: FramePump; written: number[] }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'classcast-pump-'));
+  const frame = solidFrame(16, 16, [16, 128, 128]);
+  const pump = new FramePump({ slots: [{ name: 'teacher', frame: () => frame }], dir, fps: 1, width: 16, height: 16, logger: pino({ level: 'silent' }) });
+  const written: number[] = [];
+  pump.on('written', (timeMs) => written.push(timeMs));
+  await pump.start();
+  const reader = net.connect(path.join(dir, 'frames.sock'));
+  reader.resume();
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => pump.close(), () => void reader.destroy());
+  // Connected once the pump's accept has run: the first kick writes.
+  await new Promise<void>((resolve) => reader.once('connect', () => resolve()));
+  await new Promise<void>((resolve) => {
+    const poll = () => {
+      pump.kick();
+      if (written.length > 0) resolve();
+      else setTimeout(poll, 5);
+    };
+    poll();
+  });
+  return { pump, written };
+}
+
+describe('FramePump keyframe requests', () => {
+  it('writes a flagged frame at once instead of at the next camera frame or tick', async () => {
+    const { pump, written } = await pumpWithReader();
+    const before = written.length;
+    // The program camera is not due (no kicks since), and the tick is a second away.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    pump.requestKeyframe(1);
+    expect(written.length).toBe(before + 1);
+    expect(flagsOf(written.at(-1)!)).toBe(2);
+    expect(written.at(-1)!).toBeGreaterThan(written.at(-2)!);
+  });
+});
