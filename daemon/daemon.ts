@@ -28,6 +28,7 @@ import { CameraService } from './cameras/camera-service.ts';
 import type { Director } from './director/director.ts';
 import { createDirector, publishDirectorEvents } from './director/factory.ts';
 import { EventBus } from './events/bus.ts';
+import { HealthWatch } from './health/health-watch.ts';
 import { readiness, type Readiness } from './health/readiness.ts';
 import { registerPage } from './http/pages.ts';
 import { Metrics } from './metrics/metrics.ts';
@@ -36,8 +37,12 @@ import { PublisherHub } from './publish/publisher-hub.ts';
 import { RemoteRoom } from './publish/remote-room.ts';
 import { createScheduleEngine, type ScheduleEngine } from './schedule/index.ts';
 import { MemberSignalling } from './signalling/member-signalling.ts';
+import { closeAll, type Closer } from './lifecycle/close-all.ts';
 import { EventsHub } from './ws/events-hub.ts';
 import { SocketRouter } from './ws/socket-router.ts';
+
+/** A stop finishes within this (ms), parts that hang left behind; the systemd unit allows 30 s. */
+const SHUTDOWN_DEADLINE_MS = 20_000;
 
 /** A live lesson with no RTP out for this long stops the watchdog's pings (systemd restarts us). */
 const LIVENESS_OUTPUT_MS = 60_000;
@@ -86,7 +91,7 @@ export class Daemon {
   #signalling: MemberSignalling | undefined;
   #events: EventsHub | undefined;
   #metrics: Metrics | undefined;
-  #closers: { name: string; close: () => Promise<void> | void }[] = [];
+  #closers: Closer[] = [];
   #closed = false;
   #apiBase = '';
 
@@ -248,6 +253,10 @@ export class Daemon {
       const state = await this.readiness();
       return reply.status(state.ready ? 200 : 503).send(state);
     });
+    // The same state pushed to the console as it changes.
+    const healthWatch = new HealthWatch({ read: () => this.readiness(), bus: this.bus });
+    healthWatch.start();
+    this.#closers.unshift({ name: 'health-watch', close: () => healthWatch.close() });
     const metrics = this.#metrics;
     app.get('/metrics', async (_request, reply) =>
       reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
@@ -345,13 +354,7 @@ export class Daemon {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const { name, close } of this.#closers) {
-      try {
-        await close();
-      } catch (error) {
-        this.logger.warn({ err: error, component: name }, 'close failed');
-      }
-    }
+    await closeAll(this.#closers, this.logger, SHUTDOWN_DEADLINE_MS);
     this.logger.info('daemon stopped');
   }
 

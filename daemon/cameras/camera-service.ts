@@ -14,6 +14,8 @@ export interface CameraView {
   state: CameraState;
   moving: boolean;
   streamUri?: string;
+  /** Why the stream the camera named is not opened (no `streamUri` in the config to use instead). */
+  streamUriProblem?: string;
   presets: { token: string; name: string }[];
   position?: PtzVector;
   lastError?: { code: string; message: string };
@@ -154,6 +156,7 @@ export class CameraService {
       state: driver.state,
       moving: driver.isMoving(),
       ...(streamUri ? { streamUri } : {}),
+      ...(!config.streamUri && driver.info?.streamUriProblem ? { streamUriProblem: driver.info.streamUriProblem } : {}),
       presets: entry.presets.map((p) => ({ token: p.token, name: p.name })),
       ...(entry.position ? { position: entry.position } : {}),
       ...(error ? { lastError: codeOf(error) } : {}),

@@ -31,7 +31,10 @@ export interface CameraInfo {
   firmware: string;
   serial: string;
   profileToken: string;
+  /** The stream to open: empty when the camera's answer was refused (`streamUriProblem`). */
   streamUri: string;
+  /** Why the stream URI the camera answered is not opened (`checkStreamUri`). */
+  streamUriProblem?: string;
   snapshotUri: string;
   /** Device clock minus ours, from GetSystemDateAndTime. */
   clockOffsetMs: number;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { launchChromium, receivedMedia, waitFor } from '../helpers/browser.ts';
 import { startDemoProcess, type DemoProcess } from '../helpers/demo-process.ts';
 import { descendants, isAlive } from '../helpers/processes.ts';
@@ -105,9 +106,16 @@ describe('classcast demo, end to end', () => {
     expect(Object.keys(first.body.parts.cameras as object)).toHaveLength(2);
     const compositor = descendants(demo.child.pid!).find((p) => p.command === 'ffmpeg' && readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes('filter_complex'));
     expect(compositor).toBeDefined();
+    // The console's live feed says so too, as it happens.
+    const events = new WebSocket(`${demo.info.apiBase.replace(/^http/, 'ws')}/ws/events?token=${encodeURIComponent(demo.info.technicianToken)}`);
+    const seen: { type: string; part?: string; state?: string }[] = [];
+    events.on('message', (data) => seen.push(JSON.parse(String(data))));
+    await new Promise((resolve, reject) => events.once('open', resolve).once('error', reject));
     process.kill(compositor!.pid, 'SIGSTOP');
     try {
       await expect.poll(async () => (await ready()).status, { timeout: 15_000 }).toBe(503);
+      await expect.poll(() => seen.some((e) => e.type === 'health.part' && e.part === 'pipeline' && e.state === 'down'), { timeout: 10_000 }).toBe(true);
+      expect(seen.some((e) => e.type === 'health.ready')).toBe(true);
       expect((await ready()).body.parts.pipeline).toMatchObject({ state: 'down' });
       const metrics = await (await fetch(`${demo.info.apiBase}/metrics`)).text();
       expect(metrics).toMatch(/classcast_pipeline_frames_out \d+/);
@@ -117,6 +125,8 @@ describe('classcast demo, end to end', () => {
     }
     // Thawed (or, if the stall watchdog got there first, restarted): the lesson goes out again.
     await expect.poll(async () => (await ready()).status, { timeout: 30_000 }).toBe(200);
+    await expect.poll(() => seen.some((e) => e.type === 'health.part' && e.part === 'pipeline' && e.state === 'ok'), { timeout: 10_000 }).toBe(true);
+    events.close();
   });
 
   it('stops on SIGINT and leaves no ffmpeg, relay or mediasoup worker behind', async () => {

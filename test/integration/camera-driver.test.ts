@@ -201,6 +201,32 @@ describe('ONVIF driver against the simulator', () => {
     }
   });
 
+  it('cuts off an answer that never ends instead of buffering it', async () => {
+    // A peer that streams forever: without a size cap the driver would hold it all in memory.
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    const endless = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/soap+xml' });
+      const more = () => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once('drain', more);
+      };
+      more();
+    });
+    servers.push(endless);
+    await new Promise<void>((r) => endless.listen(0, '127.0.0.1', r));
+    const port = (endless.address() as AddressInfo).port;
+    expect(await codeOf(camera(`http://127.0.0.1:${port}/onvif/device_service`).connect())).toBe('PTZ_BAD_RESPONSE');
+    endless.closeAllConnections();
+  });
+
+  it('opens only an RTSP stream on the camera itself', async () => {
+    const s = await sim({ video: true });
+    const c = camera(s.xaddr);
+    await c.connect();
+    expect(c.info?.streamUri).toBe(s.rtspUrl);
+    expect(c.info?.streamUriProblem).toBeUndefined();
+  });
+
   it('calls after close throw InvalidStateError', async () => {
     const s = await sim();
     const c = camera(s.xaddr);

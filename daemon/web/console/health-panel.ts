@@ -1,6 +1,9 @@
 import { clock, h } from './dom.ts';
 import type { ConsoleEvent, EventSocket } from './event-socket.ts';
 
+/** States that need no attention (`off`: a part this box does not run, e.g. recording). */
+const FINE = new Set(['online', 'ok', 'off', 'unknown']);
+
 interface Device {
   kind: string;
   id: string;
@@ -12,7 +15,8 @@ interface Device {
 /**
  * What is broken, at a glance: every camera, mic array, the pipeline and the SFU with its
  * state and last error, from `/api/status` and then live from `camera.state`,
- * `micarray.state` and `device.error`.
+ * `micarray.state`, `health.part` (the box's parts, as `/readyz` reports them) and
+ * `device.error`.
  */
 export class HealthPanel {
   readonly #root: HTMLElement;
@@ -21,10 +25,14 @@ export class HealthPanel {
   constructor(root: HTMLElement, events: EventSocket) {
     this.#root = root;
     events.on('camera.state', (e) =>
-      this.#set('camera', String(e.camera ?? e.id ?? '?'), { ...e, ...(typeof e.error === 'string' ? { lastError: e.error, errorAt: e.at } : {}) }),
+      this.#set('camera', String(e.camera ?? e.id ?? '?'), { state: e.state, ...(e.error ? { lastError: e.error, errorAt: e.at } : {}) }),
     );
     events.on('micarray.state', (e) => this.#set('micarray', String(e.micArray ?? e.id ?? '?'), e));
-    events.on('pipeline.health', (e) => this.#set('pipeline', 'pipeline', { ...e, state: e.health ?? e.state }));
+    // The box's own parts as readiness sees them (pipeline, SFU, recording, disk), on change.
+    events.on('health.part', (e) => {
+      const part = String(e.part ?? 'part');
+      this.#set(part, part, { state: e.state, ...(typeof e.detail === 'string' && e.state !== 'ok' ? { lastError: e.detail, errorAt: e.at } : {}) });
+    });
     events.on('device.error', (e) => {
       const kind = String(e.kind ?? e.device ?? 'device');
       const id = String(e.id ?? e.camera ?? e.micArray ?? kind);
@@ -75,7 +83,7 @@ export class HealthPanel {
 
   #render(): void {
     const rows = [...this.#devices.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.id.localeCompare(b.id));
-    const broken = rows.filter((d) => d.state !== 'online' && d.state !== 'unknown').length;
+    const broken = rows.filter((d) => !FINE.has(d.state)).length;
     const summary = document.getElementById('health-summary');
     if (summary) {
       summary.textContent = broken === 0 ? 'All devices online' : broken === 1 ? '1 device needs attention' : `${broken} devices need attention`;

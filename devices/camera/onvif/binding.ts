@@ -20,6 +20,13 @@ import { createRequire } from 'node:module';
 import { ClasscastError, isClasscastError, withTimeout } from '../../../config/foundation/errors.ts';
 import type { CameraInfo, CameraPreset, PtzStatus, PtzVector } from '../types.ts';
 import { checkSoapResponse } from './fault.ts';
+import { checkStreamUri } from './stream-uri.ts';
+
+/**
+ * The largest SOAP answer read (bytes). A camera's biggest answers (GetProfiles with many
+ * profiles, GetCapabilities) are tens of KiB; a peer that sends more is cut off, not buffered.
+ */
+export const MAX_SOAP_ANSWER_BYTES = 1024 * 1024;
 
 interface ParsedUrl {
   protocol: string | null;
@@ -90,7 +97,16 @@ function transport(oxaddr: ParsedUrl, body: string): Promise<string> {
       },
       (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_SOAP_ANSWER_BYTES) {
+            reject(new ClasscastError('PTZ_BAD_RESPONSE', `${target} sent an answer over ${MAX_SOAP_ANSWER_BYTES} bytes`));
+            req.destroy();
+            return;
+          }
+          chunks.push(chunk);
+        });
         res.on('error', (error) => reject(new ClasscastError('PTZ_UNREACHABLE', `connection to ${target} broke mid-answer`, { cause: error })));
         res.on('end', () => {
           const xml = Buffer.concat(chunks).toString('utf8');
@@ -189,13 +205,15 @@ export class OnvifSession {
     if (!profile) throw new ClasscastError('PTZ_BAD_RESPONSE', 'camera has no media profile');
     if (!device.services.ptz) throw new ClasscastError('PTZ_BAD_RESPONSE', 'camera has no PTZ service');
     const information = device.getInformation() ?? {};
+    const stream = checkStreamUri(profile.stream.rtsp || profile.stream.udp, options.xaddr);
     const info: CameraInfo = {
       manufacturer: textOf(information.Manufacturer),
       model: textOf(information.Model),
       firmware: textOf(information.FirmwareVersion),
       serial: textOf(information.SerialNumber),
       profileToken: profile.token,
-      streamUri: profile.stream.rtsp || profile.stream.udp,
+      streamUri: 'uri' in stream ? stream.uri : '',
+      ...('problem' in stream ? { streamUriProblem: stream.problem } : {}),
       snapshotUri: profile.snapshot,
       clockOffsetMs: device.time_diff,
     };
