@@ -19,13 +19,16 @@ export interface DemoProcess {
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-/** Runs `classcast demo` as users do (the CLI entry), on free ports, in a scratch data dir. */
-export async function startDemoProcess(timeoutMs = 90_000): Promise<DemoProcess> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'classcast-demo-'));
+/**
+ * Runs `classcast demo` as users do (the CLI entry), on free ports, in a scratch data dir; or,
+ * to start it again after a crash, on a given port and directory (`again`).
+ */
+export async function startDemoProcess(timeoutMs = 90_000, again?: { port: number; dir: string }): Promise<DemoProcess> {
+  const dir = again?.dir ?? mkdtempSync(path.join(tmpdir(), 'classcast-demo-'));
   const infoFile = path.join(dir, 'info.json');
   const child = spawn(
     process.execPath,
-    [path.join(ROOT, 'daemon/bin/classcast.mjs'), 'demo', '--port', '0', '--info-file', infoFile, '--data-dir', path.join(dir, 'data'), '--log-level', 'info'],
+    [path.join(ROOT, 'daemon/bin/classcast.mjs'), 'demo', '--port', String(again?.port ?? 0), '--info-file', infoFile, '--data-dir', path.join(dir, 'data'), '--log-level', 'info'],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const stderr: string[] = [];
