@@ -30,6 +30,8 @@ const CODE_FOR_STATUS: Record<number, ErrorCode> = {
 
 /** A whole request (headers and body) must arrive within this (ms). */
 export const REQUEST_DEADLINE_MS = 30_000;
+/** A connection with no bytes either way for this long is closed (ms). */
+export const IDLE_CONNECTION_MS = 20_000;
 /** Headers within this (ms), checked every `connectionsCheckingInterval`. */
 export const HTTP_DEADLINES = { headersTimeout: 10_000, connectionsCheckingInterval: 2_000 };
 
@@ -54,12 +56,14 @@ export async function buildApiServer(
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes ?? 64 * 1024,
     return503OnClosing: true,
-    // Deadlines for what a peer may keep open (fastify turns Node's request deadline off by
-    // default): a request's headers within 10 s and all of it within 30 s, checked every 2 s,
-    // so a slow or silent client holds a socket for seconds, not forever; an idle keep-alive
-    // connection is closed after 72 s (fastify's default). Upgraded sockets (WebSocket) leave
-    // these to the socket router.
+    // Deadlines for what a peer may keep open (fastify turns Node's off by default): a
+    // request's headers within 10 s and all of it within 30 s, checked every 2 s; a connection
+    // with no bytes either way for 20 s is closed (one that never sends a request, too), an
+    // idle keep-alive one politely after 15 s. So a slow or silent client holds a socket for
+    // seconds, not forever. Upgraded sockets (WebSocket) leave these to the socket router.
     requestTimeout: REQUEST_DEADLINE_MS,
+    connectionTimeout: IDLE_CONNECTION_MS,
+    keepAliveTimeout: 15_000,
     ...(options.tls ? { https: { ...options.tls, ...HTTP_DEADLINES } } : { http: HTTP_DEADLINES }),
     // The HTTPS and HTTP instances differ only in the raw server type, which no route touches.
   }) as unknown as FastifyInstance;
