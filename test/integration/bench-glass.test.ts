@@ -77,3 +77,22 @@ describe('classcast bench glass', () => {
     expect(glass.dropped.unloaded).toBeGreaterThanOrEqual(0);
   }, 240_000);
 });
+
+describe('classcast bench gop', () => {
+  it('measures picture per bit at two keyframe intervals, on a moving and a still scene', async () => {
+    const { code, stdout, stderr } = await bench(['gop', '--seconds', '2', '--json']);
+    expect(code, stderr).toBe(0);
+    const { gop } = JSON.parse(stdout) as { gop: { scene: string; layer: string; keyframeSeconds: number; actualKbps: number; ssim: number; psnrDb: number }[] };
+    expect(gop.map((r) => `${r.scene} ${r.layer} ${r.keyframeSeconds}`)).toEqual([
+      'moving high 2', 'moving high 4', 'still high 2', 'still high 4', 'moving low 0.5', 'moving low 4', 'still low 0.5', 'still low 4',
+    ]);
+    for (const r of gop) {
+      expect(r.ssim).toBeGreaterThan(0.5);
+      expect(r.ssim).toBeLessThanOrEqual(1);
+      expect(r.actualKbps).toBeGreaterThan(0);
+    }
+    // A still scene costs far fewer bits without an IDR every half second.
+    const still = (seconds: number) => gop.find((r) => r.scene === 'still' && r.layer === 'low' && r.keyframeSeconds === seconds)!;
+    expect(still(4).actualKbps).toBeLessThan(still(0.5).actualKbps);
+  }, 120_000);
+});

@@ -3,14 +3,14 @@ import { parseArgs } from 'node:util';
 import { createRootLogger } from '../../logging.ts';
 import type { Command } from '../command.ts';
 
-const SUITES = ['fanout', 'delay', 'first-frame', 'all', 'glass'] as const;
+const SUITES = ['fanout', 'delay', 'first-frame', 'all', 'glass', 'gop'] as const;
 type Suite = (typeof SUITES)[number];
 
 export const benchCommand: Command = {
   name: 'bench',
-  summary: 'SFU benchmarks (fan-out CPU, added delay, time to first frame; all = these three) and glass-to-glass delay, each beside a baseline',
+  summary: 'SFU benchmarks (fan-out CPU, added delay, time to first frame; all = these three), glass-to-glass delay and picture per bit by keyframe interval, each beside a baseline',
   usage:
-    'classcast bench fanout|delay|first-frame|all|glass [--workers N] [--classrooms 25,100] [--seconds S] [--newcomers N] [--width W --height H --fps F] [--json]',
+    'classcast bench fanout|delay|first-frame|all|glass|gop [--workers N] [--classrooms 25,100] [--seconds S] [--newcomers N] [--width W --height H --fps F] [--json]',
   async run(args, ctx) {
     let parsed;
     try {
@@ -79,6 +79,12 @@ export const benchCommand: Command = {
       const result = await runGlass({ measureMs: seconds * 1000, logger, ...canvas });
       results.glass = result;
       print(formatGlass(result));
+    }
+    if (suite === 'gop') {
+      const { runGop, formatGop } = await import('../../../scripts/bench/gop.ts');
+      const rows = await runGop({ seconds, fps: canvas.fps });
+      results.gop = rows;
+      print(formatGop(rows));
     }
     if (parsed.values.json) ctx.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     logger.flush();
