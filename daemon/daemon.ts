@@ -394,7 +394,7 @@ export class Daemon {
     this.studio.attach(pipeline);
     return {
       beginLesson: async (lesson) => {
-        if (this.config.recording.enabled) await pipeline.startRecording({ lessonId: lesson.id, part: lesson.part });
+        if (this.config.recording.enabled) await pipeline.switchRecording({ lessonId: lesson.id, part: lesson.part });
       },
       close: async () => {
         room.off('ingest', onIngest);
@@ -421,6 +421,8 @@ export class Daemon {
 
   /** A lesson's pre-roll: its cameras to their presets and its layout; failures are logged only. */
   async #preRoll(lesson: LessonRef): Promise<void> {
+    // Voice tracking waits while the lesson's own shots are set up, as for a technician's hand.
+    if (lesson.presets && Object.keys(lesson.presets).length > 0) this.manualOverride();
     await Promise.all(
       Object.entries(lesson.presets ?? {}).map(([camera, preset]) =>
         this.cameras.recallPreset(camera, preset).catch((error: unknown) => this.logger.warn({ err: error, camera, preset }, 'pre-roll preset failed')),

@@ -26,7 +26,10 @@ export interface BroadcastMedia {
 export interface BroadcastControllerDeps {
   /** Starts cameras-to-SFU media; resolves once it runs. */
   openMedia: () => Promise<BroadcastMedia>;
-  /** Pre-roll for a lesson: cameras to presets, layout. Failures are logged, not fatal. */
+  /**
+   * A lesson's set-up: cameras to presets, layout. Run in pre-roll, or at the bell of a lesson
+   * that follows another on air. Failures are logged, not fatal.
+   */
   preRoll?: (lesson: LessonRef) => Promise<void>;
   logger: Logger;
 }
@@ -48,6 +51,8 @@ export class BroadcastController extends TypedEmitter<BroadcastControllerEvents>
   #state: BroadcastState = 'idle';
   #lesson: LessonRef | undefined;
   #media: BroadcastMedia | undefined;
+  /** The lesson on air (its id), for telling a hand-over from a new part of the same lesson. */
+  #onAir: string | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(deps: BroadcastControllerDeps) {
@@ -93,13 +98,20 @@ export class BroadcastController extends TypedEmitter<BroadcastControllerEvents>
     });
   }
 
-  /** Live at the bell (prepares first if pre-roll did not run); a hand-over if already live. */
+  /**
+   * Live at the bell (prepares first if pre-roll did not run); a hand-over if already live:
+   * then the next lesson's set-up (presets, layout) is applied at its bell, not before (the
+   * cameras must not move under the lesson still on air).
+   */
   async goLive(lesson: LessonRef): Promise<void> {
     if (!this.#media) await this.prepare(lesson);
     await this.#serial(async () => {
       const media = this.#media;
       if (!media) throw new ClasscastError('INVALID_STATE', 'the broadcast stopped before it went live');
       if (this.#state === 'live' && this.#lesson?.id === lesson.id && this.#lesson.part === lesson.part) return;
+      const handOver = this.#state === 'live' && this.#onAir !== lesson.id;
+      if (handOver) await this.#deps.preRoll?.(lesson).catch((error: unknown) => this.#logger.warn({ err: error }, 'set-up of the next lesson incomplete'));
+      this.#onAir = lesson.id;
       this.#lesson = lesson;
       await media.beginLesson(lesson);
       this.#set('live');
@@ -115,6 +127,7 @@ export class BroadcastController extends TypedEmitter<BroadcastControllerEvents>
       this.#media = undefined;
       await media?.close().catch((error: unknown) => this.#logger.warn({ err: error }, 'media close failed'));
       this.#lesson = undefined;
+      this.#onAir = undefined;
       this.#set('idle');
     });
   }

@@ -360,6 +360,16 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     await this.#recorder.startRecording(options);
   }
 
+  /**
+   * Records `lessonId` part `part` from now on: a recording of another lesson (or part) is
+   * finished first, so back-to-back lessons each get their own, with no gap in the broadcast.
+   */
+  async switchRecording(options: { lessonId: string; part: number }): Promise<void> {
+    const current = this.recording;
+    if (current && (current.lessonId !== options.lessonId || current.part !== options.part)) await this.stopRecording();
+    await this.startRecording(options);
+  }
+
   async stopRecording(): Promise<void> {
     await this.#recorder?.stopRecording();
   }

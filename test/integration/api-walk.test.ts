@@ -345,4 +345,17 @@ describe('every API route and socket, with every kind of credential and malforme
     expect(password.length).toBeGreaterThan(0);
     expect(text).not.toContain(password);
   });
+
+  it('hands over to the next lesson at its bell: its set-up applied, voice tracking paused meanwhile, its own recording', async () => {
+    const director = demo.daemon.director!;
+    // Each pause (earlier tests moved cameras by hand) ends a fixed time after it began.
+    const before = director.status.pausedUntil ?? 0;
+    await demo.daemon.broadcast.goLive({ id: 'next-lesson', title: 'Next lesson', part: 1, presets: { 'teacher-cam': 'desk' }, layout: 'side-by-side' });
+    expect(demo.daemon.broadcast.lesson?.id).toBe('next-lesson');
+    expect(demo.daemon.studio.layout).toBe('side-by-side');
+    expect(director.status.pausedUntil).toBeGreaterThan(before);
+    // The recording moved on to the new lesson (it refused with CONFLICT before).
+    expect(demo.daemon.studio.pipeline?.recording).toEqual({ lessonId: 'next-lesson', part: 1 });
+  });
 });
+
