@@ -3,14 +3,11 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ClasscastError } from './foundation/errors.ts';
+import type { ConfigProblem } from './problem.ts';
 import { configSchema, type Config } from './schema/index.ts';
 import { hashApiTokens, resolveTlsFiles } from './secrets.ts';
 
-export interface ConfigProblem {
-  /** Dotted path into the config, e.g. `cameras.0.xaddr`; empty for the whole file. */
-  path: string;
-  message: string;
-}
+export type { ConfigProblem };
 
 export class ConfigInvalidError extends ClasscastError {
   readonly problems: ConfigProblem[];

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ConfigProblem } from './load.ts';
+import type { ConfigProblem } from './problem.ts';
 import type { Config } from './schema/index.ts';
 
 export function sha256Hex(text: string): string {

@@ -1,5 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import type { Daemon } from '../daemon.ts';
+import type { RecordingInfo } from '../../pipeline/media/recorder.ts';
+import type { AudioService } from '../audio/service.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { JoinTokens } from '../auth/join-tokens.ts';
+import type { Studio } from '../broadcast/studio.ts';
+import type { CameraService } from '../cameras/camera-service.ts';
+import type { Director } from '../director/director.ts';
+import type { ScheduleEngine } from '../schedule/engine.ts';
 import { audioRoutes } from './routes/audio.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { broadcastRoutes } from './routes/broadcast.ts';
@@ -11,8 +18,29 @@ import { recordingRoutes } from './routes/recordings.ts';
 import { scheduleRoutes } from './routes/schedule.ts';
 import { statusRoutes } from './routes/status.ts';
 
-/** Every `/api` route module, each with its own slice of the daemon. */
-export function registerApiRoutes(api: FastifyInstance, daemon: Daemon): void {
+/**
+ * What the API reaches of the box: the daemon has all of it, but the routes depend on this
+ * shape only (no import of the composition root from the routes).
+ */
+export interface ApiHost {
+  status(): Promise<Record<string, unknown>>;
+  readonly studio: Pick<Studio, 'layout' | 'setLayout'>;
+  /** A technician's hand on a camera or the layout pauses voice tracking. */
+  manualOverride(): void;
+  readonly cameras: CameraService;
+  readonly audio: AudioService;
+  readonly director: Director | undefined;
+  readonly audit: AuditLog;
+  listRecordings(): Promise<RecordingInfo[]>;
+  readonly recordingDir: string;
+  readonly schedule: ScheduleEngine;
+  readonly joinTokens: JoinTokens;
+  readonly config: { readonly site: { readonly classroom: string } };
+  readonly urls: { memberBase: string };
+}
+
+/** Every `/api` route module, each with its own slice of the box. */
+export function registerApiRoutes(api: FastifyInstance, daemon: ApiHost): void {
   statusRoutes(api, { status: () => daemon.status() });
   layoutRoutes(api, {
     current: () => daemon.studio.layout,

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { AudioChannelConfig } from '../../config/schema/pipeline.ts';
-import { Supervisor } from '../process/supervisor.ts';
+import { Supervisor } from '../../config/foundation/process/supervisor.ts';
 import { AUDIO_RATE, AudioRing } from './audio-ring.ts';
 import { simpleArgs } from './ffmpeg-command.ts';
 import { rtspInputOptions } from './graph.ts';

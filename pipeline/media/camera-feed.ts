@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { TypedEmitter } from '../../config/foundation/emitter.ts';
 import { InvalidStateError } from '../../config/foundation/errors.ts';
-import { Supervisor } from '../process/supervisor.ts';
+import { Supervisor } from '../../config/foundation/process/supervisor.ts';
 import { simpleArgs } from './ffmpeg-command.ts';
 import { AUDIO_RATE, type AudioRing } from './audio-ring.ts';
 import { mediaInputOptions } from './graph.ts';

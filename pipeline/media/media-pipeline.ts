@@ -6,7 +6,7 @@ import { TypedEmitter } from '../../config/foundation/emitter.ts';
 import { ClasscastError, InvalidStateError, isClasscastError } from '../../config/foundation/errors.ts';
 import { LAYOUTS, type Layout, type PipelineSlice } from '../../config/schema/pipeline.ts';
 import { recordingSchema, type RecordingSlice } from '../../config/schema/recording.ts';
-import { Supervisor, type SupervisorState } from '../process/supervisor.ts';
+import { Supervisor, type SupervisorState } from '../../config/foundation/process/supervisor.ts';
 import { compositorArgs, rtpUrl } from './ffmpeg-command.ts';
 import { buildGraph, gainFilterName, mediaInputOptions, volumeOf, type GraphOptions, type VideoSlots } from './graph.ts';
 import { BACKGROUND, layoutCommands, placeLayout } from './layouts.ts';

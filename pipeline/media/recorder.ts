@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ClasscastError, InvalidStateError } from '../../config/foundation/errors.ts';
 import type { RecordingSlice } from '../../config/schema/recording.ts';
-import { Supervisor } from '../process/supervisor.ts';
+import { Supervisor } from '../../config/foundation/process/supervisor.ts';
 import { simpleArgs } from './ffmpeg-command.ts';
 import type { RtpForwarder } from './rtp-forwarder.ts';
 import type { PublishTargets } from './targets.ts';

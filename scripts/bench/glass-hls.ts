@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { rtspInputOptions } from '../../pipeline/media/graph.ts';
-import { orphanSafe } from '../../pipeline/process/orphan-safe.ts';
+import { orphanSafe } from '../../config/foundation/process/orphan-safe.ts';
 
 /**
  * What schools use instead of WebRTC: the same camera through an ffmpeg → HLS chain (x264

@@ -9,7 +9,7 @@ import { startDemo } from '../../daemon/demo/demo.ts';
 import { readStamp } from '../../devices/camera/sim/time-stamp.ts';
 import { rtspInputOptions } from '../../pipeline/media/graph.ts';
 import { even } from '../../pipeline/media/targets.ts';
-import { orphanSafe } from '../../pipeline/process/orphan-safe.ts';
+import { orphanSafe } from '../../config/foundation/process/orphan-safe.ts';
 import type { GlassPageState } from './glass-page.ts';
 import { HlsChain } from './glass-hls.ts';
 import { GlassStages, type StageName } from './glass-stages.ts';

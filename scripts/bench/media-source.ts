@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from 'pino';
 import { RtpForwarder } from '../../pipeline/media/rtp-forwarder.ts';
-import { orphanSafe } from '../../pipeline/process/orphan-safe.ts';
+import { orphanSafe } from '../../config/foundation/process/orphan-safe.ts';
 import type { IngestPlan } from '../../pipeline/sfu/codecs.ts';
 import type { IngestEndpoints } from '../../pipeline/sfu/room.ts';
 

@@ -7,7 +7,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { RtspRelay } from '../../devices/camera/sim/rtsp-relay.ts';
-import type { Supervisor } from '../../pipeline/process/supervisor.ts';
+import type { Supervisor } from '../../config/foundation/process/supervisor.ts';
 import { launchChromium, receivedMedia, waitFor } from '../helpers/browser.ts';
 import { startDaemonProcess, type DaemonProcess } from '../helpers/daemon-process.ts';
 import { freePort } from '../helpers/ports.ts';

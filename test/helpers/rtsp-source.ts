@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { RtspRelay } from '../../devices/camera/sim/rtsp-relay.ts';
-import { Supervisor } from '../../pipeline/process/supervisor.ts';
+import { Supervisor } from '../../config/foundation/process/supervisor.ts';
 
 /**
  * A live source pushed to an RTSP relay by ffmpeg, like a camera or an IP microphone: `-re`

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RtspRelay } from '../../devices/camera/sim/rtsp-relay.ts';
 import type { MediaPipeline } from '../../pipeline/media/media-pipeline.ts';
 import { defaultLayers } from '../../pipeline/media/targets.ts';
-import type { Supervisor } from '../../pipeline/process/supervisor.ts';
+import type { Supervisor } from '../../config/foundation/process/supervisor.ts';
 import { startRtspPush } from '../helpers/rtsp-source.ts';
 import { startSoundPipeline, toFloat32, tonePowerDb, type RtpSink } from './pipeline-rtp-sink.ts';
 

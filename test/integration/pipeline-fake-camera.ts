@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { RtspRelay } from '../../devices/camera/sim/rtsp-relay.ts';
-import { Supervisor } from '../../pipeline/process/supervisor.ts';
+import { Supervisor } from '../../config/foundation/process/supervisor.ts';
 
 export interface FakeCameraOptions {
   id: string;

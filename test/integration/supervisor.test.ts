@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Supervisor } from '../../pipeline/process/supervisor.ts';
+import { Supervisor } from '../../config/foundation/process/supervisor.ts';
 
 const logger = pino({ level: 'silent' });
 const supervisors: Supervisor[] = [];
@@ -85,7 +85,7 @@ describe('Supervisor', () => {
     // parent and the kernel's PDEATHSIG must take the child down.
     const script = `
       import pino from 'pino';
-      import { Supervisor } from './pipeline/process/supervisor.ts';
+      import { Supervisor } from './config/foundation/process/supervisor.ts';
       const s = new Supervisor({ name: 'c', command: 'sleep', args: ['300'], logger: pino({ level: 'silent' }) });
       await s.start();
       console.log(s.pid);

@@ -3,7 +3,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import type { ChildProcess } from 'node:child_process';
 import type { PtzVector } from '../types.ts';
 import { FONT_DIR } from './video.ts';
-import { orphanSafe } from '../../../pipeline/process/orphan-safe.ts';
+import { orphanSafe } from '../../../config/foundation/process/orphan-safe.ts';
 import { drawStamp } from './time-stamp.ts';
 
 /** How much wider than the output the scene is; zoom 0 shows 60 % of it, zoom 1 shows 15 %. */

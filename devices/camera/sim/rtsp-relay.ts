@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { ClasscastError, InvalidStateError } from '../../../config/foundation/errors.ts';
-import { Supervisor } from '../../../pipeline/process/supervisor.ts';
+import { Supervisor } from '../../../config/foundation/process/supervisor.ts';
 import { freeTcpPort, pickRtpStartPort, waitForTcp } from './net.ts';
 
 export interface RtspRelayOptions {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { InvalidStateError } from '../../../config/foundation/errors.ts';
-import { Supervisor } from '../../../pipeline/process/supervisor.ts';
+import { Supervisor } from '../../../config/foundation/process/supervisor.ts';
 
 export const FONT_DIR = '/usr/share/fonts/truetype/dejavu';
 const MONO = `${FONT_DIR}/DejaVuSansMono-Bold.ttf`;

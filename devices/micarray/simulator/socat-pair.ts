@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { Backoff } from '../../../config/foundation/backoff.ts';
 import { TypedEmitter } from '../../../config/foundation/emitter.ts';
 import { ClasscastError, InvalidStateError } from '../../../config/foundation/errors.ts';
-import { orphanSafe } from '../../../pipeline/process/orphan-safe.ts';
+import { orphanSafe } from '../../../config/foundation/process/orphan-safe.ts';
 
 export type SocatPairEvents = {
   /** Both links exist and socat is copying bytes. */

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
-import { Backoff } from '../../config/foundation/backoff.ts';
-import { redactUrlCredentials } from '../../config/foundation/redact-url.ts';
-import { TypedEmitter } from '../../config/foundation/emitter.ts';
-import { ClasscastError, InvalidStateError } from '../../config/foundation/errors.ts';
+import { Backoff } from '../backoff.ts';
+import { redactUrlCredentials } from '../redact-url.ts';
+import { TypedEmitter } from '../emitter.ts';
+import { ClasscastError, InvalidStateError } from '../errors.ts';
 import { orphanSafe } from './orphan-safe.ts';
 
 export interface SupervisorOptions {
