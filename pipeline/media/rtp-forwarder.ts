@@ -75,6 +75,7 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
   readonly #audioDelayMs: number;
   readonly #audioPacingMs: number;
   readonly #pacers = new Map<number, RtpPacer>();
+  #strangers = 0;
   #closed = false;
 
   /**
@@ -106,7 +107,12 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
   async start(): Promise<Record<MediaKind, number>> {
     if (this.#closed) throw new InvalidStateError('rtp forwarder is closed');
     const egress = await bind('0.0.0.0');
-    egress.on('message', (msg) => this.#onFeedback(msg));
+    // Only the SFU's own feedback counts: the egress socket listens on every address, and a
+    // stranger's PLI must not make the encoder spend its bits on keyframes.
+    egress.on('message', (msg, from) => {
+      if (this.#fromSfu(from.port)) this.#onFeedback(msg);
+      else this.#strangers += 1;
+    });
     egress.on('error', (error) => this.safeEmit('error', error));
     this.#egress = egress;
     const ports = {} as Record<MediaKind, number>;
@@ -204,6 +210,20 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
       if (tap.kind !== kind || (tap.ssrcs && !tap.ssrcs.includes(ssrc))) continue;
       egress.send(msg, tap.endpoint.port, tap.endpoint.ip);
     }
+  }
+
+  /** Packets that reached the egress socket from anywhere but the SFU's two ports (dropped). */
+  get strangerPackets(): number {
+    return this.#strangers;
+  }
+
+  /**
+   * By source port: the SFU answers from the transport's port. Not by address too: an SFU
+   * listening on every address of a host with several answers from whichever the route picks,
+   * which need not be the one it announced.
+   */
+  #fromSfu(port: number): boolean {
+    return port === this.#targets.video.port || port === this.#targets.audio.port;
   }
 
   #onFeedback(msg: Buffer): void {

@@ -99,8 +99,13 @@ describe('RtpForwarder', () => {
     // The SFU answers to the tuple it locked onto: our egress socket.
     const [host, port] = received[0]!.from.split(':');
     const request = forwarder.next('keyframeRequest', 2000);
+    // A stranger's PLI, sent first, is dropped; the SFU's, sent after it, is the one heard.
+    const stranger = await udp();
+    await new Promise<void>((resolve) => stranger.send(pli(layers[0]!.ssrc), Number(port), '127.0.0.1', () => resolve()));
+    stranger.close();
     sfuVideo.send(pli(layers[1]!.ssrc), Number(port), host === '0.0.0.0' ? '127.0.0.1' : host);
     expect(await request).toEqual([layers[1]!.ssrc]);
+    expect(forwarder.strangerPackets).toBe(1);
   });
 
   it('continues sequence numbers and timestamps across an encoder restart', async () => {
