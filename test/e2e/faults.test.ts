@@ -18,7 +18,7 @@ interface Recovery {
   pictureGapMs: number;
   /** From the fault to the end of that gap: the picture moving again (ms). */
   pictureAgainMs: number;
-  /** Device-side: the camera's own frames, or the mic array online again (ms after the fault). */
+  /** Device-side: the camera's own frames, the mic array online, or the demo up again (ms after the fault). */
   deviceAgainMs?: number;
 }
 
@@ -192,9 +192,10 @@ describe('kill -9 faults during a lesson: the member classroom gets its picture 
     demo.child.kill('SIGKILL');
     await demo.exited;
     demo = await startDemoProcess(90_000, { port, dir: demo.dir });
+    const upAt = Date.now();
     // The page was never reloaded: it reconnects by itself with the link it had.
     const picture = await pictureAfter(page, at);
-    recoveries.push({ fault: 'daemon (restarted at once)', pictureGapMs: picture.gapMs, pictureAgainMs: picture.againMs });
+    recoveries.push({ fault: 'daemon (restarted at once)', pictureGapMs: picture.gapMs, pictureAgainMs: picture.againMs, deviceAgainMs: upAt - at });
     expect(picture.againMs).toBeGreaterThan(0);
   }, 180_000);
 });

@@ -11,6 +11,9 @@ export interface PlayerStatus {
   lesson?: string;
 }
 
+/** The longest wait between reconnect attempts (ms, ±25 % jitter). */
+const RETRY_CAP_MS = 3_000;
+
 /** How long the sound waits for the first picture before it is resumed anyway (ms). */
 const FIRST_FRAME_WAIT_MS = 3000;
 
@@ -297,7 +300,9 @@ export class LivePlayer {
       client.close();
     }
     clearTimeout(this.#retryTimer);
-    const base = Math.min(10_000, 500 * 2 ** this.#attempt);
+    // Capped low: a kiosk whose box restarts (10–15 s) is back within a few seconds of it, and
+    // even a few hundred kiosks retrying this often are a handful of sockets a second.
+    const base = Math.min(RETRY_CAP_MS, 500 * 2 ** this.#attempt);
     const delay = Math.round(base * (0.75 + Math.random() * 0.5));
     this.#attempt += 1;
     this.#status('warn', 'reconnecting', `Reconnecting in ${Math.ceil(delay / 1000)} s (${reason})…`);
