@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { orphanSafe } from '../../config/foundation/process/orphan-safe.ts';
 import { h264Options } from '../../pipeline/media/ffmpeg-command.ts';
 
 /**
@@ -37,7 +38,9 @@ const LAYERS = [
 
 function ffmpeg(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('ffmpeg', ['-hide_banner', '-nostdin', '-y', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Orphan-safe as every ffmpeg of the benches: a bench killed midway leaves none behind.
+    const [command, finalArgs] = orphanSafe('ffmpeg', ['-hide_banner', '-nostdin', '-y', ...args]);
+    const child = spawn(command, finalArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.once('error', reject);

@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { RtpForwarder } from '../../pipeline/media/rtp-forwarder.ts';
+import { isKeyframeStart } from './media-source.ts';
 
 /** Epoch ms of events on the box's side of a join, by the SSRC of the layer concerned. */
 interface Event {
@@ -39,7 +40,7 @@ export class KeyframeWatch {
       const atMs = Date.now();
       const ssrc = packet.readUInt32BE(8);
       const timestamp = packet.readUInt32BE(4);
-      if (startsIdr(packet) && lastIdr.get(ssrc) !== timestamp) {
+      if (isKeyframeStart(packet) && lastIdr.get(ssrc) !== timestamp) {
         lastIdr.set(ssrc, timestamp);
         watch.#idrs.push({ atMs, ssrc });
       }
@@ -86,18 +87,4 @@ export async function idleKeyframeAnswers(watch: KeyframeWatch, ask: () => Promi
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   return answers.sort((a, b) => a - b);
-}
-
-/** Whether an H.264 RTP packet (RFC 6184) starts an IDR access unit: SPS, or an IDR slice. */
-export function startsIdr(packet: Buffer): boolean {
-  if (packet.length < 14) return false;
-  let offset = 12 + (packet[0]! & 0x0f) * 4;
-  if (packet[0]! & 0x10) offset += 4 + packet.readUInt16BE(offset + 2) * 4;
-  if (offset >= packet.length) return false;
-  const type = packet[offset]! & 0x1f;
-  // STAP-A: the first aggregated unit's header; FU-A: the fragment's, on its start fragment.
-  const first = type === 24 ? packet[offset + 3] : type === 28 && packet[offset + 1]! & 0x80 ? packet[offset + 1] : type === 28 ? undefined : packet[offset];
-  if (first === undefined) return false;
-  const unit = first & 0x1f;
-  return unit === 5 || unit === 7;
 }
