@@ -144,6 +144,9 @@ export class MemberSession {
         await Promise.all((request.data.consumerIds ?? [request.data.consumerId!]).map((id) => viewer.resume(id)));
         return {};
       }
+      case 'shown':
+        this.#requireViewer().pictureShown();
+        return {};
     }
   }
 

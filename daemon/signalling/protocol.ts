@@ -47,6 +47,11 @@ export const requestSchema = z.discriminatedUnion('method', [
       .object({ consumerId: z.string().min(1).max(64).optional(), consumerIds: z.array(z.string().min(1).max(64)).min(1).max(8).optional() })
       .refine((d) => (d.consumerId === undefined) !== (d.consumerIds === undefined), { message: 'give consumerId or consumerIds' }),
   }),
+  /**
+   * The page shows its first picture (a newcomer's is the low simulcast layer): from now on
+   * its classroom may have any layer its bandwidth estimate allows.
+   */
+  z.object({ id: z.number().int(), method: z.literal('shown'), data: z.unknown().optional() }),
   z.object({ id: z.number().int(), method: z.literal('ping'), data: z.unknown().optional() }),
 ]);
 

@@ -101,15 +101,8 @@ export class Recorder {
     const lessonDir = join(this.#dir, options.lessonId);
     const partDir = join(lessonDir, `part-${part}`);
     await mkdir(partDir, { recursive: true });
-    const videoPort = await freeEvenUdpPort();
-    const audioPort = await freeEvenUdpPort();
     const sdpPath = join(partDir, 'input.sdp');
-    await writeFile(sdpPath, this.#sdp(videoPort, audioPort));
-
-    const untap = [
-      this.#forwarder.addTap({ kind: 'video', endpoint: { ip: '127.0.0.1', port: videoPort }, ssrcs: [this.#targets.layers[0]!.ssrc] }),
-      this.#forwarder.addTap({ kind: 'audio', endpoint: { ip: '127.0.0.1', port: audioPort }, ssrcs: [this.#targets.audioSsrc] }),
-    ];
+    const untap = await this.#listen(sdpPath);
     let run = (await existingRuns(partDir)) + 1;
     const state = { lessonId: options.lessonId, part, run, untap, workDir: partDir, supervisor: undefined as unknown as Supervisor };
     const supervisor = new Supervisor({
@@ -134,6 +127,14 @@ export class Recorder {
     state.supervisor = supervisor;
     supervisor.on('exit', (_code, _signal, expected) => {
       if (expected) return;
+      // The ports were picked free just before ffmpeg bound them; if another process took one
+      // in between, ffmpeg cannot bind it again: the next run gets new ones.
+      void this.#listen(sdpPath)
+        .then((next) => {
+          const stale = this.#active === state ? state.untap.splice(0, Infinity, ...next) : next;
+          for (const off of stale) off();
+        })
+        .catch((error: unknown) => this.#logger.warn({ err: error }, 'new recorder ports failed'));
       const playlist = `part-${part}/run-${state.run}/index.m3u8`;
       void this.#sealRun(options.lessonId, playlist, true).catch((error: unknown) => this.#logger.warn({ err: error }, 'sealing a run failed'));
     });
@@ -215,6 +216,17 @@ export class Recorder {
         '-hls_flags', 'independent_segments+temp_file',
       ],
     );
+  }
+
+  /** Picks two free ports, writes the SDP that names them and taps the stream into them. */
+  async #listen(sdpPath: string): Promise<(() => void)[]> {
+    const videoPort = await freeEvenUdpPort();
+    const audioPort = await freeEvenUdpPort();
+    await writeFile(sdpPath, this.#sdp(videoPort, audioPort));
+    return [
+      this.#forwarder.addTap({ kind: 'video', endpoint: { ip: '127.0.0.1', port: videoPort }, ssrcs: [this.#targets.layers[0]!.ssrc] }),
+      this.#forwarder.addTap({ kind: 'audio', endpoint: { ip: '127.0.0.1', port: audioPort }, ssrcs: [this.#targets.audioSsrc] }),
+    ];
   }
 
   #sdp(videoPort: number, audioPort: number): string {

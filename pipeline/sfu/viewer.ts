@@ -90,17 +90,9 @@ export class Viewer extends TypedEmitter<ViewerEvents> {
       }
       // A newcomer starts on the lowest simulcast layer: its IDR is a fraction of the high
       // layer's (faster to encode, to send over a thin link, to decode), so the first picture
-      // comes sooner. Once it shows, the classroom may have any layer, and mediasoup moves it
-      // up as far as its bandwidth estimate allows (another keyframe, of that layer).
+      // comes sooner. Once the page shows it (`pictureShown`), the classroom may have any
+      // layer, and mediasoup moves it up as far as its bandwidth estimate allows.
       const consumer = await this.#transport.consume({ producerId, rtpCapabilities, paused: true, preferredLayers: { spatialLayer: 0 } });
-      if (consumer.type === 'simulcast' || consumer.type === 'svc') {
-        const lift = (layers: types.ConsumerLayers | undefined) => {
-          if (!layers || consumer.closed) return;
-          consumer.off('layerschange', lift);
-          consumer.setPreferredLayers({ spatialLayer: ANY_LAYER, temporalLayer: ANY_LAYER }).catch(() => undefined);
-        };
-        consumer.on('layerschange', lift);
-      }
       this.#consumers.set(consumer.id, consumer);
       consumer.on('producerclose', () => {
         this.#consumers.delete(consumer.id);
@@ -152,6 +144,18 @@ export class Viewer extends TypedEmitter<ViewerEvents> {
       videoLayer: layer,
       availableOutgoingKbps: available === undefined ? undefined : Math.round(available),
     };
+  }
+
+  /**
+   * The classroom shows its first picture: its video may now move up from the newcomer's low
+   * layer (another keyframe, of the layer its bandwidth estimate allows).
+   */
+  pictureShown(): void {
+    this.#assertOpen();
+    for (const consumer of this.#consumers.values()) {
+      if (consumer.type !== 'simulcast' && consumer.type !== 'svc') continue;
+      consumer.setPreferredLayers({ spatialLayer: ANY_LAYER, temporalLayer: ANY_LAYER }).catch(() => undefined);
+    }
   }
 
   /** Idempotent user close. */

@@ -35,8 +35,8 @@ describe('classcast demo, end to end', () => {
       );
       expect(media.phase).toBe('live');
       expect(media.frameWidth).toBeGreaterThan(0);
-      // A newcomer starts on the low layer (the demo's 480 px: a small first keyframe), then
-      // moves up to the canvas's 960 px as its bandwidth estimate allows.
+      // A newcomer starts on the low layer (the demo's 480 px: a small first keyframe); once
+      // the page shows it, it moves up to the canvas's 960 px as its bandwidth estimate allows.
       expect(await page.evaluate(() => (window as unknown as { firstWidth?: number }).firstWidth)).toBe(480);
       await waitFor(() => receivedMedia(page), (m) => m.frameWidth === 960, 30_000, 'the high layer');
       // Still moving a moment later: frames keep being decoded.

@@ -78,9 +78,14 @@ describe('a weak link gets the low layer, a good one keeps the high one', () => 
         ((await (await fetch(`${daemon.urls.apiBase}/api/status`, { headers: { authorization: `Bearer ${technicianToken}` } })).json()) as {
           classrooms: ClassroomStatus[];
         }).classrooms;
+      // Both start on layer 0 (newcomers); the weak one stays there once its estimate has
+      // found the thin link, the good one moves up.
       const layers = await waitFor(
         classrooms,
-        (list) => list.find((c) => c.name === 'weak-school')?.videoLayer === 0 && list.find((c) => c.name === 'good-school')?.videoLayer === 1,
+        (list) => {
+          const weakSchool = list.find((c) => c.name === 'weak-school');
+          return weakSchool?.videoLayer === 0 && (weakSchool.availableOutgoingKbps ?? Infinity) < 500 && list.find((c) => c.name === 'good-school')?.videoLayer === 1;
+        },
         60_000,
         'weak classroom on layer 0 and good classroom on layer 1',
       );

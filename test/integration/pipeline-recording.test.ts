@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { pipelineSchema } from '../../config/schema/pipeline.ts';
 import { recordingSchema } from '../../config/schema/recording.ts';
 import { MediaPipeline } from '../../pipeline/media/media-pipeline.ts';
 import { defaultLayers } from '../../pipeline/media/targets.ts';
+import { isAlive } from '../helpers/processes.ts';
 import { RtpSink, waitUntil } from './pipeline-rtp-sink.ts';
 
 const run = promisify(execFile);
@@ -61,9 +63,19 @@ describe('recording', () => {
     await pipeline.startRecording({ lessonId: 'math-7b-2026-11-22', part: 1 });
     await waitUntil(async () => ((await runs())[0]?.segments ?? 0) >= 3, 20_000, 'three segments');
 
-    // A crash of the recorder keeps what was written and goes on in a new run.
+    // A crash of the recorder keeps what was written and goes on in a new run, even when
+    // another process takes its ports the moment they are free.
+    const ports = [...(await readFile(join(dir, 'math-7b-2026-11-22', 'part-1', 'input.sdp'), 'utf8')).matchAll(/^m=\w+ (\d+)/gm)].map((m) => Number(m[1]));
+    expect(ports).toHaveLength(2);
     const pid = pipeline.recorderPid!;
     process.kill(pid, 'SIGKILL');
+    await waitUntil(async () => !isAlive(pid), 5_000, 'the recorder gone');
+    for (const port of ports.flatMap((p) => [p, p + 1])) {
+      const squatter = createSocket('udp4');
+      squatter.on('error', () => {});
+      squatter.bind(port, '127.0.0.1');
+      cleanup.push(async () => void squatter.close());
+    }
     await waitUntil(async () => ((await runs())[1]?.segments ?? 0) >= 2, 20_000, 'segments of the second run');
     await pipeline.stopRecording();
 

@@ -9,6 +9,19 @@ import { MediaPipeline } from '../../pipeline/media/media-pipeline.ts';
 import { freeEvenUdpPort } from '../../pipeline/media/recorder.ts';
 import { defaultLayers } from '../../pipeline/media/targets.ts';
 
+interface DecodeOptions {
+  ssrc: number;
+  kind: 'video' | 'audio';
+  payloadType: number;
+  width?: number;
+  height?: number;
+  count?: number;
+  seconds?: number;
+  timeoutMs?: number;
+  /** Called as each frame arrives (e.g. to timestamp it). */
+  onFrame?: (frame: Buffer) => void;
+}
+
 /**
  * Stands in for the SFU in tests: one UDP socket (like a comedia PlainTransport) that counts
  * RTP per SSRC, records the source tuples, and can hand one SSRC to a real ffmpeg decoder
@@ -79,21 +92,25 @@ export class RtpSink {
    */
   async decode(options: { ssrc: number; kind: 'video'; payloadType: number; width: number; height: number; count: number; timeoutMs?: number; onFrame?: (frame: Buffer) => void }): Promise<Buffer[]>;
   async decode(options: { ssrc: number; kind: 'audio'; payloadType: number; seconds: number; timeoutMs?: number }): Promise<Buffer[]>;
-  async decode(options: {
-    ssrc: number;
-    kind: 'video' | 'audio';
-    payloadType: number;
-    width?: number;
-    height?: number;
-    count?: number;
-    seconds?: number;
-    timeoutMs?: number;
-    /** Called as each frame arrives (e.g. to timestamp it). */
-    onFrame?: (frame: Buffer) => void;
-  }): Promise<Buffer[]> {
+  async decode(options: DecodeOptions): Promise<Buffer[]> {
     const dir = await mkdtemp(join(tmpdir(), 'rtp-sink-'));
     this.#dirs.push(dir);
-    const port = await freeEvenUdpPort();
+    // The decoder binds a port picked free a moment before; another process may take it in
+    // between (the kernel hands out the same ephemeral ports): then it tries another.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#decodeOnce(dir, await freeEvenUdpPort(), options);
+      } catch (error) {
+        if (attempt >= 5 || !(error instanceof PortTakenError)) throw error;
+      }
+    }
+  }
+
+  async #decodeOnce(
+    dir: string,
+    port: number,
+    options: DecodeOptions,
+  ): Promise<Buffer[]> {
     const sdpPath = join(dir, 'in.sdp');
     const media =
       options.kind === 'video'
@@ -135,9 +152,10 @@ export class RtpSink {
             resolve(frames);
           }
         });
-        child.once('exit', (code) => {
+        // 'close', not 'exit': by then stderr has been read to its end.
+        child.once('close', (code) => {
           clearTimeout(timer);
-          reject(new Error(`decoder exited ${code}: ${stderr}`));
+          reject(stderr.includes('bind failed') && frames.length === 0 ? new PortTakenError(stderr) : new Error(`decoder exited ${code}: ${stderr}`));
         });
       });
     } finally {
@@ -155,6 +173,8 @@ export class RtpSink {
     await Promise.all(this.#dirs.map((d) => rm(d, { recursive: true, force: true })));
   }
 }
+
+class PortTakenError extends Error {}
 
 /** H.264 RTP payload (RFC 6184) that begins an IDR access unit: SPS, IDR, or their FU-A/STAP-A. */
 export function startsKeyframe(msg: Buffer): boolean {

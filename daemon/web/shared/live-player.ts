@@ -230,25 +230,33 @@ export class LivePlayer {
     const first = pictures.length > 0 ? pictures : sounds;
     if (first.length > 0) await client.request('resume', { consumerIds: first });
     performance.mark('classcast:resumed');
-    if (first === pictures && sounds.length > 0) this.#resumeOnFirstFrame(generation, sounds);
+    if (first === pictures) this.#onFirstFrame(generation, sounds);
     await this.#startPlayback();
     this.#status('info', 'live', this.#lesson ? `Live · ${this.#lesson}` : 'Live');
   }
 
-  /** Resumes `consumerIds` when the video shows its first frame (or after a while without one). */
-  #resumeOnFirstFrame(generation: number, consumerIds: string[]): void {
+  /**
+   * When the video shows its first frame (the low layer): tells the server, which lets the
+   * picture move up to the layer the link allows, and resumes the sound `consumerIds`. The
+   * sound also comes after a while without a picture.
+   */
+  #onFirstFrame(generation: number, consumerIds: string[]): void {
     const client = this.#client;
-    let done = false;
+    const current = () => generation === this.#generation && client === this.#client;
+    let resumed = false;
     const resume = () => {
-      if (done) return;
-      done = true;
+      if (resumed) return;
+      resumed = true;
       window.clearTimeout(fallback);
-      if (generation !== this.#generation || client !== this.#client) return;
+      if (!current() || consumerIds.length === 0) return;
       client?.request('resume', { consumerIds }).catch((e: Error) => this.#retry(e.message));
     };
     // A lesson whose picture does not come still gets its sound.
     const fallback = window.setTimeout(resume, FIRST_FRAME_WAIT_MS);
-    this.#video.requestVideoFrameCallback(() => resume());
+    this.#video.requestVideoFrameCallback(() => {
+      resume();
+      if (current()) client?.request('shown').catch((e: Error) => this.#retry(e.message));
+    });
   }
 
   async #startPlayback(): Promise<void> {
