@@ -101,7 +101,8 @@ export class Daemon {
     this.audit = new AuditLog(config.dataDir);
     this.tokens = new TokenStore(config.api.tokens);
     this.joinTokens = new JoinTokens(config.api.joinTokenSecret ?? loadOrCreateSecret(path.join(config.dataDir, 'join-token.key')));
-    this.studio = new Studio(config.pipeline);
+    this.studio = new Studio(config.pipeline, config.cameras);
+    this.studio.onProgram = (program) => this.bus.publish({ type: 'program.changed', ...program });
     this.plan = {
       videoPayloadType: 102,
       layers: pipelineLayers(config.pipeline),
@@ -176,7 +177,10 @@ export class Daemon {
       this.audio.start();
       this.director = createDirector(config.director, {
         cameras: this.cameras.drivers(),
-        program: { show: (cameraId) => void this.#showCamera(cameraId) },
+        // Voice tracking's cut: any camera, by its id (it takes a place of the program).
+        program: {
+          show: (cameraId) => void this.studio.cut(cameraId).catch((error: unknown) => logger.warn({ err: error, cameraId }, 'program cut failed')),
+        },
         micArrays: this.micArrays,
         logger,
       });
@@ -307,6 +311,7 @@ export class Daemon {
       ...this.broadcast.info(),
       schedule: this.schedule.status(),
       layout: this.studio.layout,
+      program: this.studio.program,
       pipeline: this.studio.pipeline ? { health: this.studio.pipeline.health } : { health: 'offline' },
       sfu: this.sfu
         ? { workers: this.sfu.pool.liveIndexes().length, spread: this.room?.spread() ?? {} }
@@ -410,13 +415,6 @@ export class Daemon {
       const url = c.streamUri ?? this.cameras.streamUri(c.id);
       return url ? [{ id: c.id, url, role: c.role }] : [];
     });
-  }
-
-  /** Voice tracking's program cut: the camera's own full-screen layout. */
-  async #showCamera(cameraId: string): Promise<void> {
-    const role = this.config.cameras.find((c) => c.id === cameraId)?.role;
-    const layout: Layout = role === 'students' ? 'students' : 'teacher';
-    await this.studio.setLayout(layout).catch((error: unknown) => this.logger.warn({ err: error, cameraId }, 'program cut failed'));
   }
 
   /** A lesson's pre-roll: its cameras to their presets and its layout; failures are logged only. */

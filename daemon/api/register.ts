@@ -14,6 +14,7 @@ import { cameraRoutes } from './routes/cameras.ts';
 import { directorRoutes } from './routes/director.ts';
 import { joinTokenRoutes } from './routes/join-tokens.ts';
 import { layoutRoutes } from './routes/layout.ts';
+import { programRoutes } from './routes/program.ts';
 import { recordingRoutes } from './routes/recordings.ts';
 import { scheduleRoutes } from './routes/schedule.ts';
 import { statusRoutes } from './routes/status.ts';
@@ -24,8 +25,8 @@ import { statusRoutes } from './routes/status.ts';
  */
 export interface ApiHost {
   status(): Promise<Record<string, unknown>>;
-  readonly studio: Pick<Studio, 'layout' | 'setLayout'>;
-  /** A technician's hand on a camera or the layout pauses voice tracking. */
+  readonly studio: Pick<Studio, 'layout' | 'setLayout' | 'program' | 'sources' | 'setProgram' | 'cut'>;
+  /** A technician's hand on a camera, the layout or the program pauses voice tracking. */
   manualOverride(): void;
   readonly cameras: CameraService;
   readonly audio: AudioService;
@@ -48,6 +49,12 @@ export function registerApiRoutes(api: FastifyInstance, daemon: ApiHost): void {
       daemon.manualOverride();
       await daemon.studio.setLayout(layout);
     },
+  });
+  programRoutes(api, {
+    current: () => daemon.studio.program,
+    sources: () => daemon.studio.sources,
+    set: (change) => (daemon.manualOverride(), daemon.studio.setProgram(change)),
+    cut: (source) => (daemon.manualOverride(), daemon.studio.cut(source)),
   });
   const cameras = daemon.cameras;
   cameraRoutes(api, {

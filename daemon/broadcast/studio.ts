@@ -1,40 +1,61 @@
 import type { Layout, PipelineSlice } from '../../config/schema/pipeline.ts';
 import type { MediaPipeline, MixControl } from '../../pipeline/media/media-pipeline.ts';
+import { checkChange, cutTo, defaultPlaces, TEST_PICTURE, type Program, type ProgramChange } from '../../pipeline/media/program.ts';
 
 /**
- * What a technician set during the day — layout, gains, mutes — kept apart from any one
- * pipeline: changes go live on the running pipeline through its control socket, and a
- * pipeline opened later (next lesson, or after a crash) starts from them.
+ * What the technician, the director and the timetable set during the day — the program
+ * (layout over sources), gains, mutes — kept apart from any one pipeline: changes go live on
+ * the running pipeline through its control socket, and a pipeline opened later (next lesson,
+ * or after a crash) starts from them. The one place every program change goes through.
  */
 export class Studio implements MixControl {
   readonly #base: PipelineSlice;
-  #layout: Layout;
+  #program: Program;
+  readonly #sources: string[];
+  readonly #board: string | undefined;
   readonly #mix = new Map<string, { gainDb: number; muted: boolean }>();
   #pipeline: MediaPipeline | undefined;
   readonly #levels = new Map<string, number>();
   #unsubscribeLevels: (() => void) | undefined;
   /** Called whenever the running pipeline reports new channel levels. */
   onLevels: (() => void) | undefined;
+  /** Called after every program change, from whoever made it. */
+  onProgram: ((program: Program) => void) | undefined;
 
-  constructor(base: PipelineSlice) {
+  /** `cameras`: the configured cameras (id and role), the sources a place can show. */
+  constructor(base: PipelineSlice, cameras: readonly { id: string; role?: string }[] = []) {
     this.#base = base;
-    this.#layout = base.layout;
+    const places = defaultPlaces(base.cameraRoles, cameras);
+    this.#program = { layout: base.layout, main: places.main ?? TEST_PICTURE, second: places.second ?? places.main ?? TEST_PICTURE };
+    this.#sources = [...cameras.map((c) => c.id), ...(base.courseware ? ['courseware'] : [])];
+    this.#board = base.courseware ? 'courseware' : places.board;
     for (const c of base.audioChannels) this.#mix.set(c.id, { gainDb: c.gainDb, muted: c.muted });
   }
 
   get layout(): Layout {
-    return this.#layout;
+    return this.#program.layout;
+  }
+
+  get program(): Program {
+    return { ...this.#program };
+  }
+
+  /** What a place of the program can show. */
+  get sources(): string[] {
+    return [...this.#sources];
   }
 
   get pipeline(): MediaPipeline | undefined {
     return this.#pipeline;
   }
 
-  /** The pipeline config with today's layout and mix applied. */
+  /** The pipeline config with today's program and mix applied. */
   pipelineConfig(): PipelineSlice {
+    const { layout, main, second } = this.#program;
     return {
       ...this.#base,
-      layout: this.#layout,
+      layout,
+      cameraRoles: { teacher: main, students: second },
       audioChannels: this.#base.audioChannels.map((c) => ({ ...c, ...this.#mix.get(c.id) })),
     };
   }
@@ -62,8 +83,21 @@ export class Studio implements MixControl {
   }
 
   async setLayout(layout: Layout): Promise<void> {
-    await this.#pipeline?.setLayout(layout);
-    this.#layout = layout;
+    await this.setProgram({ layout });
+  }
+
+  /** Changes the program, live on the running pipeline; checked first, so a bad change changes nothing. */
+  async setProgram(change: ProgramChange): Promise<Program> {
+    checkChange(change, this.#sources);
+    const pipeline = this.#pipeline;
+    this.#program = pipeline ? await pipeline.setProgram(change) : { ...this.#program, ...change };
+    this.onProgram?.(this.program);
+    return this.program;
+  }
+
+  /** Puts one source on program alone (the director's cut, a technician's program button). */
+  cut(source: string): Promise<Program> {
+    return this.setProgram(cutTo(this.#program, source, this.#board));
   }
 
   async setGain(channelId: string, db: number): Promise<void> {

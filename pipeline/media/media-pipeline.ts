@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { TypedEmitter } from '../../config/foundation/emitter.ts';
 import { ClasscastError, InvalidStateError, isClasscastError } from '../../config/foundation/errors.ts';
-import { LAYOUTS, type Layout, type PipelineSlice } from '../../config/schema/pipeline.ts';
+import type { Layout, PipelineSlice } from '../../config/schema/pipeline.ts';
 import { recordingSchema, type RecordingSlice } from '../../config/schema/recording.ts';
 import { Supervisor, type SupervisorState } from '../../config/foundation/process/supervisor.ts';
 import { compositorArgs, rtpUrl } from './ffmpeg-command.ts';
@@ -17,6 +17,7 @@ import { FramePump, solidFrame, type PumpSlot } from './frame-pump.ts';
 import { gridOrigin, KeyframeRequests, MAX_FLAGGED_LAYERS } from './keyframe-flag.ts';
 import { Recorder, type RecordingInfo } from './recorder.ts';
 import { RtpForwarder } from './rtp-forwarder.ts';
+import { checkChange, cutTo, defaultPlaces, TEST_PICTURE, type Program, type ProgramChange } from './program.ts';
 import { PipelineSound } from './sound.ts';
 import { even, type PublishTargets } from './targets.ts';
 import { zmqAddress, zmqRequest } from './zmq-request.ts';
@@ -67,7 +68,7 @@ export type MediaPipelineEvents = {
   health: [PipelineHealth];
   /** The encoder process exited without us asking; it restarts with backoff. */
   encoderExit: [code: number | null, signal: NodeJS.Signals | null];
-  layout: [Layout];
+  program: [Program];
   /** A camera's ingest got frames again, or lost them (its slot shows the other camera or a slate). */
   camera: [cameraId: string, state: CameraFeedState];
 };
@@ -118,9 +119,10 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
   #pump: FramePump | undefined;
   #sound: PipelineSound | undefined;
   readonly #recorder: Recorder | undefined;
-  /** The ingest whose frames fill the program's background, per background index. */
-  #backgroundFeeds: Partial<Record<number, CameraFeed>> = {};
-  /** The one of them the current layout shows full: its frames are written as they arrive. */
+  /** The sources in the program's two places (see program.ts), and the board's ingest. */
+  #places: { main: string; second: string };
+  #board: CameraFeed | undefined;
+  /** The ingest the current program shows full: its frames are written as they arrive. */
   #programFeed: CameraFeed | undefined;
   /** Whether the running graph honours keyframe flags (every picture through the pump). */
   #keyframeFlags = false;
@@ -133,6 +135,8 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     this.#logger = options.logger.child({ component: 'media-pipeline' });
     this.#forwarder = new RtpForwarder(options.targets, this.#logger, { audioDelayMs: options.config.audioDelayMs });
     this.#layout = options.config.layout;
+    const places = defaultPlaces(options.config.cameraRoles, options.videoInputs);
+    this.#places = { main: places.main ?? TEST_PICTURE, second: places.second ?? places.main ?? TEST_PICTURE };
     if (options.recordingDir) {
       this.#recorder = new Recorder({
         config: options.recording ?? recordingSchema.parse({}),
@@ -325,14 +329,47 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
   }
 
   async setLayout(layout: Layout): Promise<void> {
+    await this.setProgram({ layout });
+  }
+
+  /** What is on program now. */
+  get program(): Program {
+    return { layout: this.#layout, ...this.#places };
+  }
+
+  /** The sources a place can show: every camera, and the board feed when there is one. */
+  get sources(): string[] {
+    const ids = this.#options.videoInputs.map((i) => i.id);
+    return coursewareInput(this.#config) ? [...ids, 'courseware'] : ids;
+  }
+
+  /**
+   * Changes the program live: the layout (a few filter commands, no keyframe) and the sources
+   * in its places (the frame pump reads another ingest from the next frame). Checked first:
+   * an unknown layout or source changes nothing.
+   */
+  async setProgram(change: ProgramChange): Promise<Program> {
     this.#assertOpen();
-    if (!LAYOUTS.includes(layout)) throw new TypeError(`unknown layout ${String(layout)}`);
-    const canvas = this.#options.targets.layers[0]!;
-    const from = placeLayout(this.#layout, canvas);
-    this.#layout = layout;
-    await this.#send(layoutCommands(placeLayout(layout, canvas), from));
+    checkChange(change, this.sources);
+    const places = { main: change.main ?? this.#places.main, second: change.second ?? this.#places.second };
+    if (this.#options.cameraMode === 'direct' && (places.main !== this.#places.main || places.second !== this.#places.second)) {
+      throw new ClasscastError('INVALID_STATE', 'the compositor reads the cameras itself (cameraMode direct): its places are fixed');
+    }
+    this.#places = places;
+    if (change.layout !== undefined && change.layout !== this.#layout) {
+      const canvas = this.#options.targets.layers[0]!;
+      const from = placeLayout(this.#layout, canvas);
+      this.#layout = change.layout;
+      await this.#send(layoutCommands(placeLayout(change.layout, canvas), from));
+    }
     this.#updateProgramFeed();
-    this.safeEmit('layout', layout);
+    this.safeEmit('program', this.program);
+    return this.program;
+  }
+
+  /** Puts `source` on program alone (see `cutTo`). */
+  cut(source: string): Promise<Program> {
+    return this.setProgram(cutTo(this.program, source, this.#board?.id));
   }
 
   async setGain(channelId: string, db: number): Promise<void> {
@@ -439,35 +476,28 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
       return feed;
     };
     // Every picture comes through the pump, generated ones too (test pictures, files), so the
-    // compositor has one timed input and honours keyframe requests (keyframe-flag.ts).
-    const teacher = feedFor(pick.teacher);
-    const students = feedFor(pick.students);
-    const board = feedFor(coursewareInput(config) ?? (config.courseware ? undefined : pick.courseware));
-    const test = teacher || students ? undefined : feedFor(testPictureInput(config, slot));
-    // A camera heard but not seen in any slot still needs its ingest.
-    for (const id of rings.keys()) feedFor(this.#options.videoInputs.find((i) => i.id === id));
+    // compositor has one timed input and honours keyframe requests (keyframe-flag.ts). Every
+    // camera has its ingest, so any of them can go on program at once (see program.ts).
+    for (const input of this.#options.videoInputs) feedFor(input);
+    const board = coursewareInput(config) ? feedFor(coursewareInput(config)) : this.#feeds.get(pick.courseware?.id ?? '');
+    const test = this.#options.videoInputs.length === 0 ? feedFor(testPictureInput(config, slot)) : undefined;
     for (const feed of this.#feeds.values()) feed.start();
+    this.#board = board;
 
     const direct = directSlots(config)([]);
     const slate = solidFrame(slot.width, slot.height, [40, 150, 115]);
-    const pumpSlots: PumpSlot[] = [];
-    const first = teacher ?? students ?? test!;
-    pumpSlots.push({ name: 'teacher', frame: () => first.latest() ?? students?.latest() ?? slate });
-    if (teacher || students) pumpSlots.push({ name: 'students', frame: () => (students ?? teacher)!.latest() ?? teacher?.latest() ?? slate });
+    const latest = (place: 'main' | 'second') => this.#feeds.get(this.#places[place])?.latest();
+    // A place whose camera is lost shows the other place's camera, else a slate.
+    const pumpSlots: PumpSlot[] = [{ name: 'teacher', frame: () => latest('main') ?? latest('second') ?? slate }];
+    if (!test) pumpSlots.push({ name: 'students', frame: () => latest('second') ?? latest('main') ?? slate });
     if (board) pumpSlots.push({ name: 'courseware', frame: () => board.latest() ?? slate });
     const pump = new FramePump({ slots: pumpSlots, dir: workDir, fps: config.fps, width: slot.width, height: slot.height, logger: this.#logger });
     this.#pump = pump;
     await pump.start();
     // The program camera's frames go out as they arrive (FramePump.kick); the others are
     // sampled at those moments.
-    this.#backgroundFeeds = {
-      [BACKGROUND.black]: first,
-      [BACKGROUND.teacher]: first,
-      [BACKGROUND.students]: students ?? teacher ?? first,
-      ...(board ? { [BACKGROUND.courseware]: board } : {}),
-    };
-    for (const feed of new Set(Object.values(this.#backgroundFeeds))) {
-      feed!.on('frame', () => {
+    for (const feed of this.#feeds.values()) {
+      feed.on('frame', () => {
         if (feed === this.#programFeed) pump.kick();
       });
     }
@@ -482,7 +512,14 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
 
   #updateProgramFeed(): void {
     const canvas = this.#options.targets.layers[0]!;
-    this.#programFeed = this.#backgroundFeeds[placeLayout(this.#layout, canvas).background];
+    const main = this.#feeds.get(this.#places.main);
+    const byBackground: Partial<Record<number, CameraFeed>> = {
+      [BACKGROUND.black]: main,
+      [BACKGROUND.teacher]: main,
+      [BACKGROUND.students]: this.#feeds.get(this.#places.second) ?? main,
+      [BACKGROUND.courseware]: this.#board,
+    };
+    this.#programFeed = byBackground[placeLayout(this.#layout, canvas).background];
   }
 
   #channel(channelId: string): { gainDb: number; muted: boolean } {
@@ -555,12 +592,9 @@ export function directSlots(config: PipelineSlice): (inputs: VideoInput[]) => Vi
 }
 
 export function assignCameras(config: PipelineSlice, inputs: VideoInput[]): { teacher?: VideoInput; students?: VideoInput; courseware?: VideoInput } {
-  const byId = (id?: string) => (id ? inputs.find((i) => i.id === id) : undefined);
-  const byRole = (role: string) => inputs.find((i) => i.role === role);
-  const teacher = byId(config.cameraRoles.teacher) ?? byRole('teacher') ?? inputs[0];
-  const students = byId(config.cameraRoles.students) ?? byRole('students') ?? inputs.find((i) => i !== teacher);
-  const courseware = byRole('blackboard');
-  return { teacher, students, courseware };
+  const places = defaultPlaces(config.cameraRoles, inputs);
+  const byId = (id?: string) => inputs.find((i) => i.id === id);
+  return { teacher: byId(places.main), students: byId(places.second), courseware: byId(places.board) };
 }
 
 /** The configured courseware as the compositor's own input (when it reads sources itself). */
@@ -585,5 +619,5 @@ function coursewareInput(config: PipelineSlice): (VideoInput & { inputOptions?: 
 
 /** The picture a classroom without cameras shows (tests, a bare demo). */
 function testPictureInput(config: PipelineSlice, size: { width: number; height: number }): VideoInput & { inputOptions: string[] } {
-  return { id: 'test-picture', url: `testsrc2=s=${size.width}x${size.height}:r=${config.fps}`, inputOptions: ['-re', '-f', 'lavfi'] };
+  return { id: TEST_PICTURE, url: `testsrc2=s=${size.width}x${size.height}:r=${config.fps}`, inputOptions: ['-re', '-f', 'lavfi'] };
 }

@@ -128,6 +128,18 @@ describe('technician console against the running demo, in Chromium', () => {
     expect(later.s.position.x).toBeCloseTo(stopped.position.x, 3);
   }, 60_000);
 
+  it('puts a camera on program from its button; a cut made elsewhere shows there too', async () => {
+    await page.locator('[data-source="students-cam"]').click();
+    const program = await waitFor(() => api<{ layout: string; second: string }>('/program'), (p) => p.layout === 'students', 10_000, 'the students camera on program');
+    expect(program.second).toBe('students-cam');
+    await waitFor(() => page.locator('[data-source="students-cam"]').getAttribute('aria-pressed'), (v) => v === 'true', 5000, 'its button pressed');
+    // Voice tracking's cut (the same studio) reaches the console through /ws/events.
+    await demo.daemon.studio.cut('teacher-cam');
+    await waitFor(() => page.locator('[data-source="teacher-cam"]').getAttribute('aria-pressed'), (v) => v === 'true', 5000, 'the teacher camera pressed');
+    expect(await page.locator('[data-source="students-cam"]').getAttribute('aria-pressed')).toBe('false');
+    expect(await page.locator('[data-layout="teacher"]').getAttribute('aria-pressed')).toBe('true');
+  }, 60_000);
+
   it('mutes a channel from its strip and the mix follows', async () => {
     type Channel = { id: string; muted: boolean; levelDb: number | null };
     const before = (await api<{ channels: Channel[] }>('/audio')).channels;

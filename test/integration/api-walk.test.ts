@@ -103,6 +103,8 @@ describe('every API route and socket, with every kind of credential and malforme
       'PATCH /api/audio/:channel',
       'GET /api/layout',
       'PUT /api/layout',
+      'GET /api/program',
+      'PUT /api/program',
       'POST /api/broadcast/start',
       'POST /api/broadcast/stop',
       'GET /api/schedule',
@@ -226,6 +228,31 @@ describe('every API route and socket, with every kind of credential and malforme
     }
   }
 
+  it('puts any camera on program through the API, and tells the console of each change', async () => {
+    const t = tokens.technician;
+    const json = (text: string) => ({ type: 'application/json', text });
+    const put = { method: 'PUT', path: '/api/program' };
+    const events = openSocket(`/ws/events?token=${encodeURIComponent(t)}`);
+    await events.opened;
+    const listed = await call({ method: 'GET', path: '' }, '/api/program', tokens.viewer);
+    expect(listed.json).toMatchObject({ sources: ['teacher-cam', 'students-cam'], main: 'teacher-cam', second: 'students-cam' });
+    const cut = await call(put, '/api/program', t, json('{"source":"students-cam"}'));
+    expect(cut.json).toEqual({ layout: 'students', main: 'teacher-cam', second: 'students-cam' });
+    await frame(events.frames, (f) => f.type === 'program.changed' && f.layout === 'students', 'the cut on /ws/events');
+    const swapped = await call(put, '/api/program', t, json('{"layout":"pip","main":"students-cam","second":"teacher-cam"}'));
+    expect(swapped.json).toEqual({ layout: 'pip', main: 'students-cam', second: 'teacher-cam' });
+    expect(demo.daemon.studio.pipeline?.program).toEqual({ layout: 'pip', main: 'students-cam', second: 'teacher-cam' });
+    // Bad changes are refused and change nothing.
+    expectError(await call(put, '/api/program', t, json('{"source":"hall-cam"}')), 404, 'NOT_FOUND', 'unknown source');
+    expectError(await call(put, '/api/program', t, json('{"main":"teacher-cam","layout":"mosaic"}')), 400, 'BAD_REQUEST', 'unknown layout');
+    expectError(await call(put, '/api/program', t, json('{}')), 400, 'BAD_REQUEST', 'empty change');
+    expectError(await call(put, '/api/program', t, json('{"source":"teacher-cam","layout":"pip"}')), 400, 'BAD_REQUEST', 'a cut with more');
+    expect(demo.daemon.studio.program).toEqual({ layout: 'pip', main: 'students-cam', second: 'teacher-cam' });
+    expect((await call(put, '/api/program', t, json('{"layout":"pip","main":"teacher-cam","second":"students-cam"}'))).status).toBe(200);
+    events.socket.close();
+    await events.closed;
+  });
+
   it('refuses /ws/events without a valid technician or viewer token, with a JSON error', async () => {
     for (const [what, query] of [
       ['no token', ''],
@@ -326,7 +353,7 @@ describe('every API route and socket, with every kind of credential and malforme
       route.path.replace(':id', 'teacher-cam').replace(':preset', 'overview').replace(':channel', 'teacher').replace(/:[A-Za-z]+/g, 'x');
     const body = fc.oneof(
       fc.json({ maxDepth: 3 }),
-      fc.record({ layout: fc.string(), gainDb: fc.oneof(fc.double(), fc.string()), muted: fc.anything(), pan: fc.double(), tilt: fc.double(), zoom: fc.double(), timeoutMs: fc.oneof(fc.integer(), fc.double()), speed: fc.anything(), classroom: fc.string(), minutes: fc.oneof(fc.integer(), fc.double()), paused: fc.anything(), name: fc.string() }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+      fc.record({ layout: fc.string(), gainDb: fc.oneof(fc.double(), fc.string()), muted: fc.anything(), pan: fc.double(), tilt: fc.double(), zoom: fc.double(), timeoutMs: fc.oneof(fc.integer(), fc.double()), speed: fc.anything(), classroom: fc.string(), minutes: fc.oneof(fc.integer(), fc.double()), paused: fc.anything(), name: fc.string(), source: fc.string(), main: fc.string(), second: fc.string() }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
     );
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...writes), body, async (route, text) => {

@@ -7,7 +7,15 @@ interface Status {
   state?: string;
   lesson?: { title?: string; id?: string; end?: string; endsAt?: string } | null;
   layout?: string;
+  program?: Program;
   [key: string]: unknown;
+}
+
+/** `GET /api/program`: the layout and the sources in its two places. */
+interface Program {
+  layout: string;
+  main: string;
+  second: string;
 }
 
 /**
@@ -26,8 +34,7 @@ export class BroadcastPanel {
     this.#api = api;
     this.#notify = notify;
     events.on('broadcast.state', (e) => this.#showState(e as unknown as Status));
-    events.on('layout', (e) => this.#showLayout(String(e.layout ?? '')));
-    events.on('layout.changed', (e) => this.#showLayout(String(e.layout ?? '')));
+    events.on('program.changed', (e) => this.#showProgram(e as unknown as Program));
     events.on('director.state', (e) => this.#showDirector(e));
     byId('start').addEventListener('click', () => this.#start());
     byId('stop').addEventListener('click', () => this.#askStop());
@@ -35,14 +42,14 @@ export class BroadcastPanel {
   }
 
   async refresh(): Promise<void> {
-    await Promise.all([this.#refreshStatus(), this.#refreshLayouts(), this.#refreshDirector()]);
+    await Promise.all([this.#refreshStatus(), this.#refreshLayouts(), this.#refreshProgram(), this.#refreshDirector()]);
   }
 
   async #refreshStatus(): Promise<void> {
     try {
       const status = await this.#api.get<Status>('/status');
       this.#showState(status);
-      if (typeof status.layout === 'string') this.#showLayout(status.layout);
+      if (status.program) this.#showProgram(status.program);
       this.onStatus(status);
     } catch (error) {
       this.#notify.error('Status', error);
@@ -128,6 +135,39 @@ export class BroadcastPanel {
     this.#layout = layout;
     for (const button of byId('layouts').querySelectorAll<HTMLElement>('[data-layout]')) {
       button.setAttribute('aria-pressed', String(button.dataset.layout === this.#layout));
+    }
+  }
+
+  // Program row: one button per source (every camera, the board); a tap puts it on program alone.
+  async #refreshProgram(): Promise<void> {
+    const root = byId('program-sources');
+    try {
+      const answer = await this.#api.get<Program & { sources: string[] }>('/program');
+      root.replaceChildren(
+        ...answer.sources.map((source) => {
+          const button = h('button', { type: 'button', class: 'layout', 'data-source': source }, source);
+          button.addEventListener('click', () =>
+            this.#api
+              .put<Program>('/program', { source })
+              .then((program) => this.#showProgram(program))
+              .catch((error: unknown) => this.#notify.error('Program', error)),
+          );
+          return button;
+        }),
+      );
+      this.#showProgram(answer);
+    } catch (error) {
+      if (error instanceof ApiError && error.missing) return unavailable(root, 'Program');
+      this.#notify.error('Program', error);
+    }
+  }
+
+  /** The layout, and which source fills the screen (a full-screen layout's place). */
+  #showProgram(program: Program): void {
+    this.#showLayout(program.layout);
+    const full = program.layout === 'teacher' ? program.main : program.layout === 'students' ? program.second : undefined;
+    for (const button of byId('program-sources').querySelectorAll<HTMLElement>('[data-source]')) {
+      button.setAttribute('aria-pressed', String(button.dataset.source === full));
     }
   }
 
