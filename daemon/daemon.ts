@@ -141,10 +141,13 @@ export class Daemon {
         if (event.type !== 'broadcast.state') this.bus.publish(event);
       },
       control: {
-        prepare: (lesson, part) =>
-          this.broadcast.prepare({ id: lesson.id, title: lesson.title, part, endsAt: new Date(lesson.end), presets: lesson.presets, layout: lesson.layout }),
-        goLive: (run) =>
-          this.broadcast.goLive({ id: run.lesson.id, title: run.lesson.title, part: run.part, endsAt: new Date(run.endsAt), presets: run.lesson.presets, layout: run.lesson.layout }),
+        prepare: (lesson, part, signal) =>
+          this.broadcast.prepare({ id: lesson.id, title: lesson.title, part, endsAt: new Date(lesson.end), presets: lesson.presets, layout: lesson.layout }, signal),
+        goLive: (run, signal) =>
+          this.broadcast.goLive(
+            { id: run.lesson.id, title: run.lesson.title, part: run.part, endsAt: new Date(run.endsAt), presets: run.lesson.presets, layout: run.lesson.layout },
+            signal,
+          ),
         stop: (reason) => this.broadcast.stop(reason),
       },
     });

@@ -57,6 +57,20 @@ export class InvalidStateError extends ClasscastError {
   }
 }
 
+/**
+ * Runs `task` with a deadline it can see: after `ms` its signal is aborted (the reason is the
+ * coded error) and the returned promise rejects with that error, so work the task has not
+ * finished yet can be undone or dropped instead of landing after the caller gave up.
+ */
+export function withDeadline<T>(task: (signal: AbortSignal) => Promise<T>, ms: number, code: ErrorCode, what: string): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new ClasscastError(code, `${what} timed out after ${ms} ms`)), ms);
+  timer.unref?.();
+  const aborted = new Promise<never>((_resolve, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }));
+  aborted.catch(() => undefined);
+  return Promise.race([Promise.resolve().then(() => task(controller.signal)), aborted]).finally(() => clearTimeout(timer));
+}
+
 /** Rejects with `code` when `promise` takes longer than `ms`; the timer never keeps the process up. */
 export function withTimeout<T>(promise: Promise<T>, ms: number, code: ErrorCode, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {

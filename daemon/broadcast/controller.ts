@@ -77,24 +77,40 @@ export class BroadcastController extends TypedEmitter<BroadcastControllerEvents>
     };
   }
 
-  /** Pre-roll: bring the media up for `lesson`; while another lesson is live, only pre-roll. */
-  prepare(lesson: LessonRef): Promise<void> {
+  /**
+   * Pre-roll: bring the media up for `lesson`; while another lesson is live, only pre-roll.
+   * When `signal` is aborted (the caller gave up waiting) before the media is up, media that
+   * comes up after all is closed at once and the broadcast is idle again.
+   */
+  prepare(lesson: LessonRef, signal?: AbortSignal): Promise<void> {
     return this.#serial(async () => {
       if (this.#media) {
         // Hand-over: the live lesson keeps the output until the next one's goLive.
         if (this.#state !== 'live') this.#lesson = lesson;
         return;
       }
+      signal?.throwIfAborted();
       this.#lesson = lesson;
       this.#set('starting');
       await this.#deps.preRoll?.(lesson).catch((error: unknown) => this.#logger.warn({ err: error }, 'pre-roll incomplete'));
+      let media: BroadcastMedia;
       try {
-        this.#media = await this.#deps.openMedia();
+        signal?.throwIfAborted();
+        media = await this.#deps.openMedia();
       } catch (error) {
         this.#lesson = undefined;
         this.#set('idle');
+        if (signal?.aborted) throw signal.reason;
         throw new ClasscastError('INTERNAL', `could not start the broadcast media for ${lesson.title}`, { cause: error });
       }
+      if (signal?.aborted) {
+        this.#logger.warn({ lesson: lesson.id }, 'the media came up after the caller gave up; closing it');
+        await media.close().catch((error: unknown) => this.#logger.warn({ err: error }, 'media close failed'));
+        this.#lesson = undefined;
+        this.#set('idle');
+        throw signal.reason;
+      }
+      this.#media = media;
     });
   }
 
@@ -103,9 +119,10 @@ export class BroadcastController extends TypedEmitter<BroadcastControllerEvents>
    * then the next lesson's set-up (presets, layout) is applied at its bell, not before (the
    * cameras must not move under the lesson still on air).
    */
-  async goLive(lesson: LessonRef): Promise<void> {
-    if (!this.#media) await this.prepare(lesson);
+  async goLive(lesson: LessonRef, signal?: AbortSignal): Promise<void> {
+    if (!this.#media) await this.prepare(lesson, signal);
     await this.#serial(async () => {
+      signal?.throwIfAborted();
       const media = this.#media;
       if (!media) throw new ClasscastError('INVALID_STATE', 'the broadcast stopped before it went live');
       if (this.#state === 'live' && this.#lesson?.id === lesson.id && this.#lesson.part === lesson.part) return;

@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import type { Logger } from 'pino';
 import { Backoff } from '../../config/foundation/backoff.ts';
 import { TypedEmitter } from '../../config/foundation/emitter.ts';
-import { ClasscastError, InvalidStateError, withTimeout } from '../../config/foundation/errors.ts';
+import { ClasscastError, InvalidStateError, withDeadline, withTimeout } from '../../config/foundation/errors.ts';
 import type { DaemonEvent } from '../events/bus.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { type Desired, type LessonWindow, desiredAt, layOut, nextChange } from './planner.ts';
@@ -316,7 +316,7 @@ export class ScheduleEngine extends TypedEmitter<ScheduleEngineEvents> {
     this.#emitLesson('preparing', lesson, null);
     const part = Math.max(0, ...record.parts.map((p) => p.part)) + 1;
     try {
-      await withTimeout(this.#control.prepare(lesson, part), this.#timeoutMs, 'TIMEOUT', 'broadcast prepare');
+      await withDeadline((signal) => this.#control.prepare(lesson, part, signal), this.#timeoutMs, 'TIMEOUT', 'broadcast prepare');
     } catch (error) {
       // Cameras not at their presets is no reason to stay off air: note it and go on.
       this.#recordFailure(lesson, 'prepare', error);
@@ -344,7 +344,7 @@ export class ScheduleEngine extends TypedEmitter<ScheduleEngineEvents> {
       else this.#setStatus('starting', lesson, part, manual, null);
     }
     try {
-      await withTimeout(this.#control.goLive(run), this.#timeoutMs, 'TIMEOUT', 'broadcast goLive');
+      await withDeadline((signal) => this.#control.goLive(run, signal), this.#timeoutMs, 'TIMEOUT', 'broadcast goLive');
     } catch (error) {
       this.#run = null;
       this.#recordFailure(lesson, 'goLive', error);

@@ -51,9 +51,13 @@ export type StopReason = 'schedule' | 'manual' | 'shutdown' | 'failure';
  *   this is a hand-over: switch title and recording file, do not tear the broadcast down.
  * - `stop(reason)`: end the broadcast and close the recording.
  */
+/**
+ * What the engine drives. `signal` is aborted when the engine stops waiting (its control
+ * timeout): what is still being set up then is closed again, not left running unseen.
+ */
 export interface BroadcastControl {
-  prepare(lesson: Lesson, part: number): Promise<void>;
-  goLive(run: LessonRun): Promise<void>;
+  prepare(lesson: Lesson, part: number, signal?: AbortSignal): Promise<void>;
+  goLive(run: LessonRun, signal?: AbortSignal): Promise<void>;
   stop(reason: StopReason): Promise<void>;
 }
 

@@ -41,8 +41,6 @@ export class AudioFeed implements PumpSource {
   readonly ring = new AudioRing();
   readonly #supervisor: Supervisor;
   readonly #logger: Logger;
-  #lastDataAt = 0;
-  #watchdog: NodeJS.Timeout | undefined;
 
   constructor(options: { channel: AudioChannelConfig; logger: Logger; ffmpegPath?: string }) {
     const { channel } = options;
@@ -56,12 +54,13 @@ export class AudioFeed implements PumpSource {
       stdoutData: true,
       backoff: { initialMs: 500, maxMs: 5_000 },
       stopTimeoutMs: 1_000,
+      // Alive but silent: an RTSP session over UDP whose RTP stopped never ends by itself.
+      stallAfterMs: 5_000,
     });
     this.#supervisor.on('spawn', (child) => {
       this.ring.reset();
-      this.#lastDataAt = Date.now();
       child.stdout!.on('data', (data: Buffer) => {
-        this.#lastDataAt = Date.now();
+        this.#supervisor.alive();
         this.ring.pushBytes(data);
       });
     });
@@ -73,19 +72,9 @@ export class AudioFeed implements PumpSource {
 
   start(): void {
     this.#supervisor.start().catch((error: unknown) => this.#logger.warn({ err: error }, 'audio ingest did not start; retrying'));
-    // Alive but silent: an RTSP session over UDP whose RTP stopped never ends by itself.
-    this.#watchdog = setInterval(() => {
-      if (this.#supervisor.state === 'running' && Date.now() - this.#lastDataAt > 5_000) {
-        this.#lastDataAt = Date.now();
-        this.#logger.warn('audio ingest stalled; restarting it');
-        this.#supervisor.restart().catch(() => {});
-      }
-    }, 1_000);
-    this.#watchdog.unref();
   }
 
   async close(): Promise<void> {
-    clearInterval(this.#watchdog);
     await this.#supervisor.stop();
   }
 }

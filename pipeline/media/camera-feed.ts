@@ -41,7 +41,8 @@ export type CameraFeedEvents = {
  * canvas size, and we keep the latest. The compositor never reads a camera itself, so a camera
  * that drops, stalls or restarts never stalls or restarts the encoder (the FramePump shows the
  * other camera or a slate meanwhile). The ingest restarts with backoff after it exits; a
- * stream that stalls without closing (UDP RTP just stops) is caught by the frame watchdog.
+ * stream that stalls without closing (UDP RTP just stops) is restarted by its supervisor
+ * (`stallAfterMs`: no frame for that long).
  */
 export class CameraFeed extends TypedEmitter<CameraFeedEvents> {
   readonly id: string;
@@ -51,7 +52,6 @@ export class CameraFeed extends TypedEmitter<CameraFeedEvents> {
   readonly #supervisor: Supervisor;
   #latest: Buffer | undefined;
   #lastFrameAt = 0;
-  #spawnedAt = 0;
   #pending: Buffer[] = [];
   #pendingBytes = 0;
   #state: CameraFeedState = 'offline';
@@ -75,9 +75,10 @@ export class CameraFeed extends TypedEmitter<CameraFeedEvents> {
       extraPipes: options.audio ? 1 : 0,
       backoff: { initialMs: 500, maxMs: 5_000 },
       stopTimeoutMs: 1_000,
+      // Alive but silent: an RTSP session over UDP whose RTP stopped never ends by itself.
+      stallAfterMs: Math.max(5_000, options.lossMs * 2),
     });
     this.#supervisor.on('spawn', (child) => {
-      this.#spawnedAt = Date.now();
       this.#pending = [];
       this.#pendingBytes = 0;
       child.stdout!.on('data', (data: Buffer) => this.#onData(data));
@@ -158,6 +159,7 @@ export class CameraFeed extends TypedEmitter<CameraFeedEvents> {
       this.#pending = rest.length > 0 ? [rest] : [];
       this.#pendingBytes = rest.length;
       this.#lastFrameAt = Date.now();
+      this.#supervisor.alive();
       this.#frames += 1;
       if (this.listenerCount('frame') > 0) this.safeEmit('frame', this.#latest, this.#lastFrameAt);
       this.#setState('online');
@@ -169,13 +171,6 @@ export class CameraFeed extends TypedEmitter<CameraFeedEvents> {
     if (this.#state === 'online' && now - this.#lastFrameAt > this.#options.lossMs) {
       this.#logger.warn({ silentMs: now - this.#lastFrameAt }, 'camera lost');
       this.#setState('offline');
-    }
-    // Alive but silent: an RTSP session over UDP whose RTP stopped never ends by itself.
-    const since = Math.max(this.#lastFrameAt, this.#spawnedAt);
-    if (this.#supervisor.state === 'running' && now - since > Math.max(5_000, this.#options.lossMs * 2)) {
-      this.#spawnedAt = now;
-      this.#logger.warn('ingest stalled; restarting it');
-      this.#supervisor.restart().catch(() => {});
     }
   }
 

@@ -113,7 +113,6 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
   #closed = false;
   #started = false;
   #lastProgressAt = 0;
-  #watchdog: NodeJS.Timeout | undefined;
   readonly #meter = meterParser();
   readonly #feeds = new Map<string, CameraFeed>();
   #pump: FramePump | undefined;
@@ -303,6 +302,9 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
       // "Output #0" is printed once every output is initialised, i.e. the first frames passed.
       readyWhen: (line) => line.startsWith('Output #0'),
       readyTimeoutMs: 20_000,
+      // ffmpeg alive but silent (an input that stalls without closing blocks the whole graph):
+      // its progress lines stop, and a restart is the only cure.
+      stallAfterMs: STALL_MS,
       backoff: { initialMs: 200, maxMs: 5_000 },
     });
     this.#supervisor = supervisor;
@@ -316,16 +318,6 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     await supervisor.start().catch((error: unknown) => {
       throw new ClasscastError('FFMPEG_START_FAILED', 'the compositor did not start', { cause: error });
     });
-    // ffmpeg alive but silent (an RTSP audio input that stalls without closing blocks the whole
-    // graph): progress lines stop, and a restart is the only cure.
-    this.#watchdog = setInterval(() => {
-      if (supervisor.state === 'running' && Date.now() - this.#lastProgressAt > STALL_MS) {
-        this.#logger.warn({ silentMs: Date.now() - this.#lastProgressAt }, 'compositor stalled; restarting it');
-        this.#lastProgressAt = Date.now();
-        supervisor.restart().catch(() => {});
-      }
-    }, 1_000);
-    this.#watchdog.unref();
   }
 
   async setLayout(layout: Layout): Promise<void> {
@@ -431,7 +423,6 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#watchdog);
     this.#keyframes.close();
     await this.#recorder?.close();
     await this.#supervisor?.stop();
@@ -554,7 +545,10 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
 
   #onLine(stream: 'stdout' | 'stderr', line: string): void {
     if (stream === 'stdout') {
-      if (line.startsWith('progress=')) this.#lastProgressAt = Date.now();
+      if (line.startsWith('progress=')) {
+        this.#lastProgressAt = Date.now();
+        this.#supervisor?.alive();
+      }
       return;
     }
     const reading = parseMeterLine(this.#meter, line);

@@ -138,4 +138,29 @@ describe('Supervisor', () => {
     await expect(retrying.start()).rejects.toThrow(/failed to spawn/);
     await expect.poll(() => states.filter((state) => state === 'backoff').length).toBeGreaterThanOrEqual(2);
   });
+
+  it('restarts a child that goes silent for stallAfterMs, and keeps one that shows it is alive', async () => {
+    // This one prints a line every 50 ms, and each line is its sign of life.
+    const talker = make({ args: ['-e', 'console.error("ready"); setInterval(() => console.error("tick"), 50)'], stallAfterMs: 1_000 });
+    talker.on('line', (_stream, line) => {
+      if (line === 'tick') talker.alive();
+    });
+    const stalls: number[] = [];
+    talker.on('stall', (silentMs) => stalls.push(silentMs));
+    // This one says it is ready and then nothing: alive but silent.
+    const mute = make({ stallAfterMs: 400 });
+    const stalled = new Promise<number>((resolve) => mute.once('stall', resolve));
+    await Promise.all([talker.start(), mute.start()]);
+    const startedAt = performance.now();
+    const [talkerPid, mutePid] = [talker.pid!, mute.pid!];
+    expect(await stalled).toBeGreaterThan(400);
+    await new Promise<void>((resolve) => mute.once('ready', resolve));
+    expect(mute.pid).not.toBe(mutePid);
+    expect(alive(mutePid)).toBe(false);
+    // Running for well over its own stallAfterMs, the talker was never taken for stalled.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 1_600 - (performance.now() - startedAt))));
+    expect(stalls).toEqual([]);
+    expect(talker.pid).toBe(talkerPid);
+    expect(talker.restarts).toBe(0);
+  });
 });

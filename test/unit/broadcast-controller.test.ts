@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { withDeadline } from '../../config/foundation/errors.ts';
 import { BroadcastController, type LessonRef } from '../../daemon/broadcast/controller.ts';
 
 function controller() {
@@ -36,5 +37,45 @@ describe('BroadcastController', () => {
     await c.goLive(lesson('maths', { layout: 'pip' }));
     await c.goLive(lesson('maths', { layout: 'pip', part: 2 }));
     expect(calls).toEqual(['set-up maths {} pip', 'open media', 'begin maths.1', 'begin maths.2']);
+  });
+
+  it('closes media that comes up after the caller gave up waiting, and is idle again', async () => {
+    const calls: string[] = [];
+    let release!: () => void;
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    const c = new BroadcastController({
+      logger: pino({ level: 'silent' }),
+      openMedia: async () => {
+        calls.push('open media');
+        await slow;
+        return { beginLesson: async () => void calls.push('begin'), close: async () => void calls.push('close media') };
+      },
+    });
+    const states: string[] = [];
+    c.on('state', (info) => states.push(info.state));
+    // The engine's control timeout: its deadline passes while the media is still coming up.
+    const late = withDeadline((signal) => c.goLive(lesson('maths'), signal), 50, 'TIMEOUT', 'broadcast goLive');
+    await expect(late).rejects.toMatchObject({ code: 'TIMEOUT' });
+    expect(c.state).toBe('starting');
+    release();
+    await expect.poll(() => c.state).toBe('idle');
+    expect(calls).toEqual(['open media', 'close media']);
+    expect(states).toEqual(['starting', 'idle']);
+    // The next try starts from scratch and goes live.
+    release = () => {};
+    await c.goLive(lesson('maths'));
+    expect(c.state).toBe('live');
+  });
+});
+
+describe('withDeadline', () => {
+  it('aborts the task\'s signal with the coded error when the deadline passes, and not before', async () => {
+    let seen: AbortSignal | undefined;
+    const timedOut = withDeadline((signal) => ((seen = signal), new Promise(() => {})), 30, 'TIMEOUT', 'a hung step');
+    await expect(timedOut).rejects.toMatchObject({ code: 'TIMEOUT', message: 'a hung step timed out after 30 ms' });
+    expect(seen!.aborted).toBe(true);
+    let quick: AbortSignal | undefined;
+    expect(await withDeadline(async (signal) => ((quick = signal), 7), 1_000, 'TIMEOUT', 'a quick step')).toBe(7);
+    expect(quick!.aborted).toBe(false);
   });
 });

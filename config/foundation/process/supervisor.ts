@@ -33,6 +33,12 @@ export interface SupervisorOptions {
   stdoutData?: boolean;
   /** Extra output pipes after stderr (fd 3, 4, …), e.g. a second raw media output. */
   extraPipes?: number;
+  /**
+   * A running child that gives no sign of life (`alive()`) for this long is restarted: a
+   * process alive but silent (an RTSP session whose RTP stopped, a filter graph blocked on one
+   * input) never ends by itself. Off by default.
+   */
+  stallAfterMs?: number;
 }
 
 export type SupervisorState = 'idle' | 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped';
@@ -44,6 +50,8 @@ export type SupervisorEvents = {
   exit: [code: number | null, signal: NodeJS.Signals | null, expected: boolean];
   line: [stream: 'stdout' | 'stderr', line: string];
   state: [SupervisorState];
+  /** The running child gave no sign of life for `silentMs`; it is being restarted. */
+  stall: [silentMs: number];
 };
 
 /**
@@ -53,8 +61,8 @@ export type SupervisorEvents = {
  * orphan-safe, so they die with the daemon even when it is killed with SIGKILL.
  */
 export class Supervisor extends TypedEmitter<SupervisorEvents> {
-  readonly #options: Required<Omit<SupervisorOptions, 'env' | 'cwd' | 'readyWhen'>> &
-    Pick<SupervisorOptions, 'env' | 'cwd' | 'readyWhen'>;
+  readonly #options: Required<Omit<SupervisorOptions, 'env' | 'cwd' | 'readyWhen' | 'stallAfterMs'>> &
+    Pick<SupervisorOptions, 'env' | 'cwd' | 'readyWhen' | 'stallAfterMs'>;
   readonly #logger: Logger;
   readonly #backoff: Backoff;
   #state: SupervisorState = 'idle';
@@ -63,6 +71,9 @@ export class Supervisor extends TypedEmitter<SupervisorEvents> {
   #stableTimer: NodeJS.Timeout | undefined;
   #expectExit = false;
   #restarts = 0;
+  /** The child's last sign of life (performance.now()), for stall detection. */
+  #aliveAt = 0;
+  #stallTimer: NodeJS.Timeout | undefined;
 
   constructor(options: SupervisorOptions) {
     super();
@@ -103,7 +114,17 @@ export class Supervisor extends TypedEmitter<SupervisorEvents> {
   async start(): Promise<void> {
     if (this.#state === 'stopped' || this.#state === 'stopping') throw new InvalidStateError(`${this.#options.name} is stopped`);
     if (this.#state !== 'idle') throw new InvalidStateError(`${this.#options.name} already started`);
+    const stallAfterMs = this.#options.stallAfterMs;
+    if (stallAfterMs !== undefined) {
+      this.#stallTimer = setInterval(() => this.#checkStall(stallAfterMs), Math.min(1_000, stallAfterMs / 4));
+      this.#stallTimer.unref();
+    }
     await this.#spawnOnce();
+  }
+
+  /** The child shows it is alive (a frame, a chunk of data, a progress line): see `stallAfterMs`. */
+  alive(): void {
+    this.#aliveAt = performance.now();
   }
 
   /** Kills the current child on purpose; the supervisor starts a fresh one at once. */
@@ -126,6 +147,7 @@ export class Supervisor extends TypedEmitter<SupervisorEvents> {
   async stop(): Promise<void> {
     if (this.#state === 'stopped') return;
     this.#setState('stopping');
+    clearInterval(this.#stallTimer);
     clearTimeout(this.#restartTimer);
     this.#restartTimer = undefined;
     clearTimeout(this.#stableTimer);
@@ -165,6 +187,7 @@ export class Supervisor extends TypedEmitter<SupervisorEvents> {
           reject(error);
         } else {
           this.#setState('running');
+          this.#aliveAt = performance.now();
           this.#stableTimer = setTimeout(() => this.#backoff.reset(), this.#options.stableAfterMs);
           this.#stableTimer.unref();
           this.safeEmit('ready');
@@ -215,6 +238,15 @@ export class Supervisor extends TypedEmitter<SupervisorEvents> {
         else this.#setState('stopped');
       });
     });
+  }
+
+  #checkStall(stallAfterMs: number): void {
+    const silentMs = performance.now() - this.#aliveAt;
+    if (this.#state !== 'running' || silentMs <= stallAfterMs) return;
+    this.#aliveAt = performance.now();
+    this.#logger.warn({ silentMs: Math.round(silentMs) }, 'stalled; restarting it');
+    this.safeEmit('stall', silentMs);
+    this.restart().catch(() => {});
   }
 
   /** At most one restart is ever pending: a second call while one is scheduled does nothing. */
