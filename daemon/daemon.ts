@@ -37,6 +37,7 @@ import { PublisherHub } from './publish/publisher-hub.ts';
 import { RemoteRoom } from './publish/remote-room.ts';
 import { createScheduleEngine, type ScheduleEngine } from './schedule/index.ts';
 import { MemberSignalling } from './signalling/member-signalling.ts';
+import type { BroadcastInfo } from './signalling/protocol.ts';
 import { closeAll, type Closer } from './lifecycle/close-all.ts';
 import { EventsHub } from './ws/events-hub.ts';
 import { SocketRouter } from './ws/socket-router.ts';
@@ -126,20 +127,13 @@ export class Daemon {
       preRoll: (lesson) => this.#preRoll(lesson),
       logger,
     });
-    this.broadcast.on('state', (info) => {
-      this.bus.publish({ type: 'broadcast.state', ...info });
-      this.#signalling?.broadcastChanged(config.site.classroom, info);
-      this.remoteRoom?.reportState(info);
-    });
     this.schedule = createScheduleEngine({
       config: config.schedule,
       dataDir: config.dataDir,
       baseDir: options.configDir,
       logger,
-      // The controller publishes `broadcast.state` itself; the engine adds lesson events.
-      publish: (event) => {
-        if (event.type !== 'broadcast.state') this.bus.publish(event);
-      },
+      // The engine is the broadcast's one state machine: `broadcast.state` and lesson events.
+      publish: (event) => this.bus.publish(event),
       control: {
         prepare: (lesson, part, signal) =>
           this.broadcast.prepare({ id: lesson.id, title: lesson.title, part, endsAt: new Date(lesson.end), presets: lesson.presets, layout: lesson.layout }, signal),
@@ -150,6 +144,11 @@ export class Daemon {
           ),
         stop: (reason) => this.broadcast.stop(reason),
       },
+    });
+    this.schedule.on('state', () => {
+      const info = this.broadcastInfo();
+      this.#signalling?.broadcastChanged(config.site.classroom, info);
+      this.remoteRoom?.reportState(info);
     });
   }
 
@@ -221,7 +220,7 @@ export class Daemon {
       const remote = new RemoteRoom({ url: config.sfu.url, token: config.sfu.publisherToken, room: config.site.classroom, plan: this.plan, logger });
       this.remoteRoom = remote;
       this.#closers.unshift({ name: 'remote-room', close: () => remote.close() });
-      remote.reportState(this.broadcast.info());
+      remote.reportState(this.broadcastInfo());
       remote.start();
     }
     this.#closers.unshift({ name: 'broadcast', close: () => this.broadcast.stop('daemon stopping') });
@@ -238,13 +237,13 @@ export class Daemon {
         joinTokens: this.joinTokens,
         // This classroom's own room follows its controller; rooms of remote publishers, their reports.
         broadcastInfo: (roomId) =>
-          config.roles.classroom && roomId === config.site.classroom ? this.broadcast.info() : this.#publishers!.info(roomId),
+          config.roles.classroom && roomId === config.site.classroom ? this.broadcastInfo() : this.#publishers!.info(roomId),
         logger,
       });
     this.#signalling = signalling;
-    this.#events = new EventsHub(this.bus, () => [{ type: 'broadcast.state', ...this.broadcast.info() }]);
+    this.#events = new EventsHub(this.bus, () => [{ type: 'broadcast.state', ...this.schedule.view() }]);
     this.#metrics = new Metrics({
-      broadcastState: () => this.broadcast.state,
+      broadcastState: () => this.schedule.status().state,
       viewerStats: async () => Promise.all(this.#viewers().map((v) => v.stats())),
       sfuWorkers: () => this.sfu?.pool.liveIndexes().length ?? 0,
       pipeline: () => this.studio.pipeline?.figures(),
@@ -311,8 +310,7 @@ export class Daemon {
     const viewers = await Promise.all(this.#viewers().map((v) => v.stats()));
     return {
       classroom: this.config.site.classroom,
-      ...this.broadcast.info(),
-      schedule: this.schedule.status(),
+      ...this.schedule.view(),
       layout: this.studio.layout,
       program: this.studio.program,
       pipeline: this.studio.pipeline ? { health: this.studio.pipeline.health } : { health: 'offline' },
@@ -323,12 +321,18 @@ export class Daemon {
     };
   }
 
+  /** The broadcast as member classrooms and a remote SFU see it: state and lesson. */
+  broadcastInfo(): BroadcastInfo {
+    const { state, lesson } = this.schedule.status();
+    return { state, lesson: lesson ? { id: lesson.id, title: lesson.title, endsAt: new Date(lesson.end).toISOString() } : undefined };
+  }
+
   /** Whether the lesson is going out, and the state of every part of the box (`GET /readyz`). */
   async readiness(): Promise<Readiness> {
     const pipeline = this.studio.pipeline;
     const disk = await statfs(this.config.dataDir).catch(() => undefined);
     return readiness({
-      broadcast: this.broadcast.state,
+      broadcast: this.schedule.status().state,
       ...(pipeline ? { pipeline: { health: pipeline.health, figures: pipeline.figures() } } : {}),
       cameras: this.cameras.drivers().map((d) => ({ id: d.id, state: d.state })),
       micArrays: this.micArrays.map((a) => ({ id: a.id, state: a.state })),
@@ -349,7 +353,7 @@ export class Daemon {
   livenessOk(): boolean {
     if (this.#closed) return false;
     const pipeline = this.studio.pipeline;
-    if (this.broadcast.state !== 'live' || !pipeline) return true;
+    if (this.schedule.status().state !== 'live' || !pipeline) return true;
     return pipeline.figures().sinceOutputMs < LIVENESS_OUTPUT_MS;
   }
 

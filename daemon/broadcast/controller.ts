@@ -1,7 +1,5 @@
 import type { Logger } from 'pino';
-import { TypedEmitter } from '../../config/foundation/emitter.ts';
 import { ClasscastError } from '../../config/foundation/errors.ts';
-import type { BroadcastInfo, BroadcastState } from '../signalling/protocol.ts';
 
 export interface LessonRef {
   id: string;
@@ -34,80 +32,59 @@ export interface BroadcastControllerDeps {
   logger: Logger;
 }
 
-export type BroadcastControllerEvents = {
-  state: [BroadcastInfo];
-};
-
 /**
- * The broadcast state machine `idle → starting → live → stopping → idle`. `prepare` is the
- * pre-roll (media up, member classrooms not yet told); `goLive` flips to live; `stop` tears
- * the media down. A lesson that follows another hands over without touching the media, so
- * member classrooms see no gap. Calls are serialised so a schedule tick and a technician's
- * click never interleave half-way.
+ * The media side of the broadcast the timetable engine (`daemon/schedule/engine.ts`, the one
+ * broadcast state machine) drives: `prepare` is the pre-roll (media up, member classrooms not
+ * yet told); `goLive` begins a lesson (or a new part of it) on that media; `stop` tears the
+ * media down. A lesson that follows another hands over without touching the media, so member
+ * classrooms see no gap. Calls are serialised so a schedule tick and a technician's click never
+ * interleave half-way. It keeps no broadcast state of its own, only what it holds: the media
+ * and the lesson on air.
  */
-export class BroadcastController extends TypedEmitter<BroadcastControllerEvents> {
+export class BroadcastController {
   readonly #deps: BroadcastControllerDeps;
   readonly #logger: Logger;
-  #state: BroadcastState = 'idle';
-  #lesson: LessonRef | undefined;
   #media: BroadcastMedia | undefined;
-  /** The lesson on air (its id), for telling a hand-over from a new part of the same lesson. */
-  #onAir: string | undefined;
+  /** The lesson (and part) on air: begun on the media, not yet stopped. */
+  #onAir: LessonRef | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(deps: BroadcastControllerDeps) {
-    super();
     this.#deps = deps;
     this.#logger = deps.logger.child({ component: 'broadcast' });
   }
 
-  get state(): BroadcastState {
-    return this.#state;
-  }
-
+  /** The lesson on air, if any. */
   get lesson(): LessonRef | undefined {
-    return this.#lesson;
+    return this.#onAir;
   }
 
-  info(): BroadcastInfo {
-    const lesson = this.#lesson;
-    return {
-      state: this.#state,
-      lesson: lesson ? { id: lesson.id, title: lesson.title, endsAt: lesson.endsAt?.toISOString() } : undefined,
-    };
+  /** Whether the broadcast media is up (from pre-roll until stop). */
+  get mediaOpen(): boolean {
+    return this.#media !== undefined;
   }
 
   /**
-   * Pre-roll: bring the media up for `lesson`; while another lesson is live, only pre-roll.
-   * When `signal` is aborted (the caller gave up waiting) before the media is up, media that
-   * comes up after all is closed at once and the broadcast is idle again.
+   * Pre-roll: bring the media up for `lesson` and set the lesson up; while another lesson is
+   * on air, nothing (its set-up waits for its bell). When `signal` is aborted (the caller gave
+   * up waiting) before the media is up, media that comes up after all is closed at once.
    */
   prepare(lesson: LessonRef, signal?: AbortSignal): Promise<void> {
     return this.#serial(async () => {
-      if (this.#media) {
-        // Hand-over: the live lesson keeps the output until the next one's goLive.
-        if (this.#state !== 'live') this.#lesson = lesson;
-        return;
-      }
+      if (this.#media) return;
       signal?.throwIfAborted();
-      this.#lesson = lesson;
-      this.#set('starting');
       await this.#deps.preRoll?.(lesson).catch((error: unknown) => this.#logger.warn({ err: error }, 'pre-roll incomplete'));
       let media: BroadcastMedia;
       try {
         signal?.throwIfAborted();
         media = await this.#deps.openMedia();
       } catch (error) {
-        this.#lesson = undefined;
-        this.#set('idle');
         if (signal?.aborted) throw signal.reason;
         throw new ClasscastError('INTERNAL', `could not start the broadcast media for ${lesson.title}`, { cause: error });
       }
       if (signal?.aborted) {
         this.#logger.warn({ lesson: lesson.id }, 'the media came up after the caller gave up; closing it');
         await media.close().catch((error: unknown) => this.#logger.warn({ err: error }, 'media close failed'));
-        this.#lesson = undefined;
-        this.#set('idle');
         throw signal.reason;
       }
       this.#media = media;
@@ -115,9 +92,9 @@ export class BroadcastController extends TypedEmitter<BroadcastControllerEvents>
   }
 
   /**
-   * Live at the bell (prepares first if pre-roll did not run); a hand-over if already live:
-   * then the next lesson's set-up (presets, layout) is applied at its bell, not before (the
-   * cameras must not move under the lesson still on air).
+   * Begins `lesson` on the media (prepares first if pre-roll did not run); a hand-over if
+   * another lesson is on air: then the next lesson's set-up (presets, layout) is applied at its
+   * bell, not before (the cameras must not move under the lesson still on air).
    */
   async goLive(lesson: LessonRef, signal?: AbortSignal): Promise<void> {
     if (!this.#media) await this.prepare(lesson, signal);
@@ -125,34 +102,26 @@ export class BroadcastController extends TypedEmitter<BroadcastControllerEvents>
       signal?.throwIfAborted();
       const media = this.#media;
       if (!media) throw new ClasscastError('INVALID_STATE', 'the broadcast stopped before it went live');
-      if (this.#state === 'live' && this.#lesson?.id === lesson.id && this.#lesson.part === lesson.part) return;
-      const handOver = this.#state === 'live' && this.#onAir !== lesson.id;
-      if (handOver) await this.#deps.preRoll?.(lesson).catch((error: unknown) => this.#logger.warn({ err: error }, 'set-up of the next lesson incomplete'));
-      this.#onAir = lesson.id;
-      this.#lesson = lesson;
+      const onAir = this.#onAir;
+      if (onAir?.id === lesson.id && onAir.part === lesson.part) return;
+      if (onAir && onAir.id !== lesson.id) {
+        await this.#deps.preRoll?.(lesson).catch((error: unknown) => this.#logger.warn({ err: error }, 'set-up of the next lesson incomplete'));
+      }
       await media.beginLesson(lesson);
-      this.#set('live');
+      this.#onAir = lesson;
+      this.#logger.info({ lesson: lesson.id, part: lesson.part }, 'lesson on air');
     });
   }
 
   stop(reason: string): Promise<void> {
     return this.#serial(async () => {
-      if (this.#state === 'idle') return;
-      this.#set('stopping');
-      this.#logger.info({ reason, lesson: this.#lesson?.id }, 'stopping broadcast');
       const media = this.#media;
+      if (!media) return;
+      this.#logger.info({ reason, lesson: this.#onAir?.id }, 'stopping broadcast');
       this.#media = undefined;
-      await media?.close().catch((error: unknown) => this.#logger.warn({ err: error }, 'media close failed'));
-      this.#lesson = undefined;
       this.#onAir = undefined;
-      this.#set('idle');
+      await media.close().catch((error: unknown) => this.#logger.warn({ err: error }, 'media close failed'));
     });
-  }
-
-  #set(state: BroadcastState): void {
-    this.#state = state;
-    this.#logger.info({ state, lesson: this.#lesson?.id, part: this.#lesson?.part }, 'broadcast state');
-    this.safeEmit('state', this.info());
   }
 
   #serial<T>(task: () => Promise<T>): Promise<T> {

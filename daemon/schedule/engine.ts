@@ -18,7 +18,7 @@ import type {
   ScheduleEngineEvents,
   StopReason,
 } from './types.ts';
-import { lessonView, statusView } from './view.ts';
+import { type BroadcastStatusView, lessonView, statusView } from './view.ts';
 
 const DAY_MS = 24 * 3600_000;
 /** No wait is longer than this: a wall-clock jump is noticed within one cap. */
@@ -84,6 +84,11 @@ export class ScheduleEngine extends TypedEmitter<ScheduleEngineEvents> {
 
   status(): BroadcastStatus {
     return { ...this.#status };
+  }
+
+  /** `status()` as JSON for the API and the event bus (times as ISO with the timetable's offset). */
+  view(): BroadcastStatusView {
+    return statusView(this.#status, this.timetable.zone);
   }
 
   /** Loads the persisted state, notes a run the previous process left on air, and plans. */

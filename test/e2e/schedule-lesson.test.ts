@@ -58,7 +58,7 @@ describe('a timetabled lesson, end to end', () => {
     const api = `http://127.0.0.1:${port}/api`;
     const get = async <T>(route: string): Promise<T> =>
       (await (await fetch(`${api}${route}`, { headers: { authorization: `Bearer ${token}` } })).json()) as T;
-    const state = async () => (await get<{ state: string; schedule: { part: number | null } }>('/status'));
+    const state = async () => (await get<{ state: string; part: number | null }>('/status'));
 
     let daemon = await startDaemonProcess(configFile);
     running.push(daemon);
@@ -70,7 +70,7 @@ describe('a timetabled lesson, end to end', () => {
     const live = await waitFor(state, (s) => s.state === 'live', 30_000, 'live');
     const wentLiveAt = Date.now();
     expect(wentLiveAt).toBeGreaterThanOrEqual(bell - 250);
-    expect(live.schedule.part).toBe(1);
+    expect(live.part).toBe(1);
 
     // A member classroom follows it.
     const joined = await fetch(`${api}/join-tokens`, {
@@ -96,7 +96,7 @@ describe('a timetabled lesson, end to end', () => {
       daemon = await startDaemonProcess(configFile);
       running.push(daemon);
       const again = await waitFor(state, (s) => s.state === 'live', 30_000, 'live after restart');
-      expect(again.schedule.part).toBe(2);
+      expect(again.part).toBe(2);
       await waitFor(() => receivedMedia(page), (m) => m.phase === 'live' && m.framesDecoded >= 15, 60_000, 'media after the restart');
     } finally {
       await chromium.close();
