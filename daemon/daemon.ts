@@ -1,52 +1,45 @@
 import { readFileSync } from 'node:fs';
-import { statfs } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { ClasscastError } from '../config/foundation/errors.ts';
 import type { Config } from '../config/schema/index.ts';
-import { LAYOUTS, type Layout } from '../config/schema/pipeline.ts';
 import type { MicArrayDriver } from '../devices/micarray/driver.ts';
 import { createMicArrays } from '../devices/micarray/factory.ts';
-import { MediaPipeline } from '../pipeline/media/media-pipeline.ts';
 import { listRecordings } from '../pipeline/media/recorder.ts';
 import { pipelineLayers } from '../pipeline/media/targets.ts';
 import type { IngestPlan } from '../pipeline/sfu/codecs.ts';
-import type { BroadcastRoom, IngestEndpoints } from '../pipeline/sfu/room.ts';
+import type { BroadcastRoom } from '../pipeline/sfu/room.ts';
 import { Sfu } from '../pipeline/sfu/sfu.ts';
-import { registerApiRoutes } from './api/register.ts';
-import { buildApiServer } from './api/server.ts';
 import { AudioService } from './audio/service.ts';
 import { AuditLog } from './audit/audit-log.ts';
+import { bearerToken } from './auth/bearer.ts';
 import { JoinTokens } from './auth/join-tokens.ts';
 import { loadOrCreateSecret } from './auth/secret-file.ts';
 import { TokenStore } from './auth/token-store.ts';
-import { BroadcastController, type BroadcastMedia, type LessonRef } from './broadcast/controller.ts';
+import { BroadcastController } from './broadcast/controller.ts';
+import { lessonSetup } from './broadcast/lesson-setup.ts';
+import { openMediaSession } from './broadcast/media-session.ts';
 import { Studio } from './broadcast/studio.ts';
 import { CameraService } from './cameras/camera-service.ts';
 import type { Director } from './director/director.ts';
 import { createDirector, publishDirectorEvents } from './director/factory.ts';
 import { EventBus } from './events/bus.ts';
+import { BoxReport } from './health/box-report.ts';
 import { HealthWatch } from './health/health-watch.ts';
-import { readiness, type Readiness } from './health/readiness.ts';
-import { registerPage } from './http/pages.ts';
+import type { Readiness } from './health/readiness.ts';
+import { buildApp } from './http/app.ts';
+import { closeAll, type Closer } from './lifecycle/close-all.ts';
 import { Metrics } from './metrics/metrics.ts';
-import type { IngestSource } from './publish/ingest-source.ts';
 import { PublisherHub } from './publish/publisher-hub.ts';
 import { RemoteRoom } from './publish/remote-room.ts';
 import { createScheduleEngine, type ScheduleEngine } from './schedule/index.ts';
 import { MemberSignalling } from './signalling/member-signalling.ts';
-import type { BroadcastInfo } from './signalling/protocol.ts';
-import { closeAll, type Closer } from './lifecycle/close-all.ts';
 import { EventsHub } from './ws/events-hub.ts';
 import { SocketRouter } from './ws/socket-router.ts';
 
 /** A stop finishes within this (ms), parts that hang left behind; the systemd unit allows 30 s. */
 const SHUTDOWN_DEADLINE_MS = 20_000;
-
-/** A live lesson with no RTP out for this long stops the watchdog's pings (systemd restarts us). */
-const LIVENESS_OUTPUT_MS = 60_000;
 
 export interface DaemonOptions {
   /** Directory of the config file, for relative paths in it (iCalendar files). */
@@ -81,6 +74,8 @@ export class Daemon {
   readonly cameras: CameraService;
   readonly micArrays: MicArrayDriver[];
   readonly audio: AudioService;
+  /** What the box says about itself: status, readiness, the broadcast for member pages. */
+  readonly report: BoxReport;
   director: Director | undefined;
   sfu: Sfu | undefined;
   room: BroadcastRoom | undefined;
@@ -123,8 +118,27 @@ export class Daemon {
     this.studio.onLevels = () => this.audio.mixerLevelsChanged();
     this.recordingDir = config.recording.dir ? path.resolve(config.dataDir, config.recording.dir) : path.join(config.dataDir, 'recordings');
     this.broadcast = new BroadcastController({
-      openMedia: () => this.#openMedia(),
-      preRoll: (lesson) => this.#preRoll(lesson),
+      openMedia: () =>
+        openMediaSession({
+          cameras: config.cameras,
+          streamUri: (id) => this.cameras.streamUri(id),
+          studio: this.studio,
+          plan: this.plan,
+          ingest: async () => {
+            if (this.remoteRoom) await this.remoteRoom.ready();
+            return this.room ?? this.remoteRoom;
+          },
+          recording: config.recording,
+          recordingDir: config.recording.enabled ? this.recordingDir : undefined,
+          onEncoderExit: () => this.#metrics?.processRestarts.inc({ process: 'compositor' }),
+          logger,
+        }),
+      preRoll: lessonSetup({
+        recallPreset: (camera, preset) => this.cameras.recallPreset(camera, preset),
+        studio: this.studio,
+        pauseDirector: () => this.manualOverride(),
+        logger,
+      }),
       logger,
     });
     this.schedule = createScheduleEngine({
@@ -145,8 +159,21 @@ export class Daemon {
         stop: (reason) => this.broadcast.stop(reason),
       },
     });
+    this.report = new BoxReport({
+      classroom: config.site.classroom,
+      dataDir: config.dataDir,
+      recordingEnabled: config.recording.enabled,
+      sfuUrl: config.sfu.url,
+      schedule: this.schedule,
+      studio: this.studio,
+      cameras: this.cameras,
+      micArrays: this.micArrays,
+      sfu: () => this.sfu,
+      room: () => this.room,
+      remoteRoom: () => this.remoteRoom,
+    });
     this.schedule.on('state', () => {
-      const info = this.broadcastInfo();
+      const info = this.report.broadcastInfo();
       this.#signalling?.broadcastChanged(config.site.classroom, info);
       this.remoteRoom?.reportState(info);
     });
@@ -220,7 +247,7 @@ export class Daemon {
       const remote = new RemoteRoom({ url: config.sfu.url, token: config.sfu.publisherToken, room: config.site.classroom, plan: this.plan, logger });
       this.remoteRoom = remote;
       this.#closers.unshift({ name: 'remote-room', close: () => remote.close() });
-      remote.reportState(this.broadcastInfo());
+      remote.reportState(this.report.broadcastInfo());
       remote.start();
     }
     this.#closers.unshift({ name: 'broadcast', close: () => this.broadcast.stop('daemon stopping') });
@@ -237,46 +264,43 @@ export class Daemon {
         joinTokens: this.joinTokens,
         // This classroom's own room follows its controller; rooms of remote publishers, their reports.
         broadcastInfo: (roomId) =>
-          config.roles.classroom && roomId === config.site.classroom ? this.broadcastInfo() : this.#publishers!.info(roomId),
+          config.roles.classroom && roomId === config.site.classroom ? this.report.broadcastInfo() : this.#publishers!.info(roomId),
         logger,
       });
     this.#signalling = signalling;
     this.#events = new EventsHub(this.bus, () => [{ type: 'broadcast.state', ...this.schedule.view() }]);
     this.#metrics = new Metrics({
       broadcastState: () => this.schedule.status().state,
-      viewerStats: async () => Promise.all(this.#viewers().map((v) => v.stats())),
+      viewerStats: async () => Promise.all(this.report.viewers().map((v) => v.stats())),
       sfuWorkers: () => this.sfu?.pool.liveIndexes().length ?? 0,
       pipeline: () => this.studio.pipeline?.figures(),
       micArrays: () => this.micArrays.map((a) => ({ id: a.id, state: a.state })),
     });
 
     const tls = config.api.tls && { key: readFileSync(config.api.tls.keyFile), cert: readFileSync(config.api.tls.certFile) };
-    const app = await buildApiServer({ logger, tokens: this.tokens, audit: this.audit, tls }, (api) =>
-      registerApiRoutes(api, this),
-    );
-    this.#app = app;
-    app.get('/readyz', async (_request, reply) => {
-      const state = await this.readiness();
-      return reply.status(state.ready ? 200 : 503).send(state);
+    const app = await buildApp({
+      logger,
+      tokens: this.tokens,
+      audit: this.audit,
+      tls,
+      host: this,
+      readiness: () => this.readiness(),
+      metrics: this.#metrics,
+      // The page loads its WebRTC device from these before it connects, and joins in one step.
+      ...(config.roles.sfu
+        ? {
+            classroomBoot: () => {
+              const routerRtpCapabilities = this.sfu?.routerCapabilities();
+              return routerRtpCapabilities && { routerRtpCapabilities };
+            },
+          }
+        : {}),
     });
-    // The same state pushed to the console as it changes.
+    this.#app = app;
+    // The same readiness pushed to the console as it changes.
     const healthWatch = new HealthWatch({ read: () => this.readiness(), bus: this.bus });
     healthWatch.start();
     this.#closers.unshift({ name: 'health-watch', close: () => healthWatch.close() });
-    const metrics = this.#metrics;
-    app.get('/metrics', async (_request, reply) =>
-      reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
-    );
-    if (config.roles.sfu) {
-      // The page loads its WebRTC device from these before it connects, and joins in one step.
-      await registerPage(app, 'classroom', {
-        boot: () => {
-          const routerRtpCapabilities = this.sfu?.routerCapabilities();
-          return routerRtpCapabilities && { routerRtpCapabilities };
-        },
-      });
-    }
-    await registerPage(app, 'console');
 
     await app.listen({ host: config.api.host, port: config.api.port });
     const address = app.server.address() as AddressInfo;
@@ -306,55 +330,18 @@ export class Daemon {
   }
 
   /** Broadcast status for `GET /api/status`. */
-  async status(): Promise<Record<string, unknown>> {
-    const viewers = await Promise.all(this.#viewers().map((v) => v.stats()));
-    return {
-      classroom: this.config.site.classroom,
-      ...this.schedule.view(),
-      layout: this.studio.layout,
-      program: this.studio.program,
-      pipeline: this.studio.pipeline ? { health: this.studio.pipeline.health } : { health: 'offline' },
-      sfu: this.sfu
-        ? { workers: this.sfu.pool.liveIndexes().length, spread: this.room?.spread() ?? {} }
-        : this.remoteRoom && { url: this.config.sfu.url, link: this.remoteRoom.linkState },
-      classrooms: viewers,
-    };
-  }
-
-  /** The broadcast as member classrooms and a remote SFU see it: state and lesson. */
-  broadcastInfo(): BroadcastInfo {
-    const { state, lesson } = this.schedule.status();
-    return { state, lesson: lesson ? { id: lesson.id, title: lesson.title, endsAt: new Date(lesson.end).toISOString() } : undefined };
+  status(): Promise<Record<string, unknown>> {
+    return this.report.status();
   }
 
   /** Whether the lesson is going out, and the state of every part of the box (`GET /readyz`). */
-  async readiness(): Promise<Readiness> {
-    const pipeline = this.studio.pipeline;
-    const disk = await statfs(this.config.dataDir).catch(() => undefined);
-    return readiness({
-      broadcast: this.schedule.status().state,
-      ...(pipeline ? { pipeline: { health: pipeline.health, figures: pipeline.figures() } } : {}),
-      cameras: this.cameras.drivers().map((d) => ({ id: d.id, state: d.state })),
-      micArrays: this.micArrays.map((a) => ({ id: a.id, state: a.state })),
-      ...(this.sfu
-        ? { sfu: { workers: this.sfu.pool.liveIndexes().length, configured: this.sfu.pool.size } }
-        : this.remoteRoom
-          ? { sfu: { link: this.remoteRoom.linkState } }
-          : {}),
-      recording: { enabled: this.config.recording.enabled, active: pipeline?.recording !== undefined },
-      ...(disk ? { diskFreeBytes: disk.bavail * disk.bsize } : {}),
-    });
+  readiness(): Promise<Readiness> {
+    return this.report.readiness();
   }
 
-  /**
-   * For the systemd watchdog: false once a live lesson has had no output for a long time
-   * although the compositor keeps being restarted, which only a fresh daemon might cure.
-   */
+  /** For the systemd watchdog: the event loop turns, and a live lesson's output flows. */
   livenessOk(): boolean {
-    if (this.#closed) return false;
-    const pipeline = this.studio.pipeline;
-    if (this.schedule.status().state !== 'live' || !pipeline) return true;
-    return pipeline.figures().sinceOutputMs < LIVENESS_OUTPUT_MS;
+    return !this.#closed && this.report.outputAlive();
   }
 
   /** Every kept lesson recording, whether or not a broadcast is running. */
@@ -370,70 +357,9 @@ export class Daemon {
     this.logger.info('daemon stopped');
   }
 
-  /** Member classrooms on every room of this SFU (one room embedded, one per publisher otherwise). */
-  #viewers() {
-    return (this.sfu?.rooms() ?? []).flatMap((room) => room.viewers());
-  }
-
   #socketPrincipal(header: string | undefined, url: URL) {
-    const token = /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1] ?? url.searchParams.get('token') ?? '';
+    const token = bearerToken(header) ?? url.searchParams.get('token') ?? '';
     return token ? this.tokens.authenticate(token) : undefined;
-  }
-
-  async #openMedia(): Promise<BroadcastMedia> {
-    const room: IngestSource | undefined = this.room ?? this.remoteRoom;
-    if (this.remoteRoom) await this.remoteRoom.ready();
-    if (!room?.ingest) throw new ClasscastError('SFU_NO_BROADCAST', 'no SFU room to publish into');
-    const pipeline = new MediaPipeline({
-      config: this.studio.pipelineConfig(),
-      videoInputs: this.#videoInputs(),
-      targets: { ...this.plan, ...room.ingest },
-      recording: this.config.recording,
-      recordingDir: this.config.recording.enabled ? this.recordingDir : undefined,
-      logger: this.logger,
-    });
-    pipeline.on('encoderExit', () => this.#metrics?.processRestarts.inc({ process: 'compositor' }));
-    // After the origin mediasoup worker died the room listens on new ports; the forwarder's
-    // one socket just sends there, so ffmpeg never notices.
-    const onIngest = (ingest: IngestEndpoints) => pipeline.forwarder.setTargets({ ...this.plan, ...ingest });
-    room.on('ingest', onIngest);
-    try {
-      await pipeline.start();
-    } catch (error) {
-      room.off('ingest', onIngest);
-      throw error;
-    }
-    this.studio.attach(pipeline);
-    return {
-      beginLesson: async (lesson) => {
-        if (this.config.recording.enabled) await pipeline.switchRecording({ lessonId: lesson.id, part: lesson.part });
-      },
-      close: async () => {
-        room.off('ingest', onIngest);
-        this.studio.detach(pipeline);
-        await pipeline.close();
-      },
-    };
-  }
-
-  /** Camera pictures for the compositor: the configured URI, else what ONVIF GetStreamUri said. */
-  #videoInputs() {
-    return this.config.cameras.flatMap((c) => {
-      const url = c.streamUri ?? this.cameras.streamUri(c.id);
-      return url ? [{ id: c.id, url, role: c.role }] : [];
-    });
-  }
-
-  /** A lesson's pre-roll: its cameras to their presets and its layout; failures are logged only. */
-  async #preRoll(lesson: LessonRef): Promise<void> {
-    // Voice tracking waits while the lesson's own shots are set up, as for a technician's hand.
-    if (lesson.presets && Object.keys(lesson.presets).length > 0) this.manualOverride();
-    await Promise.all(
-      Object.entries(lesson.presets ?? {}).map(([camera, preset]) =>
-        this.cameras.recallPreset(camera, preset).catch((error: unknown) => this.logger.warn({ err: error, camera, preset }, 'pre-roll preset failed')),
-      ),
-    );
-    if (lesson.layout && (LAYOUTS as readonly string[]).includes(lesson.layout)) await this.studio.setLayout(lesson.layout as Layout);
   }
 
   /** A technician's hand on a camera or the layout pauses voice tracking for a while. */

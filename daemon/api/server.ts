@@ -4,6 +4,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { Logger } from 'pino';
 import { ClasscastError, isClasscastError, type ErrorCode } from '../../config/foundation/errors.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
+import { bearerToken } from '../auth/bearer.ts';
 import type { TokenStore } from '../auth/token-store.ts';
 import { statusForCode } from './error-status.ts';
 
@@ -118,10 +119,9 @@ export async function buildApiServer(
     api.addHook('onRequest', async (request) => {
       const role = request.routeOptions.config.role;
       if (!role) return; // unknown routes fall through to the 404 handler
-      const header = request.headers.authorization ?? '';
-      const match = /^Bearer\s+(\S+)$/i.exec(header);
-      if (!match) throw new ClasscastError('UNAUTHORIZED', 'missing bearer token');
-      const principal = options.tokens.authenticate(match[1]!);
+      const token = bearerToken(request.headers.authorization);
+      if (!token) throw new ClasscastError('UNAUTHORIZED', 'missing bearer token');
+      const principal = options.tokens.authenticate(token);
       if (!principal) throw new ClasscastError('UNAUTHORIZED', 'unknown token');
       request.principal = principal;
       if (role === 'technician' && principal.role !== 'technician') {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { PublisherEntry } from '../../config/schema/sfu.ts';
 import type { Sfu } from '../../pipeline/sfu/sfu.ts';
+import { bearerToken } from '../auth/bearer.ts';
 import type { BroadcastInfo } from '../signalling/protocol.ts';
 import { PublisherAuth } from './publisher-auth.ts';
 import { PublisherSession } from './publisher-session.ts';
@@ -65,7 +66,7 @@ export class PublisherHub {
   }
 
   #publisherOf(request: IncomingMessage): PublisherEntry | undefined {
-    const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+    const token = bearerToken(request.headers.authorization);
     return token ? this.#auth.authenticate(token) : undefined;
   }
 }
