@@ -268,7 +268,7 @@ export class Daemon {
         logger,
       });
     this.#signalling = signalling;
-    this.#events = new EventsHub(this.bus, () => [{ type: 'broadcast.state', ...this.schedule.view() }]);
+    this.#events = new EventsHub(this.bus, () => [{ type: 'broadcast.state', ...this.schedule.view() }], logger);
     this.#metrics = new Metrics({
       broadcastState: () => this.schedule.status().state,
       viewerStats: async () => Promise.all(this.report.viewers().map((v) => v.stats())),

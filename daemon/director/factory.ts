@@ -3,7 +3,7 @@ import { ClasscastError } from '../../config/foundation/errors.ts';
 import type { DirectorConfig } from '../../config/schema/director.ts';
 import type { DaemonEvent } from '../events/bus.ts';
 import { Director } from './director.ts';
-import type { DirectorCamera, Program, TalkerSource } from './types.ts';
+import type { CutEvent, DirectorCamera, DirectorStatus, Program, TalkerSource } from './types.ts';
 
 /**
  * Builds the director from its config slice, or returns undefined when voice tracking is not
@@ -31,8 +31,8 @@ export function createDirector(
 
 /** Publishes `director.cut` and `director.state` on the daemon bus; returns the unsubscribe. */
 export function publishDirectorEvents(director: Director, bus: { publish(event: DaemonEvent): void }): () => void {
-  const onCut = (cut: object) => bus.publish({ type: 'director.cut', ...cut });
-  const onState = (state: object) => bus.publish({ type: 'director.state', ...state });
+  const onCut = (cut: CutEvent) => bus.publish({ type: 'director.cut', ...cut });
+  const onState = (state: DirectorStatus) => bus.publish({ type: 'director.state', ...state });
   director.on('cut', onCut);
   director.on('state', onState);
   return () => {

@@ -1,6 +1,8 @@
+import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { Principal } from '../api/types.ts';
-import type { DaemonEvent, EventBus } from '../events/bus.ts';
+import type { EventBus } from '../events/bus.ts';
+import { daemonEventSchema, type DaemonEvent } from '../events/schema.ts';
 
 /** Frames a client may queue before it counts as too slow and is dropped (a kiosk on a bad link). */
 const MAX_BUFFERED_BYTES = 1 << 20;
@@ -8,22 +10,24 @@ const MAX_BUFFERED_BYTES = 1 << 20;
 const MAX_MESSAGES_PER_SECOND = 20;
 
 /**
- * `/ws/events`: every bus event goes to every authenticated client as a JSON frame. Clients
- * send nothing but optional `{"type":"ping"}`; anything else gets an error frame and the
- * connection stays up.
+ * `/ws/events`: every bus event goes to every authenticated client as a JSON frame, once it
+ * matches its schema (`daemon/events/schema.ts`, which the console's types come from); one that
+ * does not is logged and never sent. Clients send nothing but optional `{"type":"ping"}`;
+ * anything else gets an error frame and the connection stays up.
  */
 export class EventsHub {
   readonly #clients = new Set<WebSocket>();
   readonly #unsubscribe: () => void;
+  readonly #snapshot: () => DaemonEvent[];
+  readonly #logger: Logger;
 
-  constructor(bus: EventBus, snapshot: () => DaemonEvent[]) {
+  constructor(bus: EventBus, snapshot: () => DaemonEvent[], logger: Logger) {
     this.#snapshot = snapshot;
+    this.#logger = logger.child({ component: 'events' });
     const listener = (event: DaemonEvent) => this.#broadcast(event);
     bus.on('event', listener);
     this.#unsubscribe = () => bus.off('event', listener);
   }
-
-  readonly #snapshot: () => DaemonEvent[];
 
   accept(socket: WebSocket, principal: Principal): void {
     this.#clients.add(socket);
@@ -55,7 +59,9 @@ export class EventsHub {
       else socket.send(JSON.stringify({ type: 'error', error: { code: 'BAD_REQUEST', message: 'only {"type":"ping"} is accepted' } }));
     });
     socket.send(JSON.stringify({ type: 'hello', role: principal.role, name: principal.name }));
-    for (const event of this.#snapshot()) socket.send(JSON.stringify(event));
+    for (const event of this.#snapshot()) {
+      if (this.#valid(event)) socket.send(JSON.stringify(event));
+    }
   }
 
   close(): void {
@@ -64,7 +70,14 @@ export class EventsHub {
     this.#clients.clear();
   }
 
+  #valid(event: DaemonEvent): boolean {
+    const checked = daemonEventSchema.safeParse(event);
+    if (!checked.success) this.#logger.error({ type: (event as { type?: unknown }).type, issues: checked.error.issues.slice(0, 5) }, 'event does not match its schema; not sent');
+    return checked.success;
+  }
+
   #broadcast(event: DaemonEvent): void {
+    if (this.#clients.size === 0 || !this.#valid(event)) return;
     const frame = JSON.stringify(event);
     for (const client of this.#clients) {
       if (client.readyState !== client.OPEN) continue;

@@ -65,7 +65,7 @@ describe('console gestures: presets and hold-to-move PTZ', () => {
     await app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     sockets = new SocketRouter(app.server);
-    hub = new EventsHub(bus, () => []);
+    hub = new EventsHub(bus, () => [], pino({ level: 'silent' }));
     const principal = (url: URL) => tokens.authenticate(url.searchParams.get('token') ?? '');
     sockets.add('/ws/events', {
       accept: (_request, url) => (principal(url) ? undefined : 401),

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { EventBus, type DaemonEvent } from '../../daemon/events/bus.ts';
+import { EventBus } from '../../daemon/events/bus.ts';
+import type { StampedEvent } from '../../daemon/events/schema.ts';
 import { HealthWatch } from '../../daemon/health/health-watch.ts';
 import type { Readiness } from '../../daemon/health/readiness.ts';
 
 describe('HealthWatch', () => {
   it('publishes a part when its state or detail changes, and readiness when it turns', async () => {
     const bus = new EventBus();
-    const events: DaemonEvent[] = [];
+    const events: StampedEvent[] = [];
     bus.on('event', (e) => events.push(e));
     let state: Readiness = { ready: true, parts: { pipeline: { state: 'ok' }, recording: { state: 'off' }, cameras: { cam1: { state: 'ok' } } } };
     const watch = new HealthWatch({ read: async () => state, bus });
@@ -29,7 +30,7 @@ describe('HealthWatch', () => {
 
   it('keeps going after a failed look', async () => {
     const bus = new EventBus();
-    const events: DaemonEvent[] = [];
+    const events: StampedEvent[] = [];
     bus.on('event', (e) => events.push(e));
     let fail = true;
     const watch = new HealthWatch({ read: async () => (fail ? Promise.reject(new Error('statfs')) : { ready: true, parts: {} }), bus });

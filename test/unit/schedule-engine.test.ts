@@ -125,7 +125,7 @@ describe('schedule engine on a fake clock', () => {
       '11-23 10:46:00 stop schedule',
     ]);
     expect(states).toEqual(['starting', 'live', 'stopping', 'idle']);
-    const types = events.map((e) => `${e.type}:${String(e.state ?? e.phase)}`);
+    const types = events.map((e) => `${e.type}:${String('state' in e ? e.state : 'phase' in e ? e.phase : '')}`);
     expect(types).toContain('broadcast.state:live');
     expect(types).toContain('schedule.lesson:ended');
     const live = events.find((e) => e.type === 'broadcast.state' && e.state === 'live');

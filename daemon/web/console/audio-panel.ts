@@ -129,28 +129,26 @@ export class AudioPanel {
     row.level.classList.toggle('hot', levelDb !== null && levelDb > -6);
   }
 
-  #onMeters(event: ConsoleEvent): void {
-    const channels = Array.isArray(event.channels) ? (event.channels as { id: string; levelDb: number | null }[]) : [];
-    for (const { id, levelDb } of channels) {
+  #onMeters(event: ConsoleEvent<'audio.meters'>): void {
+    for (const { id, levelDb } of event.channels) {
       const row = this.#rows.get(id);
-      if (row) this.#meter(row, typeof levelDb === 'number' ? levelDb : null);
+      if (row) this.#meter(row, levelDb);
     }
   }
 
-  #onTalker(event: ConsoleEvent): void {
-    this.#talkers = new Set(Array.isArray(event.channels) ? (event.channels as string[]) : []);
+  #onTalker(event: ConsoleEvent<'audio.talker'>): void {
+    this.#talkers = new Set(event.channels);
     for (const [id, row] of this.#rows) row.root.classList.toggle('is-talking', this.#talkers.has(id));
     const names = [...this.#talkers].map((id) => this.#channels.get(id)?.name ?? id);
     document.getElementById('talker')!.textContent = names.length > 0 ? `Talking: ${names.join(', ')}` : 'Nobody talking';
   }
 
-  #onChannel(event: ConsoleEvent): void {
-    const id = String(event.channel ?? '');
-    const current = this.#channels.get(id);
-    const row = this.#rows.get(id);
+  #onChannel(event: ConsoleEvent<'audio.channel'>): void {
+    const current = this.#channels.get(event.channel);
+    const row = this.#rows.get(event.channel);
     if (!current || !row) return;
-    const next = { ...current, gainDb: Number(event.gainDb ?? current.gainDb), muted: Boolean(event.muted ?? current.muted) };
-    this.#channels.set(id, next);
+    const next = { ...current, gainDb: event.gainDb, muted: event.muted };
+    this.#channels.set(event.channel, next);
     this.#paint(row, next);
   }
 }

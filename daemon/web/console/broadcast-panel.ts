@@ -11,6 +11,14 @@ interface Status {
   [key: string]: unknown;
 }
 
+/** `GET /api/director` and `director.state`: whether voice tracking runs, or is paused. */
+interface DirectorView {
+  available?: boolean;
+  enabled?: boolean;
+  /** ms since the epoch (or an ISO string), set by a technician's manual action. */
+  pausedUntil?: number | string | null;
+}
+
 /** `GET /api/program`: the layout and the sources in its two places. */
 interface Program {
   layout: string;
@@ -33,8 +41,8 @@ export class BroadcastPanel {
   constructor(api: ApiClient, events: EventSocket, notify: Notifier) {
     this.#api = api;
     this.#notify = notify;
-    events.on('broadcast.state', (e) => this.#showState(e as unknown as Status));
-    events.on('program.changed', (e) => this.#showProgram(e as unknown as Program));
+    events.on('broadcast.state', (e) => this.#showState(e));
+    events.on('program.changed', (e) => this.#showProgram(e));
     events.on('director.state', (e) => this.#showDirector(e));
     byId('start').addEventListener('click', () => this.#start());
     byId('stop').addEventListener('click', () => this.#askStop());
@@ -174,7 +182,7 @@ export class BroadcastPanel {
   // Voice tracking: `GET /api/director` → `{available, enabled, pausedUntil, …}`, `PUT /api/director` `{enabled}`.
   async #refreshDirector(): Promise<void> {
     try {
-      this.#showDirector(await this.#api.get<ConsoleEvent>('/director'));
+      this.#showDirector(await this.#api.get<DirectorView>('/director'));
     } catch (error) {
       const button = byId('director-toggle') as HTMLButtonElement;
       button.disabled = true;
@@ -183,7 +191,7 @@ export class BroadcastPanel {
     }
   }
 
-  #showDirector(state: ConsoleEvent): void {
+  #showDirector(state: DirectorView): void {
     const button = byId('director-toggle') as HTMLButtonElement;
     if (state.available === false) {
       button.disabled = true;
@@ -204,7 +212,7 @@ export class BroadcastPanel {
     const button = byId('director-toggle') as HTMLButtonElement;
     const enabled = button.dataset.enabled !== 'true';
     try {
-      this.#showDirector(await this.#api.put<ConsoleEvent>('/director', { enabled }));
+      this.#showDirector(await this.#api.put<DirectorView>('/director', { enabled }));
     } catch (error) {
       this.#notify.error('Voice tracking', error);
     }

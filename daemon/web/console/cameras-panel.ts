@@ -41,7 +41,7 @@ export class CamerasPanel {
     this.#root = root;
     this.#api = api;
     this.#notify = notify;
-    for (const type of ['camera.state', 'camera.moved', 'camera.arrived', 'camera.presets']) events.on(type, () => void this.refresh());
+    for (const type of ['camera.state', 'camera.moved', 'camera.arrived'] as const) events.on(type, () => void this.refresh());
   }
 
   async refresh(): Promise<void> {

@@ -1,7 +1,9 @@
-export interface ConsoleEvent {
-  type: string;
-  [key: string]: unknown;
-}
+import type { DaemonEventType, EventOf } from '../../events/schema.ts';
+
+/** What `/ws/events` sends: the daemon's events (typed by `daemon/events/schema.ts`) and its greeting. */
+export type Hello = { type: 'hello'; role: string; name: string };
+export type ConsoleEvent<T extends DaemonEventType = DaemonEventType> = EventOf<T> & { at: string };
+type Listener = (event: never) => void;
 
 /**
  * `/ws/events` with reconnect (capped, jittered backoff). `onConnection(false)` fires the
@@ -10,7 +12,7 @@ export interface ConsoleEvent {
  */
 export class EventSocket {
   readonly #token: string;
-  readonly #listeners = new Map<string, ((event: ConsoleEvent) => void)[]>();
+  readonly #listeners = new Map<string, Listener[]>();
   #socket: WebSocket | undefined;
   #attempt = 0;
   #timer: number | undefined;
@@ -24,7 +26,9 @@ export class EventSocket {
     this.#token = token;
   }
 
-  on(type: string, listener: (event: ConsoleEvent) => void): void {
+  on(type: 'hello', listener: (event: Hello) => void): void;
+  on<T extends DaemonEventType>(type: T, listener: (event: ConsoleEvent<T>) => void): void;
+  on(type: string, listener: Listener): void {
     this.#listeners.set(type, [...(this.#listeners.get(type) ?? []), listener]);
   }
 
@@ -39,16 +43,17 @@ export class EventSocket {
       this.#set(true);
     });
     socket.addEventListener('message', (message) => {
-      let event: ConsoleEvent;
+      let event: { type?: unknown };
       try {
-        event = JSON.parse(String(message.data)) as ConsoleEvent;
+        event = JSON.parse(String(message.data)) as { type?: unknown };
       } catch {
         return;
       }
       if (typeof event.type !== 'string') return;
-      for (const listener of [...(this.#listeners.get(event.type) ?? []), ...(this.#listeners.get('*') ?? [])]) {
+      // The daemon checked each event against its schema before sending it.
+      for (const listener of this.#listeners.get(event.type) ?? []) {
         try {
-          listener(event);
+          (listener as (event: unknown) => void)(event);
         } catch (error) {
           console.error('event listener failed', event.type, error);
         }

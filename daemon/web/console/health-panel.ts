@@ -1,5 +1,5 @@
 import { clock, h } from './dom.ts';
-import type { ConsoleEvent, EventSocket } from './event-socket.ts';
+import type { EventSocket } from './event-socket.ts';
 
 /** States that need no attention (`off`: a part this box does not run, e.g. recording). */
 const FINE = new Set(['online', 'ok', 'off', 'unknown']);
@@ -25,20 +25,12 @@ export class HealthPanel {
   constructor(root: HTMLElement, events: EventSocket) {
     this.#root = root;
     events.on('camera.state', (e) =>
-      this.#set('camera', String(e.camera ?? e.id ?? '?'), { state: e.state, ...(e.error ? { lastError: e.error, errorAt: e.at } : {}) }),
+      this.#set('camera', e.camera, { state: e.state, ...(e.error ? { lastError: `${e.error.code} ${e.error.message}`, errorAt: e.at } : {}) }),
     );
-    events.on('micarray.state', (e) => this.#set('micarray', String(e.micArray ?? e.id ?? '?'), e));
+    events.on('micarray.state', (e) => this.#set('micarray', e.micArray, { state: e.state }));
     // The box's own parts as readiness sees them (pipeline, SFU, recording, disk), on change.
     events.on('health.part', (e) => {
-      const part = String(e.part ?? 'part');
-      this.#set(part, part, { state: e.state, ...(typeof e.detail === 'string' && e.state !== 'ok' ? { lastError: e.detail, errorAt: e.at } : {}) });
-    });
-    events.on('device.error', (e) => {
-      const kind = String(e.kind ?? e.device ?? 'device');
-      const id = String(e.id ?? e.camera ?? e.micArray ?? kind);
-      const error = e.error as { code?: string; message?: string } | string | undefined;
-      const text = typeof error === 'string' ? error : error ? `${error.code ?? ''} ${error.message ?? ''}`.trim() : String(e.message ?? 'error');
-      this.#set(kind, id, { lastError: text, errorAt: e.at });
+      this.#set(e.part, e.part, { state: e.state, ...(e.detail !== undefined && e.state !== 'ok' ? { lastError: e.detail, errorAt: e.at } : {}) });
     });
   }
 
@@ -66,7 +58,7 @@ export class HealthPanel {
     }
   }
 
-  #set(kind: string, id: string, patch: Record<string, unknown> | ConsoleEvent): void {
+  #set(kind: string, id: string, patch: Record<string, unknown>): void {
     const key = `${kind}:${id}`;
     const current = this.#devices.get(key) ?? { kind, id, state: 'unknown' };
     if (typeof patch.state === 'string') current.state = patch.state;

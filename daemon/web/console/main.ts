@@ -75,10 +75,9 @@ function start(token: string): void {
     // Viewers see everything and can change nothing; the API would refuse them anyway.
     document.body.classList.toggle('read-only', e.role !== 'technician');
   });
-  events.on('device.error', (e) => {
-    const error = e.error as { code?: string; message?: string } | string | undefined;
-    const text = typeof error === 'object' ? `${error.code ?? ''} ${error.message ?? ''}`.trim() : String(error ?? e.message ?? '');
-    notify.warn(`Device error: ${String(e.id ?? e.camera ?? e.micArray ?? '')} ${text}`);
+  // A camera that fails says why once, as it goes down.
+  events.on('camera.state', (e) => {
+    if (e.error && e.state !== e.previous) notify.warn(`Camera ${e.camera}: ${e.error.code} ${e.error.message}`);
   });
   events.onDenied = () => api.onUnauthorized();
   events.onConnection = (connected) => {
