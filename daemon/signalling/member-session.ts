@@ -6,7 +6,7 @@ import type { Sfu } from '../../pipeline/sfu/sfu.ts';
 import type { Viewer } from '../../pipeline/sfu/viewer.ts';
 import type { JoinClaims, JoinTokens } from '../auth/join-tokens.ts';
 import { answerRequestFrame } from './request-frame.ts';
-import { requestSchema, type BroadcastInfo, type JoinAnswer, type Notification, type SignalRequest } from './protocol.ts';
+import { requestSchema, type BroadcastInfo, type JoinAnswer, type Notification, type SignalAnswers, type SignalMethod, type SignalRequest } from './protocol.ts';
 
 export interface MemberSessionDeps {
   sfu: Sfu;
@@ -120,34 +120,41 @@ export class MemberSession {
     this.#send(answer);
   }
 
+  /** One handler per method, each answering with what `SignalAnswers` says that method returns. */
+  readonly #handlers: { [M in SignalMethod]: (data: Extract<SignalRequest, { method: M }>['data']) => Promise<SignalAnswers[M]> } = {
+    ping: async () => ({ pong: Date.now() }),
+    join: (data) => this.#join(data.token, data.media),
+    createTransport: async (data) => {
+      const room = this.#requireRoom();
+      const viewer = await this.#newViewer(room, data.forceTcp);
+      return { ...viewer.transportInfo, rtpCapabilities: room.rtpCapabilities() };
+    },
+    connectTransport: async (data) => {
+      await this.#requireViewer().connect(data.dtlsParameters as never);
+      return {};
+    },
+    consume: async (data) => {
+      const room = this.#requireRoom();
+      return this.#requireViewer().consume(room.producerIds, data.rtpCapabilities as never);
+    },
+    resume: async (data) => {
+      const viewer = this.#requireViewer();
+      await Promise.all((data.consumerIds ?? [data.consumerId!]).map((id) => viewer.resume(id)));
+      return {};
+    },
+    shown: async () => {
+      this.#requireViewer().pictureShown();
+      return {};
+    },
+  };
+
   async #handle(request: SignalRequest): Promise<unknown> {
-    if (request.method === 'ping') return { pong: Date.now() };
-    if (request.method === 'join') return this.#join(request.data.token, request.data.media);
-    const claims = this.#claims;
-    if (!claims) throw new ClasscastError('UNAUTHORIZED', 'join with a token first');
-    if (claims.expiresAt.getTime() <= Date.now()) throw new ClasscastError('FORBIDDEN', 'join token has expired');
-    switch (request.method) {
-      case 'createTransport': {
-        const room = this.#requireRoom();
-        const viewer = await this.#newViewer(room, request.data.forceTcp);
-        return { ...viewer.transportInfo, rtpCapabilities: room.rtpCapabilities() };
-      }
-      case 'connectTransport':
-        await this.#requireViewer().connect(request.data.dtlsParameters as never);
-        return {};
-      case 'consume': {
-        const room = this.#requireRoom();
-        return this.#requireViewer().consume(room.producerIds, request.data.rtpCapabilities as never);
-      }
-      case 'resume': {
-        const viewer = this.#requireViewer();
-        await Promise.all((request.data.consumerIds ?? [request.data.consumerId!]).map((id) => viewer.resume(id)));
-        return {};
-      }
-      case 'shown':
-        this.#requireViewer().pictureShown();
-        return {};
+    if (request.method !== 'ping' && request.method !== 'join') {
+      const claims = this.#claims;
+      if (!claims) throw new ClasscastError('UNAUTHORIZED', 'join with a token first');
+      if (claims.expiresAt.getTime() <= Date.now()) throw new ClasscastError('FORBIDDEN', 'join token has expired');
     }
+    return (this.#handlers[request.method] as (data: unknown) => Promise<unknown>)(request.data);
   }
 
   async #newViewer(room: BroadcastRoom, forceTcp: boolean | undefined): Promise<Viewer> {

@@ -93,3 +93,18 @@ export type Notification =
   | { notification: 'state'; data: BroadcastInfo }
   | { notification: 'producers'; data: { reason: string } }
   | { notification: 'reconnect'; data: { reason: string } };
+
+export type SignalMethod = SignalRequest['method'];
+/** What a request of `method` carries, as a client sends it (before defaults). */
+export type RequestData<M extends SignalMethod> = Extract<z.input<typeof requestSchema>, { method: M }>['data'];
+
+/** What each request is answered with: the server's handlers and the page's client both use it. */
+export interface SignalAnswers {
+  join: JoinAnswer;
+  createTransport: TransportAnswer & { rtpCapabilities: unknown };
+  connectTransport: Record<string, never>;
+  consume: ConsumerAnswer[];
+  resume: Record<string, never>;
+  shown: Record<string, never>;
+  ping: { pong: number };
+}

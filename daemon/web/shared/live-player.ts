@@ -125,7 +125,7 @@ export class LivePlayer {
       client.onClose = () => this.#retry('connection lost');
       client.onNotification = (name, data) => this.#onNotification(name, data);
       const media = device?.loaded ? { rtpCapabilities: device.rtpCapabilities, forceTcp: this.#forceTcp } : undefined;
-      const join = await client.request<JoinAnswer>('join', { token: this.#token, ...(media ? { media } : {}) });
+      const join = await client.request('join', { token: this.#token, ...(media ? { media } : {}) });
       performance.mark('classcast:joined');
       this.#lesson = join.lesson?.title;
       this.#attempt = 0;
@@ -149,7 +149,7 @@ export class LivePlayer {
     const client = this.#client!;
     this.#teardown();
     const forceTcp = this.#forceTcp;
-    const answer = await client.request<CreateTransportAnswer>('createTransport', { forceTcp });
+    const answer = (await client.request('createTransport', { forceTcp })) as CreateTransportAnswer;
     if (generation !== this.#generation) return;
     if (!this.#device) {
       this.#device = new Device();
@@ -200,7 +200,7 @@ export class LivePlayer {
   }
 
   async #consume(generation: number): Promise<void> {
-    const answers = await this.#client!.request<ConsumerAnswer[]>('consume', { rtpCapabilities: this.#device!.rtpCapabilities });
+    const answers = await this.#client!.request('consume', { rtpCapabilities: this.#device!.rtpCapabilities as Record<string, unknown> });
     await this.#attach(generation, answers);
   }
 

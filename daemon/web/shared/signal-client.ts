@@ -1,6 +1,9 @@
+import type { RequestData, SignalAnswers, SignalMethod } from '../../signalling/protocol.ts';
+
 /**
- * Browser side of the request/answer WebSocket protocol used by `/ws/sfu` and `/ws/events`:
- * `{id, method, data}` → `{id, ok, data|error}`; pushes arrive as `{notification, data}`.
+ * Browser side of `/ws/sfu`: `{id, method, data}` → `{id, ok, data|error}`; pushes arrive as
+ * `{notification, data}`. Methods, their data and their answers are typed by the server's own
+ * protocol module (`daemon/signalling/protocol.ts`).
  */
 export class SignalClient {
   readonly #socket: WebSocket;
@@ -46,9 +49,9 @@ export class SignalClient {
     });
   }
 
-  request<T = unknown>(method: string, data: unknown = {}, timeoutMs = 10_000): Promise<T> {
+  request<M extends SignalMethod>(method: M, data: RequestData<M> = {} as RequestData<M>, timeoutMs = 10_000): Promise<SignalAnswers[M]> {
     const id = this.#nextId++;
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<SignalAnswers[M]>((resolve, reject) => {
       const timer = window.setTimeout(() => {
         this.#pending.delete(id);
         reject(new Error(`${method} timed out`));
