@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema/index.ts';
 import type { MicArrayDriver } from '../devices/micarray/driver.ts';
 import { createMicArrays } from '../devices/micarray/factory.ts';
-import { listRecordings } from '../pipeline/media/recorder.ts';
+import { listRecordings } from '../pipeline/media/recording-catalogue.ts';
 import { pipelineLayers } from '../pipeline/media/targets.ts';
 import type { IngestPlan } from '../pipeline/sfu/codecs.ts';
 import type { BroadcastRoom } from '../pipeline/sfu/room.ts';

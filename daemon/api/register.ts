@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { RecordingInfo } from '../../pipeline/media/recorder.ts';
+import type { RecordingInfo } from '../../pipeline/media/recording-catalogue.ts';
 import type { AudioService } from '../audio/service.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { JoinTokens } from '../auth/join-tokens.ts';

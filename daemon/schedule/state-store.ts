@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, renameSync, unlinkSync } from 'n
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { type AtomicFs, realAtomicFs, writeFileAtomic } from './atomic-file.ts';
+import { type AtomicFs, realAtomicFs, writeFileAtomic } from '../../config/foundation/atomic-file.ts';
 
 const lessonSchema = z.object({
   id: z.string(),

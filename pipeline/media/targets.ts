@@ -48,8 +48,6 @@ export const H264_PROFILE_LEVEL_ID = '42e01f';
  * forwards the extension to consumers that negotiated it.
  */
 export const PLAYOUT_DELAY = { uri: 'http://www.webrtc.org/experiments/rtp-hdrext/playout-delay', id: 14, minMs: 0, maxMs: 400 } as const;
-export const H264_CLOCK_RATE = 90_000;
-export const OPUS_CLOCK_RATE = 48_000;
 
 /** mediasoup-style codec parameters the SFU should put in the producers' rtpParameters. */
 export const VIDEO_CODEC_PARAMETERS = {

@@ -11,7 +11,7 @@ import { recordingRoutes } from '../../daemon/api/routes/recordings.ts';
 import { buildApiServer } from '../../daemon/api/server.ts';
 import { AuditLog } from '../../daemon/audit/audit-log.ts';
 import { TokenStore } from '../../daemon/auth/token-store.ts';
-import type { RecordingInfo } from '../../pipeline/media/recorder.ts';
+import type { RecordingInfo } from '../../pipeline/media/recording-catalogue.ts';
 
 const TECH = 'technician-token-0123456789';
 const VIEW = 'viewer-token-0123456789abc';

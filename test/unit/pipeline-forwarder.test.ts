@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { recordingSchema } from '../../config/schema/recording.ts';
-import { Recorder, readPlaylist } from '../../pipeline/media/recorder.ts';
+import { Recorder } from '../../pipeline/media/recorder.ts';
+import { readPlaylist } from '../../pipeline/media/recording-catalogue.ts';
 import { isRtcp, packetSsrc, RtpForwarder } from '../../pipeline/media/rtp-forwarder.ts';
 import { defaultLayers, type PublishTargets } from '../../pipeline/media/targets.ts';
 

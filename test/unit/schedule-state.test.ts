@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type AtomicFs, realAtomicFs } from '../../daemon/schedule/atomic-file.ts';
+import { type AtomicFs, realAtomicFs } from '../../config/foundation/atomic-file.ts';
 import { emptyState, type PersistedState, ScheduleStateStore } from '../../daemon/schedule/state-store.ts';
 
 let dir: string;

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { ClasscastError } from '../../../config/foundation/errors.ts';
-import type { RecordingInfo } from '../../../pipeline/media/recorder.ts';
+import type { RecordingInfo } from '../../../pipeline/media/recording-catalogue.ts';
 import type { RoutePlugin } from '../types.ts';
 import { parseInput } from '../validate.ts';
 

@@ -24,8 +24,10 @@ export const realAtomicFs: AtomicFs = {
  * Replaces `file` with `text` so that a crash at any point leaves either the old or the new
  * content, never a mix: write a temp file in the same directory, fsync it, rename it over the
  * target (atomic on POSIX within one file system), then fsync the directory so the rename
- * itself survives a power cut. Synchronous on purpose: the state is a few kB, and a sync write
- * cannot interleave with another save or be overtaken by fake time in tests.
+ * itself survives a power cut. The schedule's state, the recordings' indexes and playlists
+ * are written this way. Synchronous on purpose: they are a few kB, and a sync write cannot
+ * interleave with another save or be overtaken by fake time in tests. (npm's write-file-atomic
+ * fsyncs the file but not the directory, so the rename itself could be lost.)
  */
 export function writeFileAtomic(file: string, text: string, fs: AtomicFs = realAtomicFs): void {
   const dir = path.dirname(file);
