@@ -4,35 +4,30 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { TypedEmitter } from '../../config/foundation/emitter.ts';
 import { ClasscastError, InvalidStateError, isClasscastError } from '../../config/foundation/errors.ts';
+import { Supervisor, type SupervisorState } from '../../config/foundation/process/supervisor.ts';
 import type { Layout, PipelineSlice } from '../../config/schema/pipeline.ts';
 import { recordingSchema, type RecordingSlice } from '../../config/schema/recording.ts';
-import { Supervisor, type SupervisorState } from '../../config/foundation/process/supervisor.ts';
+import type { CameraFeed, CameraFeedState } from './camera-feed.ts';
 import { compositorArgs, rtpUrl } from './ffmpeg-command.ts';
-import { buildGraph, gainFilterName, mediaInputOptions, volumeOf, type GraphOptions, type VideoSlots } from './graph.ts';
-import { BACKGROUND, layoutCommands, placeLayout } from './layouts.ts';
-import { meterParser, parseMeterLine } from './meters.ts';
-import { CameraFeed, type CameraFeedState } from './camera-feed.ts';
-import type { AudioRing } from './audio-ring.ts';
-import { FramePump, solidFrame, type PumpSlot } from './frame-pump.ts';
+import type { FramePump } from './frame-pump.ts';
+import { GraphControl } from './graph-control.ts';
+import { buildGraph, gainFilterName, volumeOf, type GraphOptions, type VideoSlots } from './graph.ts';
 import { gridOrigin, KeyframeRequests, MAX_FLAGGED_LAYERS } from './keyframe-flag.ts';
+import { layoutCommands, placeLayout } from './layouts.ts';
+import { meterParser, parseMeterLine } from './meters.ts';
+import { directSlots, PictureIngest, placesOf, programSources, type Places, type VideoInput } from './picture-ingest.ts';
+import { checkChange, cutTo, type Program, type ProgramChange } from './program.ts';
 import { Recorder } from './recorder.ts';
 import type { RecordingInfo } from './recording-catalogue.ts';
 import { RtpForwarder } from './rtp-forwarder.ts';
-import { checkChange, cutTo, defaultPlaces, TEST_PICTURE, type Program, type ProgramChange } from './program.ts';
 import { PipelineSound } from './sound.ts';
-import { even, type PublishTargets } from './targets.ts';
-import { zmqAddress, zmqRequest } from './zmq-request.ts';
+import type { PublishTargets } from './targets.ts';
+import { zmqAddress } from './zmq-request.ts';
 
 /** No progress line from the compositor for this long = stalled (ffmpeg prints one a second). */
 const STALL_MS = 6_000;
 
-export interface VideoInput {
-  id: string;
-  /** RTSP URI (from ONVIF GetStreamUri), or any URL/path ffmpeg reads. */
-  url: string;
-  /** The camera's role from config (`teacher`, `students`, `blackboard`, …). */
-  role?: string;
-}
+export type { VideoInput } from './picture-ingest.ts';
 
 export interface MediaPipelineOptions {
   config: PipelineSlice;
@@ -109,21 +104,18 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
   readonly #mix = new Map<string, { gainDb: number; muted: boolean }>();
   #layout: Layout;
   #supervisor: Supervisor | undefined;
+  #control: GraphControl | undefined;
   #workDir: string | undefined;
   #health: PipelineHealth = 'offline';
   #closed = false;
   #started = false;
   #lastProgressAt = 0;
   readonly #meter = meterParser();
-  readonly #feeds = new Map<string, CameraFeed>();
-  #pump: FramePump | undefined;
+  #pictures: PictureIngest | undefined;
   #sound: PipelineSound | undefined;
   readonly #recorder: Recorder | undefined;
-  /** The sources in the program's two places (see program.ts), and the board's ingest. */
-  #places: { main: string; second: string };
-  #board: CameraFeed | undefined;
-  /** The ingest the current program shows full: its frames are written as they arrive. */
-  #programFeed: CameraFeed | undefined;
+  /** The sources in the program's two places (see program.ts). */
+  #places: Places;
   /** Whether the running graph honours keyframe flags (every picture through the pump). */
   #keyframeFlags = false;
   readonly #keyframes: KeyframeRequests;
@@ -135,8 +127,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     this.#logger = options.logger.child({ component: 'media-pipeline' });
     this.#forwarder = new RtpForwarder(options.targets, this.#logger, { audioDelayMs: options.config.audioDelayMs });
     this.#layout = options.config.layout;
-    const places = defaultPlaces(options.config.cameraRoles, options.videoInputs);
-    this.#places = { main: places.main ?? TEST_PICTURE, second: places.second ?? places.main ?? TEST_PICTURE };
+    this.#places = placesOf(options.config, options.videoInputs);
     if (options.recordingDir) {
       this.#recorder = new Recorder({
         config: options.recording ?? recordingSchema.parse({}),
@@ -151,7 +142,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     }
     // The SFU asks for a keyframe (a newcomer, a loss, a layer switch): the pump flags the next
     // frame of that layer, and its encoder makes it an IDR.
-    this.#keyframes = new KeyframeRequests({ layers: options.targets.layers.length, force: (layer) => this.#pump?.requestKeyframe(layer) });
+    this.#keyframes = new KeyframeRequests({ layers: options.targets.layers.length, force: (layer) => this.#pictures?.pump?.requestKeyframe(layer) });
     this.#forwarder.on('keyframeRequest', (ssrc) => {
       const layer = this.#options.targets.layers.findIndex((l) => l.ssrc === ssrc);
       if (layer >= 0 && this.#keyframeFlags) this.#keyframes.request(layer);
@@ -169,7 +160,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
   }
 
   figures(): PipelineFigures {
-    const pump = this.#pump?.stats;
+    const pump = this.#pictures?.pump?.stats;
     const lastOut = Math.max(0, ...this.#forwarder.stats().map((s) => s.lastAt));
     return {
       framesOut: pump?.written ?? 0,
@@ -183,12 +174,12 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
 
   /** The frame pump feeding the compositor, if this pipeline has one (probes). */
   get framePump(): FramePump | undefined {
-    return this.#pump;
+    return this.#pictures?.pump;
   }
 
   /** The camera ingests by camera id (probes). */
   cameraFeeds(): ReadonlyMap<string, CameraFeed> {
-    return this.#feeds;
+    return this.#pictures?.feeds ?? new Map();
   }
 
   get layout(): Layout {
@@ -210,7 +201,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
 
   /** Camera ingest states by camera id. */
   cameras(): { id: string; state: CameraFeedState; frames: number }[] {
-    return [...this.#feeds.values()].map((f) => ({ id: f.id, state: f.state, frames: f.frames }));
+    return this.#pictures?.cameras() ?? [];
   }
 
   get encoderState(): SupervisorState {
@@ -252,9 +243,23 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
       ...(this.#options.ffmpegPath ? { ffmpegPath: this.#options.ffmpegPath } : {}),
     });
     this.#sound = sound;
-    const slotsAt: (originMs: number) => VideoSlots = direct
-      ? () => directSlots(this.#config)(this.#options.videoInputs)
-      : await this.#startIngest(this.#workDir, sound.cameraRings);
+    const pictures = direct
+      ? undefined
+      : new PictureIngest(
+          {
+            config: this.#config,
+            videoInputs: this.#options.videoInputs,
+            canvas: layers[0]!,
+            logger: this.#logger,
+            ...(this.#options.ffmpegPath ? { ffmpegPath: this.#options.ffmpegPath } : {}),
+            onCamera: (id, state) => this.safeEmit('camera', id, state),
+          },
+          this.program,
+        );
+    this.#pictures = pictures;
+    const slotsAt: (originMs: number) => VideoSlots = pictures
+      ? await pictures.start(this.#workDir, sound.cameraRings)
+      : () => directSlots(this.#config)(this.#options.videoInputs);
     await sound.start(this.#workDir);
     const sources = (originMs: number): Sources => ({ slots: slotsAt(originMs), ...sound.graphPart(originMs) });
     const fps = this.#config.fps;
@@ -309,6 +314,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
       backoff: { initialMs: 200, maxMs: 5_000 },
     });
     this.#supervisor = supervisor;
+    this.#control = new GraphControl(controlPath, supervisor);
     supervisor.on('line', (stream, line) => this.#onLine(stream, line));
     supervisor.on('spawn', () => this.#forwarder.rebase());
     supervisor.on('state', (state) => this.#setHealth(state === 'running' ? 'online' : state === 'backoff' || state === 'starting' ? 'degraded' : 'offline'));
@@ -332,8 +338,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
 
   /** The sources a place can show: every camera, and the board feed when there is one. */
   get sources(): string[] {
-    const ids = this.#options.videoInputs.map((i) => i.id);
-    return coursewareInput(this.#config) ? [...ids, 'courseware'] : ids;
+    return programSources(this.#config, this.#options.videoInputs);
   }
 
   /**
@@ -355,14 +360,14 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
       this.#layout = change.layout;
       await this.#send(layoutCommands(placeLayout(change.layout, canvas), from));
     }
-    this.#updateProgramFeed();
+    this.#pictures?.show(this.#layout, this.#places);
     this.safeEmit('program', this.program);
     return this.program;
   }
 
   /** Puts `source` on program alone (see `cutTo`). */
   cut(source: string): Promise<Program> {
-    return this.setProgram(cutTo(this.program, source, this.#board?.id));
+    return this.setProgram(cutTo(this.program, source, this.#pictures?.board));
   }
 
   async setGain(channelId: string, db: number): Promise<void> {
@@ -427,91 +432,11 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     this.#keyframes.close();
     await this.#recorder?.close();
     await this.#supervisor?.stop();
-    await this.#pump?.close();
+    await this.#pictures?.close();
     await this.#sound?.close();
-    await Promise.all([...this.#feeds.values()].map((f) => f.close()));
     this.#forwarder.close();
     if (this.#workDir) await rm(this.#workDir, { recursive: true, force: true });
     this.#setHealth('offline');
-  }
-
-  /**
-   * One ingest per camera, and pump slots that pick, every frame: the slot's camera, else
-   * the other camera, else a slate. Without any camera the teacher slot is a test picture.
-   * A camera whose own microphone is a channel sends its sound into its ring in `rings`, read
-   * in the same session as its picture.
-   */
-  async #startIngest(workDir: string, rings: Map<string, AudioRing>): Promise<(originMs: number) => VideoSlots> {
-    const config = this.#config;
-    const pick = assignCameras(config, this.#options.videoInputs);
-    const slot = config.cameraFrameSize === 'half' ? { width: even(config.width / 2), height: even(config.height / 2) } : { width: config.width, height: config.height };
-    const feedFor = (input: (VideoInput & { inputOptions?: string[] }) | undefined): CameraFeed | undefined => {
-      if (!input) return undefined;
-      let feed = this.#feeds.get(input.id);
-      if (!feed) {
-        const audio = rings.get(input.id);
-        feed = new CameraFeed({
-          id: input.id,
-          url: input.url,
-          ...(input.inputOptions ? { inputOptions: input.inputOptions } : {}),
-          width: slot.width,
-          height: slot.height,
-          fps: config.fps,
-          lossMs: config.cameraLossMs,
-          logger: this.#logger,
-          ...(audio ? { audio } : {}),
-          ...(this.#options.ffmpegPath ? { ffmpegPath: this.#options.ffmpegPath } : {}),
-        });
-        feed.on('state', (state) => this.safeEmit('camera', input.id, state));
-        this.#feeds.set(input.id, feed);
-      }
-      return feed;
-    };
-    // Every picture comes through the pump, generated ones too (test pictures, files), so the
-    // compositor has one timed input and honours keyframe requests (keyframe-flag.ts). Every
-    // camera has its ingest, so any of them can go on program at once (see program.ts).
-    for (const input of this.#options.videoInputs) feedFor(input);
-    const board = coursewareInput(config) ? feedFor(coursewareInput(config)) : this.#feeds.get(pick.courseware?.id ?? '');
-    const test = this.#options.videoInputs.length === 0 ? feedFor(testPictureInput(config, slot)) : undefined;
-    for (const feed of this.#feeds.values()) feed.start();
-    this.#board = board;
-
-    const direct = directSlots(config)([]);
-    const slate = solidFrame(slot.width, slot.height, [40, 150, 115]);
-    const latest = (place: 'main' | 'second') => this.#feeds.get(this.#places[place])?.latest();
-    // A place whose camera is lost shows the other place's camera, else a slate.
-    const pumpSlots: PumpSlot[] = [{ name: 'teacher', frame: () => latest('main') ?? latest('second') ?? slate }];
-    if (!test) pumpSlots.push({ name: 'students', frame: () => latest('second') ?? latest('main') ?? slate });
-    if (board) pumpSlots.push({ name: 'courseware', frame: () => board.latest() ?? slate });
-    const pump = new FramePump({ slots: pumpSlots, dir: workDir, fps: config.fps, width: slot.width, height: slot.height, logger: this.#logger });
-    this.#pump = pump;
-    await pump.start();
-    // The program camera's frames go out as they arrive (FramePump.kick); the others are
-    // sampled at those moments.
-    for (const feed of this.#feeds.values()) {
-      feed.on('frame', () => {
-        if (feed === this.#programFeed) pump.kick();
-      });
-    }
-    this.#updateProgramFeed();
-    return (originMs) => {
-      const input = pump.input(originMs);
-      const slots: VideoSlots = { ...direct };
-      for (const s of pumpSlots) slots[s.name as keyof VideoSlots] = pump.row(s.name, input);
-      return slots;
-    };
-  }
-
-  #updateProgramFeed(): void {
-    const canvas = this.#options.targets.layers[0]!;
-    const main = this.#feeds.get(this.#places.main);
-    const byBackground: Partial<Record<number, CameraFeed>> = {
-      [BACKGROUND.black]: main,
-      [BACKGROUND.teacher]: main,
-      [BACKGROUND.students]: this.#feeds.get(this.#places.second) ?? main,
-      [BACKGROUND.courseware]: this.#board,
-    };
-    this.#programFeed = byBackground[placeLayout(this.#layout, canvas).background];
   }
 
   #channel(channelId: string): { gainDb: number; muted: boolean } {
@@ -520,28 +445,8 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     return state;
   }
 
-  /**
-   * Sends commands to the running graph. All at once, on parallel connections: the zmq filter
-   * drains every queued request when the next frame passes, so a layout's commands land in
-   * the same frame. While the encoder is down the state is kept and applied by the restart.
-   */
-  async #send(commands: string[]): Promise<void> {
-    const supervisor = this.#supervisor;
-    if (!supervisor || supervisor.state !== 'running' || !this.#workDir || commands.length === 0) return;
-    const endpoint = { path: join(this.#workDir, 'control.sock') };
-    let replies: string[];
-    try {
-      replies = await Promise.all(commands.map((command) => zmqRequest(endpoint, command)));
-    } catch (error) {
-      // The encoder died under us: the state is kept and the restart builds the graph from it.
-      if (supervisor.state !== 'running') return;
-      throw error;
-    }
-    replies.forEach((reply, i) => {
-      if (!reply.startsWith('0 ')) {
-        throw new ClasscastError('INTERNAL', `filter command "${commands[i]}" failed: ${reply}`);
-      }
-    });
+  #send(commands: string[]): Promise<void> {
+    return this.#control?.send(commands) ?? Promise.resolve();
   }
 
   #onLine(stream: 'stdout' | 'stderr', line: string): void {
@@ -567,52 +472,3 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
   }
 }
 
-/**
- * Picture slots when ffmpeg reads the cameras itself: teacher = the configured or
- * `teacher`-role camera, else the first; students likewise, else the second; courseware =
- * the configured feed, else a `blackboard` camera, else a slate. No camera: a test picture.
- */
-export function directSlots(config: PipelineSlice): (inputs: VideoInput[]) => VideoSlots {
-  return (inputs) => {
-    const pick = assignCameras(config, inputs);
-    const slate = (color: string) => ({ kind: 'slate', color }) as const;
-    const fromCamera = (input: VideoInput | undefined) =>
-      input ? ({ kind: 'input', input: { url: input.url, options: mediaInputOptions(input.url) } } as const) : undefined;
-    return {
-      teacher: fromCamera(pick.teacher) ?? { kind: 'generated', lavfi: `testsrc2=s=${config.width}x${config.height}:r=${config.fps}` },
-      students: fromCamera(pick.students) ?? slate('0x1d2b3a'),
-      courseware: courseware(config) ?? fromCamera(pick.courseware) ?? slate('0x2b3a1d'),
-    };
-  };
-}
-
-export function assignCameras(config: PipelineSlice, inputs: VideoInput[]): { teacher?: VideoInput; students?: VideoInput; courseware?: VideoInput } {
-  const places = defaultPlaces(config.cameraRoles, inputs);
-  const byId = (id?: string) => inputs.find((i) => i.id === id);
-  return { teacher: byId(places.main), students: byId(places.second), courseware: byId(places.board) };
-}
-
-/** The configured courseware as the compositor's own input (when it reads sources itself). */
-function courseware(config: PipelineSlice): VideoSlots['courseware'] | undefined {
-  const input = coursewareInput(config);
-  return input && { kind: 'input', input: { url: input.url, options: input.inputOptions ?? mediaInputOptions(input.url) } };
-}
-
-/** The courseware feed when it is not a camera: an RTSP source, a file or a test pattern. */
-function coursewareInput(config: PipelineSlice): (VideoInput & { inputOptions?: string[] }) | undefined {
-  const source = config.courseware;
-  if (!source) return undefined;
-  switch (source.kind) {
-    case 'rtsp':
-      return { id: 'courseware', url: source.url };
-    case 'file':
-      return { id: 'courseware', url: source.path, inputOptions: ['-re', ...(source.loop ? ['-stream_loop', '-1'] : [])] };
-    case 'test':
-      return { id: 'courseware', url: `${source.pattern}=s=${config.width}x${config.height}:r=${config.fps}`, inputOptions: ['-re', '-f', 'lavfi'] };
-  }
-}
-
-/** The picture a classroom without cameras shows (tests, a bare demo). */
-function testPictureInput(config: PipelineSlice, size: { width: number; height: number }): VideoInput & { inputOptions: string[] } {
-  return { id: TEST_PICTURE, url: `testsrc2=s=${size.width}x${size.height}:r=${config.fps}`, inputOptions: ['-re', '-f', 'lavfi'] };
-}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LAYOUTS, pipelineSchema, type PipelineSlice } from '../../config/schema/pipeline.ts';
 import { alsaInput, buildGraph, escapeFilterValue, volumeOf, wallClockShift, type InputSpec, type VideoSlots } from '../../pipeline/media/graph.ts';
 import { BACKGROUND, layoutCommands, overlayY, placeLayout } from '../../pipeline/media/layouts.ts';
-import { assignCameras, directSlots } from '../../pipeline/media/media-pipeline.ts';
+import { assignCameras, directSlots } from '../../pipeline/media/picture-ingest.ts';
 import { meterParser, parseMeterLine } from '../../pipeline/media/meters.ts';
 
 const canvas = { width: 1280, height: 720 };

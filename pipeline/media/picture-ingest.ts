@@ -1,0 +1,222 @@
+import type { Logger } from 'pino';
+import type { Layout, PipelineSlice } from '../../config/schema/pipeline.ts';
+import type { AudioRing } from './audio-ring.ts';
+import { CameraFeed, type CameraFeedState } from './camera-feed.ts';
+import { FramePump, solidFrame, type PumpSlot } from './frame-pump.ts';
+import { mediaInputOptions, type VideoSlots } from './graph.ts';
+import { BACKGROUND, placeLayout, type Canvas } from './layouts.ts';
+import { defaultPlaces, TEST_PICTURE } from './program.ts';
+import { even } from './targets.ts';
+
+export interface VideoInput {
+  id: string;
+  /** RTSP URI (from ONVIF GetStreamUri), or any URL/path ffmpeg reads. */
+  url: string;
+  /** The camera's role from config (`teacher`, `students`, `blackboard`, …). */
+  role?: string;
+}
+
+/** The sources in the program's two places (see program.ts). */
+export interface Places {
+  main: string;
+  second: string;
+}
+
+export interface PictureIngestOptions {
+  config: PipelineSlice;
+  videoInputs: VideoInput[];
+  /** The compositor's canvas (the high layer). */
+  canvas: Canvas;
+  logger: Logger;
+  ffmpegPath?: string;
+  /** A camera went online or offline (its place shows the other place's camera or a slate). */
+  onCamera: (cameraId: string, state: CameraFeedState) => void;
+}
+
+/**
+ * The compositor's pictures: one ingest per camera (every camera, so any of them can go on
+ * program at once), the board feed or a test picture, and the FramePump that writes, every
+ * frame, each place's camera (else the other place's, else a slate) in one stacked frame.
+ * The program camera's frames go out as they arrive; the others are sampled at those moments.
+ */
+export class PictureIngest {
+  readonly #options: PictureIngestOptions;
+  readonly #feeds = new Map<string, CameraFeed>();
+  #board: CameraFeed | undefined;
+  #pump: FramePump | undefined;
+  #places: Places;
+  #layout: Layout;
+  /** The ingest the current program shows full: its frames are written as they arrive. */
+  #programFeed: CameraFeed | undefined;
+
+  constructor(options: PictureIngestOptions, program: { layout: Layout } & Places) {
+    this.#options = options;
+    this.#places = { main: program.main, second: program.second };
+    this.#layout = program.layout;
+  }
+
+  get feeds(): ReadonlyMap<string, CameraFeed> {
+    return this.#feeds;
+  }
+
+  get pump(): FramePump | undefined {
+    return this.#pump;
+  }
+
+  /** The board's source id, if there is a board feed. */
+  get board(): string | undefined {
+    return this.#board?.id;
+  }
+
+  /**
+   * Starts every ingest and the pump; returns the picture slots of a compositor start at
+   * `originMs`. A camera whose own microphone is a channel sends its sound into its ring in
+   * `rings`, read in the same session as its picture.
+   */
+  async start(workDir: string, rings: ReadonlyMap<string, AudioRing>): Promise<(originMs: number) => VideoSlots> {
+    const { config, videoInputs } = this.#options;
+    const slot = config.cameraFrameSize === 'half' ? { width: even(config.width / 2), height: even(config.height / 2) } : { width: config.width, height: config.height };
+    const feedFor = (input: VideoInput & { inputOptions?: string[] }): CameraFeed => {
+      let feed = this.#feeds.get(input.id);
+      if (!feed) {
+        const audio = rings.get(input.id);
+        feed = new CameraFeed({
+          id: input.id,
+          url: input.url,
+          ...(input.inputOptions ? { inputOptions: input.inputOptions } : {}),
+          width: slot.width,
+          height: slot.height,
+          fps: config.fps,
+          lossMs: config.cameraLossMs,
+          logger: this.#options.logger,
+          ...(audio ? { audio } : {}),
+          ...(this.#options.ffmpegPath ? { ffmpegPath: this.#options.ffmpegPath } : {}),
+        });
+        feed.on('state', (state) => this.#options.onCamera(input.id, state));
+        this.#feeds.set(input.id, feed);
+      }
+      return feed;
+    };
+    // Every picture comes through the pump, generated ones too (test pictures, files), so the
+    // compositor has one timed input and honours keyframe requests (keyframe-flag.ts).
+    for (const input of videoInputs) feedFor(input);
+    const courseware = coursewareInput(config);
+    const boardCamera = defaultPlaces(config.cameraRoles, videoInputs).board;
+    this.#board = courseware ? feedFor(courseware) : boardCamera ? this.#feeds.get(boardCamera) : undefined;
+    const test = videoInputs.length === 0 ? feedFor(testPictureInput(config, slot)) : undefined;
+    for (const feed of this.#feeds.values()) feed.start();
+
+    const direct = directSlots(config)([]);
+    const slate = solidFrame(slot.width, slot.height, [40, 150, 115]);
+    const latest = (place: keyof Places) => this.#feeds.get(this.#places[place])?.latest();
+    const board = this.#board;
+    // A place whose camera is lost shows the other place's camera, else a slate.
+    const pumpSlots: PumpSlot[] = [{ name: 'teacher', frame: () => latest('main') ?? latest('second') ?? slate }];
+    if (!test) pumpSlots.push({ name: 'students', frame: () => latest('second') ?? latest('main') ?? slate });
+    if (board) pumpSlots.push({ name: 'courseware', frame: () => board.latest() ?? slate });
+    const pump = new FramePump({ slots: pumpSlots, dir: workDir, fps: config.fps, width: slot.width, height: slot.height, logger: this.#options.logger });
+    this.#pump = pump;
+    await pump.start();
+    for (const feed of this.#feeds.values()) {
+      feed.on('frame', () => {
+        if (feed === this.#programFeed) pump.kick();
+      });
+    }
+    this.#updateProgramFeed();
+    return (originMs) => {
+      const input = pump.input(originMs);
+      const slots: VideoSlots = { ...direct };
+      for (const s of pumpSlots) slots[s.name as keyof VideoSlots] = pump.row(s.name, input);
+      return slots;
+    };
+  }
+
+  /** What the program shows from now on: the pump reads the places' ingests from the next frame. */
+  show(layout: Layout, places: Places): void {
+    this.#layout = layout;
+    this.#places = { ...places };
+    this.#updateProgramFeed();
+  }
+
+  cameras(): { id: string; state: CameraFeedState; frames: number }[] {
+    return [...this.#feeds.values()].map((f) => ({ id: f.id, state: f.state, frames: f.frames }));
+  }
+
+  async close(): Promise<void> {
+    await this.#pump?.close();
+    await Promise.all([...this.#feeds.values()].map((f) => f.close()));
+  }
+
+  #updateProgramFeed(): void {
+    const main = this.#feeds.get(this.#places.main);
+    const byBackground: Partial<Record<number, CameraFeed>> = {
+      [BACKGROUND.black]: main,
+      [BACKGROUND.teacher]: main,
+      [BACKGROUND.students]: this.#feeds.get(this.#places.second) ?? main,
+      [BACKGROUND.courseware]: this.#board,
+    };
+    this.#programFeed = byBackground[placeLayout(this.#layout, this.#options.canvas).background];
+  }
+}
+
+/** The sources a place can show: every camera, and the board feed when it is not a camera. */
+export function programSources(config: PipelineSlice, videoInputs: readonly VideoInput[]): string[] {
+  const ids = videoInputs.map((i) => i.id);
+  return coursewareInput(config) ? [...ids, 'courseware'] : ids;
+}
+
+/** The default places when there is no camera at all: the test picture in both. */
+export function placesOf(config: PipelineSlice, videoInputs: readonly VideoInput[]): Places {
+  const places = defaultPlaces(config.cameraRoles, videoInputs);
+  return { main: places.main ?? TEST_PICTURE, second: places.second ?? places.main ?? TEST_PICTURE };
+}
+
+/**
+ * Picture slots when ffmpeg reads the cameras itself: teacher = the configured or
+ * `teacher`-role camera, else the first; students likewise, else the second; courseware =
+ * the configured feed, else a `blackboard` camera, else a slate. No camera: a test picture.
+ */
+export function directSlots(config: PipelineSlice): (inputs: VideoInput[]) => VideoSlots {
+  return (inputs) => {
+    const pick = assignCameras(config, inputs);
+    const slate = (color: string) => ({ kind: 'slate', color }) as const;
+    const fromCamera = (input: VideoInput | undefined) =>
+      input ? ({ kind: 'input', input: { url: input.url, options: mediaInputOptions(input.url) } } as const) : undefined;
+    return {
+      teacher: fromCamera(pick.teacher) ?? { kind: 'generated', lavfi: `testsrc2=s=${config.width}x${config.height}:r=${config.fps}` },
+      students: fromCamera(pick.students) ?? slate('0x1d2b3a'),
+      courseware: courseware(config) ?? fromCamera(pick.courseware) ?? slate('0x2b3a1d'),
+    };
+  };
+}
+
+export function assignCameras(config: PipelineSlice, inputs: VideoInput[]): { teacher?: VideoInput; students?: VideoInput; courseware?: VideoInput } {
+  const places = defaultPlaces(config.cameraRoles, inputs);
+  const byId = (id?: string) => inputs.find((i) => i.id === id);
+  return { teacher: byId(places.main), students: byId(places.second), courseware: byId(places.board) };
+}
+
+/** The configured courseware as the compositor's own input (when it reads sources itself). */
+function courseware(config: PipelineSlice): VideoSlots['courseware'] | undefined {
+  const input = coursewareInput(config);
+  return input && { kind: 'input', input: { url: input.url, options: input.inputOptions ?? mediaInputOptions(input.url) } };
+}
+
+/** The courseware feed when it is not a camera: an RTSP source, a file or a test pattern. */
+function coursewareInput(config: PipelineSlice): (VideoInput & { inputOptions?: string[] }) | undefined {
+  const source = config.courseware;
+  if (!source) return undefined;
+  switch (source.kind) {
+    case 'rtsp':
+      return { id: 'courseware', url: source.url };
+    case 'file':
+      return { id: 'courseware', url: source.path, inputOptions: ['-re', ...(source.loop ? ['-stream_loop', '-1'] : [])] };
+    case 'test':
+      return { id: 'courseware', url: `${source.pattern}=s=${config.width}x${config.height}:r=${config.fps}`, inputOptions: ['-re', '-f', 'lavfi'] };
+  }
+}
+
+/** The picture a classroom without cameras shows (tests, a bare demo). */
+function testPictureInput(config: PipelineSlice, size: { width: number; height: number }): VideoInput & { inputOptions: string[] } {
+  return { id: TEST_PICTURE, url: `testsrc2=s=${size.width}x${size.height}:r=${config.fps}`, inputOptions: ['-re', '-f', 'lavfi'] };
+}
