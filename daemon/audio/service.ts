@@ -36,7 +36,6 @@ export class AudioService implements AudioControl {
   readonly #channels: readonly AudioChannelConfig[];
   readonly #bindings = new Map<string, Binding>();
   readonly #arrays = new Map<string, MicArray>();
-  readonly #mixState = new Map<string, { gainDb: number; muted: boolean }>();
   readonly #mix: MixControl;
   readonly #bus: AudioServiceDeps['bus'];
   readonly #logger: Logger;
@@ -63,9 +62,6 @@ export class AudioService implements AudioControl {
         throw new ClasscastError('CONFIG_INVALID', `audio.bindings: ${b.micArray} has no channel ${b.micChannel}`);
       }
       this.#bindings.set(b.channel, { array, micChannel: b.micChannel });
-    }
-    for (const c of this.#channels) {
-      if (!this.#bindings.has(c.id)) this.#mixState.set(c.id, { gainDb: c.gainDb, muted: c.muted });
     }
   }
 
@@ -108,16 +104,8 @@ export class AudioService implements AudioControl {
       if (patch.gainDb !== undefined) await binding.array.setGain(binding.micChannel, patch.gainDb);
       if (patch.muted !== undefined) await binding.array.setMuted(binding.micChannel, patch.muted);
     } else {
-      const state = this.#mixState.get(channelId);
-      if (!state) throw new ClasscastError('INTERNAL', `audio channel "${channelId}" has no mixer state`);
-      if (patch.gainDb !== undefined) {
-        await this.#mix.setGain(channelId, patch.gainDb);
-        state.gainDb = patch.gainDb;
-      }
-      if (patch.muted !== undefined) {
-        await this.#mix.setMuted(channelId, patch.muted);
-        state.muted = patch.muted;
-      }
+      if (patch.gainDb !== undefined) await this.#mix.setGain(channelId, patch.gainDb);
+      if (patch.muted !== undefined) await this.#mix.setMuted(channelId, patch.muted);
       this.#publishChannel(channelId);
     }
     this.#logger.info({ channel: channelId, ...patch }, 'audio channel updated');
@@ -138,7 +126,8 @@ export class AudioService implements AudioControl {
   #view(c: AudioChannelConfig): AudioChannelView {
     const binding = this.#bindings.get(c.id);
     if (!binding) {
-      const state = this.#mixState.get(c.id) ?? { gainDb: c.gainDb, muted: c.muted };
+      const { gainDb, muted } = this.#mix.channel(c.id) ?? c;
+      const state = { gainDb, muted };
       const level = this.#mix.levelDb?.(c.id);
       return { id: c.id, name: c.name, ...state, levelDb: level ?? null, talking: false, control: 'mixer' };
     }

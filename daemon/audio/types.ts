@@ -5,6 +5,8 @@
 export interface MixControl {
   setGain(channelId: string, gainDb: number): Promise<void>;
   setMuted(channelId: string, muted: boolean): Promise<void>;
+  /** A mixer channel's gain and mute as they are now (the mix's own state, kept in one place). */
+  channel(channelId: string): { gainDb: number; muted: boolean } | undefined;
   /** The mixer's own meter for a channel in dBFS, if it has one. */
   levelDb?(channelId: string): number | undefined;
 }

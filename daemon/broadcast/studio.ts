@@ -77,6 +77,12 @@ export class Studio implements MixControl {
     this.#levels.clear();
   }
 
+  /** A mixer channel's gain and mute: what the running pipeline has, and the next one gets. */
+  channel(channelId: string): { gainDb: number; muted: boolean } | undefined {
+    const entry = this.#mix.get(channelId);
+    return entry && { ...entry };
+  }
+
   /** The mix level of a channel after its gain (dBFS), while a pipeline runs. */
   levelDb(channelId: string): number | undefined {
     return this.#levels.get(channelId);

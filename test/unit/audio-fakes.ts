@@ -56,11 +56,17 @@ export class FakeMicArray extends TypedEmitter<MicArrayEvents> implements MicArr
 
 export class FakeMix implements MixControl {
   calls: string[] = [];
+  readonly #state = new Map<string, { gainDb: number; muted: boolean }>();
   async setGain(id: string, db: number): Promise<void> {
     this.calls.push(`gain ${id} ${db}`);
+    this.#state.set(id, { ...(this.#state.get(id) ?? { muted: false }), gainDb: db });
   }
   async setMuted(id: string, muted: boolean): Promise<void> {
     this.calls.push(`mute ${id} ${muted}`);
+    this.#state.set(id, { ...(this.#state.get(id) ?? { gainDb: 0 }), muted });
+  }
+  channel(id: string): { gainDb: number; muted: boolean } | undefined {
+    return this.#state.get(id);
   }
 }
 
