@@ -34,6 +34,7 @@ import { Metrics } from './metrics/metrics.ts';
 import { PublisherHub } from './publish/publisher-hub.ts';
 import { RemoteRoom } from './publish/remote-room.ts';
 import { createScheduleEngine, type ScheduleEngine } from './schedule/index.ts';
+import { TalkbackDesk } from './talkback/desk.ts';
 import { MemberSignalling } from './signalling/member-signalling.ts';
 import { EventsHub } from './ws/events-hub.ts';
 import { SocketRouter } from './ws/socket-router.ts';
@@ -74,6 +75,8 @@ export class Daemon {
   readonly cameras: CameraService;
   readonly micArrays: MicArrayDriver[];
   readonly audio: AudioService;
+  /** Member classrooms' raised hands (talk-back). */
+  readonly talkback: TalkbackDesk;
   /** What the box says about itself: status, readiness, the broadcast for member pages. */
   readonly report: BoxReport;
   director: Director | undefined;
@@ -116,6 +119,12 @@ export class Daemon {
       logger,
     });
     this.studio.onLevels = () => this.audio.mixerLevelsChanged();
+    this.talkback = new TalkbackDesk(config.talkback, logger);
+    this.talkback.on('changed', (request) => {
+      this.bus.publish({ type: 'talkback.changed', ...request });
+      const { id, state, reason } = request;
+      this.#signalling?.talkbackChanged(config.site.classroom, request.classroom, { id, state, ...(reason ? { reason } : {}) });
+    });
     this.recordingDir = config.recording.dir ? path.resolve(config.dataDir, config.recording.dir) : path.join(config.dataDir, 'recordings');
     this.broadcast = new BroadcastController({
       openMedia: () =>
@@ -265,6 +274,8 @@ export class Daemon {
         // This classroom's own room follows its controller; rooms of remote publishers, their reports.
         broadcastInfo: (roomId) =>
           config.roles.classroom && roomId === config.site.classroom ? this.report.broadcastInfo() : this.#publishers!.info(roomId),
+        // Hands go up to this classroom's own broadcast only (a remote publisher's room has none here).
+        talkback: (roomId) => (config.roles.classroom && roomId === config.site.classroom ? this.talkback : undefined),
         logger,
       });
     this.#signalling = signalling;
@@ -321,6 +332,7 @@ export class Daemon {
       close: async () => {
         sockets.close();
         signalling?.close();
+        this.talkback.close();
         this.#publishers?.close();
         this.#events?.close();
         await app.close();

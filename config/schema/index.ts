@@ -8,6 +8,7 @@ import { pipelineSchema } from './pipeline.ts';
 import { recordingSchema } from './recording.ts';
 import { scheduleSchema } from './schedule.ts';
 import { sfuSchema } from './sfu.ts';
+import { talkbackSchema } from './talkback.ts';
 
 /**
  * The whole config file. Each component gets its own slice (`config.sfu`, `config.cameras`, …);
@@ -38,6 +39,7 @@ export const configSchema = z
     pipeline: pipelineSchema.prefault({}),
     recording: recordingSchema.prefault({}),
     schedule: scheduleSchema.prefault({}),
+    talkback: talkbackSchema.prefault({}),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -7,6 +7,7 @@ import type { Studio } from '../broadcast/studio.ts';
 import type { CameraService } from '../cameras/camera-service.ts';
 import type { Director } from '../director/director.ts';
 import type { ScheduleEngine } from '../schedule/engine.ts';
+import type { TalkbackDesk } from '../talkback/desk.ts';
 import { audioRoutes } from './routes/audio.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { broadcastRoutes } from './routes/broadcast.ts';
@@ -18,6 +19,7 @@ import { programRoutes } from './routes/program.ts';
 import { recordingRoutes } from './routes/recordings.ts';
 import { scheduleRoutes } from './routes/schedule.ts';
 import { statusRoutes } from './routes/status.ts';
+import { talkbackRoutes } from './routes/talkback.ts';
 
 /**
  * What the API reaches of the box: the daemon has all of it, but the routes depend on this
@@ -36,6 +38,7 @@ export interface ApiHost {
   readonly recordingDir: string;
   readonly schedule: ScheduleEngine;
   readonly joinTokens: JoinTokens;
+  readonly talkback: Pick<TalkbackDesk, 'list' | 'accept' | 'end'>;
   readonly config: { readonly site: { readonly classroom: string } };
   readonly urls: { memberBase: string };
 }
@@ -73,6 +76,7 @@ export function registerApiRoutes(api: FastifyInstance, daemon: ApiHost): void {
   recordingRoutes(api, { list: () => daemon.listRecordings(), dir: () => daemon.recordingDir });
   scheduleRoutes(api, { engine: daemon.schedule });
   broadcastRoutes(api, { engine: daemon.schedule });
+  talkbackRoutes(api, { desk: daemon.talkback });
   joinTokenRoutes(api, {
     joinTokens: daemon.joinTokens,
     broadcast: daemon.config.site.classroom,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LAYOUTS } from '../../config/schema/pipeline.ts';
+import { lessonSchema } from '../schedule/state-store.ts';
 
 /**
  * Every live event of the daemon, by `type`: what services publish on the EventBus, what
@@ -9,19 +10,8 @@ import { LAYOUTS } from '../../config/schema/pipeline.ts';
 const id = z.string().min(1);
 const nullableNumber = z.number().nullable();
 const ptz = z.object({ pan: z.number(), tilt: z.number(), zoom: z.number() });
-const lessonView = z.object({
-  id,
-  title: z.string(),
-  subject: z.string().optional(),
-  teacher: z.string().optional(),
-  classrooms: z.array(z.string()),
-  presets: z.record(z.string(), z.string()),
-  layout: z.string().optional(),
-  start: z.string(),
-  end: z.string(),
-  source: z.enum(['weekly', 'oneoff', 'ical', 'manual']),
-  day: z.string(),
-});
+/** A lesson as events show it: the state file's, with its times as ISO strings. */
+const lessonView = lessonSchema.extend({ start: z.string(), end: z.string() });
 
 export const daemonEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('camera.state'), camera: id, state: z.string(), previous: z.string(), error: z.object({ code: z.string(), message: z.string() }).optional() }),
@@ -48,6 +38,14 @@ export const daemonEventSchema = z.discriminatedUnion('type', [
     phase: z.enum(['preparing', 'live', 'ended', 'failed', 'skipped']),
     lesson: lessonView,
     part: z.number().int().nullable(),
+    reason: z.string().optional(),
+  }),
+  z.object({
+    type: z.literal('talkback.changed'),
+    id,
+    classroom: z.string(),
+    state: z.enum(['waiting', 'on-air', 'ended']),
+    since: z.string(),
     reason: z.string().optional(),
   }),
   z.object({ type: z.literal('director.cut'), camera: id, zone: nullableNumber, reason: z.enum(['talker', 'overview', 'cover']) }),

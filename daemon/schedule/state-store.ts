@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { type AtomicFs, realAtomicFs, writeFileAtomic } from '../../config/foundation/atomic-file.ts';
 
-const lessonSchema = z.object({
+/** A lesson as the state file keeps it (times in epoch ms). */
+export const lessonSchema = z.object({
   id: z.string(),
   title: z.string(),
   subject: z.string().optional(),

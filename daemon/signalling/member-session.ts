@@ -5,6 +5,7 @@ import type { BroadcastRoom } from '../../pipeline/sfu/room.ts';
 import type { Sfu } from '../../pipeline/sfu/sfu.ts';
 import type { Viewer } from '../../pipeline/sfu/viewer.ts';
 import type { JoinClaims, JoinTokens } from '../auth/join-tokens.ts';
+import type { TalkbackDesk } from '../talkback/desk.ts';
 import { answerRequestFrame } from './request-frame.ts';
 import { requestSchema, type BroadcastInfo, type JoinAnswer, type Notification, type SignalAnswers, type SignalMethod, type SignalRequest } from './protocol.ts';
 
@@ -21,6 +22,8 @@ export interface MemberSessionDeps {
   admit?: (session: MemberSession, token: string) => void;
   /** A socket that has not joined within this long is closed (default 10 s). */
   joinDeadlineMs?: number;
+  /** Where a broadcast (room id) takes raised hands (talk-back); none: a raised hand is refused. */
+  talkback?: (roomId: string) => Pick<TalkbackDesk, 'enabled' | 'raise' | 'endOwned'> | undefined;
 }
 
 /** At most this many requests a second per connection; more get an error frame. */
@@ -89,6 +92,8 @@ export class MemberSession {
 
   close(): void {
     clearTimeout(this.#joinTimer);
+    // A page that leaves takes its raised hand (and its turn on air) with it.
+    if (this.#claims) this.#deps.talkback?.(this.#claims.broadcast)?.endOwned(this, 'left');
     for (const detach of this.#detach.splice(0)) detach();
     this.#viewer?.close();
     this.#viewer = undefined;
@@ -146,6 +151,16 @@ export class MemberSession {
       this.#requireViewer().pictureShown();
       return {};
     },
+    raiseHand: async () => {
+      const desk = this.#deps.talkback?.(this.#claims!.broadcast);
+      if (!desk) throw new ClasscastError('FORBIDDEN', 'talk-back is not available for this broadcast here');
+      const { id, state } = desk.raise(this.#claims!.classroom, this);
+      return { id, state };
+    },
+    lowerHand: async () => {
+      if (this.#claims) this.#deps.talkback?.(this.#claims.broadcast)?.endOwned(this, 'lowered');
+      return {};
+    },
   };
 
   async #handle(request: SignalRequest): Promise<unknown> {
@@ -180,7 +195,8 @@ export class MemberSession {
     const room = this.#deps.sfu.room(claims.broadcast);
     const info = this.#deps.broadcastInfo(claims.broadcast);
     const available = Boolean(room && room.producerIds.length > 0);
-    const answer: JoinAnswer = { classroom: claims.classroom, broadcast: claims.broadcast, expiresAt: claims.expiresAt.toISOString(), ...info, available };
+    const talkback = this.#deps.talkback?.(claims.broadcast)?.enabled ?? false;
+    const answer: JoinAnswer = { classroom: claims.classroom, broadcast: claims.broadcast, expiresAt: claims.expiresAt.toISOString(), ...info, available, talkback };
     if (!media || !room || !available || info.state !== 'live') return answer;
     try {
       const viewer = await this.#newViewer(room, media.forceTcp);

@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws';
 import { ClasscastError } from '../../config/foundation/errors.ts';
 import { MemberSession, type MemberSessionDeps } from './member-session.ts';
-import type { BroadcastInfo } from './protocol.ts';
+import type { BroadcastInfo, TalkbackView } from './protocol.ts';
 
 export interface MemberSignallingOptions extends Omit<MemberSessionDeps, 'admit'> {
   /**
@@ -36,6 +36,13 @@ export class MemberSignalling {
   broadcastChanged(roomId: string, info: BroadcastInfo): void {
     for (const session of this.#sessions) {
       if (session.roomId === roomId) session.notify({ notification: 'state', data: info });
+    }
+  }
+
+  /** Tells a classroom's pages (of `roomId`) that its talk-back request changed. */
+  talkbackChanged(roomId: string, classroom: string, request: TalkbackView): void {
+    for (const session of this.#sessions) {
+      if (session.roomId === roomId && session.classroom === classroom) session.notify({ notification: 'talkback', data: request });
     }
   }
 

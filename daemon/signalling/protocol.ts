@@ -52,6 +52,9 @@ export const requestSchema = z.discriminatedUnion('method', [
    * its classroom may have any layer its bandwidth estimate allows.
    */
   z.object({ id: z.number().int(), method: z.literal('shown'), data: z.unknown().optional() }),
+  /** The classroom raises its hand (talk-back), or lowers it. */
+  z.object({ id: z.number().int(), method: z.literal('raiseHand'), data: z.unknown().optional() }),
+  z.object({ id: z.number().int(), method: z.literal('lowerHand'), data: z.unknown().optional() }),
   z.object({ id: z.number().int(), method: z.literal('ping'), data: z.unknown().optional() }),
 ]);
 
@@ -85,6 +88,8 @@ export interface JoinAnswer extends BroadcastInfo {
   broadcast: string;
   expiresAt: string;
   available: boolean;
+  /** Whether this classroom may raise its hand (talk-back). */
+  talkback: boolean;
   /** When the join asked for media and the broadcast is live: everything to start playing. */
   media?: { transport: TransportAnswer; consumers: ConsumerAnswer[] };
 }
@@ -92,7 +97,16 @@ export interface JoinAnswer extends BroadcastInfo {
 export type Notification =
   | { notification: 'state'; data: BroadcastInfo }
   | { notification: 'producers'; data: { reason: string } }
-  | { notification: 'reconnect'; data: { reason: string } };
+  | { notification: 'reconnect'; data: { reason: string } }
+  /** This classroom's talk-back request changed (accepted, ended by the front, …). */
+  | { notification: 'talkback'; data: TalkbackView };
+
+/** A talk-back request as its classroom's page sees it. */
+export interface TalkbackView {
+  id: string;
+  state: 'waiting' | 'on-air' | 'ended';
+  reason?: string;
+}
 
 export type SignalMethod = SignalRequest['method'];
 /** What a request of `method` carries, as a client sends it (before defaults). */
@@ -106,5 +120,7 @@ export interface SignalAnswers {
   consume: ConsumerAnswer[];
   resume: Record<string, never>;
   shown: Record<string, never>;
+  raiseHand: TalkbackView;
+  lowerHand: Record<string, never>;
   ping: { pong: number };
 }

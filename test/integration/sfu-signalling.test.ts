@@ -207,6 +207,10 @@ describe('/ws/sfu and /ws/publish over a real socket', () => {
     // The page's first picture lets its video move up from the low layer; saying so twice is fine.
     expect((await c.request('shown')).ok).toBe(true);
     expect((await c.request('shown')).ok).toBe(true);
+    // No talk-back desk behind this room: a raised hand is refused, the join said so already.
+    expect(join.data!.talkback).toBe(false);
+    expect((await c.request('raiseHand')).error?.code).toBe('FORBIDDEN');
+    expect((await c.request('lowerHand')).ok).toBe(true);
     // Joining again (a page that reconnects on the same socket) replaces the transport.
     await c.request('join', { token: tokens.issue('school-1', 'room-a', 10).token, media: { rtpCapabilities: room.rtpCapabilities() } });
     expect(room.viewerCount).toBe(1);

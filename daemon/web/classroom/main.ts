@@ -1,4 +1,5 @@
 import type { types } from 'mediasoup-client';
+import type { TalkbackView } from '../../signalling/protocol.ts';
 import { LivePlayer, type PlayerStatus } from '../shared/live-player.ts';
 
 type RtpCapabilities = types.RtpCapabilities;
@@ -47,6 +48,39 @@ soundButton.addEventListener('click', () => {
   soundButton.classList.remove('show');
 });
 
+// Talk-back: one large control, by touch, mouse or a key (a presenter clicker sends PageDown
+// or PageUp; `h` on a keyboard). It shows the request's state; a second press lowers the hand.
+const handButton = document.getElementById('hand') as HTMLButtonElement;
+let hand: TalkbackView = { id: '', state: 'ended' };
+const HAND_TEXT: Record<TalkbackView['state'], string> = {
+  waiting: '✋ Hand raised · waiting — press to lower',
+  'on-air': '🎙 Your turn: the teacher accepted — press to end',
+  ended: '✋ Raise hand',
+};
+function showHand(request: TalkbackView): void {
+  hand = request;
+  handButton.dataset.state = request.state === 'ended' ? 'idle' : request.state;
+  handButton.textContent = HAND_TEXT[request.state];
+}
+player.onTalkbackAvailable = (available) => handButton.classList.toggle('show', available);
+player.onTalkback = showHand;
+async function toggleHand(): Promise<void> {
+  try {
+    if (hand.state === 'ended') await player.raiseHand();
+    else await player.lowerHand();
+  } catch (error) {
+    handButton.textContent = `✋ Not now (${(error as Error).message})`;
+  }
+}
+handButton.addEventListener('click', () => void toggleHand());
+document.addEventListener('keydown', (event) => {
+  if (!handButton.classList.contains('show') || event.repeat) return;
+  if (event.key === 'PageDown' || event.key === 'PageUp' || event.key === 'h' || event.key === 'H') {
+    event.preventDefault();
+    void toggleHand();
+  }
+});
+
 // A small live status line: bitrate and round trip from the receive transport's stats.
 let lastBytes = 0;
 let lastAt = 0;
@@ -71,6 +105,7 @@ setInterval(async () => {
 Object.assign(window, {
   classcast: {
     status: () => last,
+    hand: () => hand,
     stats: async () => {
       const report = await player.stats();
       return report ? [...report.values()] : [];

@@ -11,6 +11,7 @@ import { Notifier } from './notifier.ts';
 import { Preview } from './preview.ts';
 import { RecordingsPanel } from './recordings-panel.ts';
 import { SchedulePanel } from './schedule-panel.ts';
+import { TalkbackPanel } from './talkback-panel.ts';
 import { forgetToken, saveToken, takeToken } from './token.ts';
 
 const notify = new Notifier(byId('notes'));
@@ -68,6 +69,7 @@ function start(token: string): void {
   const schedule = new SchedulePanel(byId('schedule'), api, notify);
   const recordings = new RecordingsPanel(byId('recordings'), byId<HTMLVideoElement>('playback'), api, notify);
   const audit = new AuditPanel(byId('audit'), api);
+  const talkback = new TalkbackPanel(byId('talkback'), api, events, notify);
   const preview = new Preview(byId<HTMLVideoElement>('preview'), api, notify);
 
   events.on('hello', (e) => {
@@ -90,7 +92,7 @@ function start(token: string): void {
   };
 
   const refreshAll = () =>
-    Promise.all([broadcast.refresh(), cameras.refresh(), audio.refresh(), schedule.refresh(), recordings.refresh(), audit.refresh()]);
+    Promise.all([broadcast.refresh(), cameras.refresh(), audio.refresh(), schedule.refresh(), recordings.refresh(), audit.refresh(), talkback.refresh()]);
 
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'hidden') HoldGesture.releaseAll();

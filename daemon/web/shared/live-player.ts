@@ -1,6 +1,6 @@
 import { Device } from 'mediasoup-client';
 import type { types } from 'mediasoup-client';
-import type { ConsumerAnswer, JoinAnswer, TransportAnswer } from '../../signalling/protocol.ts';
+import type { ConsumerAnswer, TalkbackView, TransportAnswer } from '../../signalling/protocol.ts';
 import { SignalClient } from './signal-client.ts';
 
 export interface PlayerStatus {
@@ -47,6 +47,10 @@ export class LivePlayer {
   #deviceReady: Promise<Device | undefined> | undefined;
   /** A socket the page opened before this script ran; used by the first connect only. */
   #earlySocket: WebSocket | undefined;
+  /** Whether this classroom may raise its hand, as each join says. */
+  onTalkbackAvailable: (available: boolean) => void = () => {};
+  /** This classroom's talk-back request changed (raised, accepted, ended). */
+  onTalkback: (request: TalkbackView) => void = () => {};
 
   /**
    * `options.tcp`: start with ICE over TCP (for a school whose firewall is known to drop UDP,
@@ -127,6 +131,7 @@ export class LivePlayer {
       const media = device?.loaded ? { rtpCapabilities: device.rtpCapabilities, forceTcp: this.#forceTcp } : undefined;
       const join = await client.request('join', { token: this.#token, ...(media ? { media } : {}) });
       performance.mark('classcast:joined');
+      this.onTalkbackAvailable(join.talkback);
       this.#lesson = join.lesson?.title;
       this.#attempt = 0;
       if (join.media) await this.#play(generation, join.media.transport, join.media.consumers, media!.forceTcp);
@@ -277,8 +282,21 @@ export class LivePlayer {
     void this.#video.play();
   }
 
+  /** Raises this classroom's hand; resolves with its request (waiting, or as it already was). */
+  async raiseHand(): Promise<TalkbackView> {
+    if (!this.#client) throw new Error('not connected');
+    const request = await this.#client.request('raiseHand');
+    this.onTalkback(request);
+    return request;
+  }
+
+  async lowerHand(): Promise<void> {
+    await this.#client?.request('lowerHand');
+  }
+
   #onNotification(name: string, data: unknown): void {
     const generation = this.#generation;
+    if (name === 'talkback') return this.onTalkback(data as TalkbackView);
     if (name === 'state') {
       const info = data as { state: string; lesson?: { title: string } };
       this.#lesson = info.lesson?.title ?? this.#lesson;

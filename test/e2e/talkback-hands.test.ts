@@ -1,0 +1,110 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../config/load.ts';
+import { Daemon } from '../../daemon/daemon.ts';
+import { launchChromium, waitFor } from '../helpers/browser.ts';
+
+interface Request {
+  id: string;
+  classroom: string;
+  state: string;
+  since: string;
+  reason?: string;
+}
+
+/**
+ * Raised hands, from the member-classroom page to the technician console and back, in
+ * Chromium against a real daemon: touch or mouse, a presenter clicker's key, accept and end
+ * at the front, and a page that leaves taking its hand with it.
+ */
+describe('talk-back requests: a member classroom raises its hand, the front answers', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'classcast-talkback-'));
+  const technicianToken = 'talkback-technician-token-0123456789';
+  let daemon: Daemon;
+  let chromium: Awaited<ReturnType<typeof launchChromium>>;
+
+  const api = async <T>(method: string, url: string): Promise<{ status: number; body: T }> => {
+    const response = await fetch(`${daemon.urls.apiBase}/api${url}`, {
+      method,
+      headers: { authorization: `Bearer ${technicianToken}`, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
+      ...(method === 'POST' ? { body: '{}' } : {}),
+    });
+    return { status: response.status, body: (await response.json()) as T };
+  };
+  const requests = async () => (await api<{ requests: Request[] }>('GET', '/talkback')).body.requests;
+  const handOf = (page: Page) => page.evaluate(() => (window as unknown as { classcast: { hand: () => { state: string; reason?: string } } }).classcast.hand());
+
+  beforeAll(async () => {
+    const config = parseConfig(
+      {
+        site: { name: 'school', classroom: 'lesson' },
+        dataDir: path.join(dir, 'data'),
+        api: { host: '127.0.0.1', port: 0, tokens: [{ name: 'tech', role: 'technician', token: technicianToken }] },
+        sfu: { workers: 1 },
+        pipeline: { width: 320, height: 180, fps: 15, videoBitrateKbps: 300, audioChannels: [{ id: 'teacher', name: 'Teacher', role: 'teacher', source: { kind: 'tone', frequency: 440 } }] },
+        recording: { enabled: false },
+        talkback: { enabled: true, maxOnAir: 1, maxMinutes: 5 },
+      },
+      'test',
+      dir,
+    );
+    daemon = new Daemon(config, pino({ level: 'warn' }));
+    await daemon.start();
+    await daemon.schedule.startManual({ title: 'Questions', minutes: 30, by: 'test' });
+    chromium = await launchChromium();
+  }, 90_000);
+
+  afterAll(async () => {
+    await chromium?.close();
+    await daemon?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }, 30_000);
+
+  it('raises and lowers by tap and by a clicker key, is accepted from the console, and ends when the page leaves', async () => {
+    const invite = `${daemon.urls.classroomUrl}?token=${encodeURIComponent(daemon.joinTokens.issue('north-school', 'lesson', 30).token)}`;
+    const member = await chromium.browser.newPage();
+    await member.goto(invite);
+    const hand = member.locator('#hand');
+    await hand.waitFor({ state: 'visible', timeout: 20_000 });
+
+    // A tap raises it: the front sees it waiting.
+    await hand.click();
+    const [raised] = await waitFor(requests, (list) => list.some((r) => r.state === 'waiting'), 10_000, 'a raised hand on the API');
+    expect(raised).toMatchObject({ classroom: 'north-school', state: 'waiting' });
+    expect(await hand.getAttribute('data-state')).toBe('waiting');
+    // A presenter clicker's PageDown lowers it, and raises it again.
+    await member.keyboard.press('PageDown');
+    await waitFor(requests, (list) => list.find((r) => r.id === raised!.id)?.state === 'ended', 10_000, 'the hand lowered');
+    expect((await requests()).find((r) => r.id === raised!.id)?.reason).toBe('lowered');
+    await member.keyboard.press('PageDown');
+    const again = (await waitFor(requests, (list) => list.some((r) => r.state === 'waiting'), 10_000, 'the hand raised again')).find((r) => r.state === 'waiting')!;
+
+    // The technician accepts it from the console; the member page shows it at once.
+    const desk = await chromium.browser.newPage();
+    await desk.goto(`${daemon.urls.apiBase}/console/`);
+    await desk.locator('#login-token').fill(technicianToken);
+    await desk.locator('#login-form button[type="submit"]').click();
+    const row = desk.locator('[data-talkback="north-school"][data-state="waiting"]');
+    await row.waitFor({ timeout: 15_000 });
+    await row.locator('[data-talkback-action="accept"]').click();
+    await waitFor(() => handOf(member), (h) => h.state === 'on-air', 10_000, 'the member page on air');
+    expect(await hand.getAttribute('data-state')).toBe('on-air');
+    await desk.locator('[data-talkback="north-school"][data-state="on-air"]').waitFor({ timeout: 10_000 });
+    const { body: audit } = await api<{ entries: { action: string; target?: string; result: string }[] }>('GET', '/audit?limit=20');
+    expect(audit.entries).toContainEqual(expect.objectContaining({ action: 'talkback.accept', target: again.id, result: 'ok' }));
+
+    // The page leaves: its turn ends by itself, and the console shows it.
+    await member.close();
+    await waitFor(requests, (list) => list.find((r) => r.id === again.id)?.state === 'ended', 10_000, 'the request ended');
+    expect((await requests()).find((r) => r.id === again.id)?.reason).toBe('left');
+    await desk.locator(`[data-talkback-id="${again.id}"][data-state="ended"]`).waitFor({ timeout: 10_000 });
+    // Ending or accepting what is gone is refused with a clear error.
+    expect((await api<{ error: { code: string } }>('POST', `/talkback/${again.id}/accept`)).body.error.code).toBe('CONFLICT');
+    expect((await api<{ error: { code: string } }>('POST', '/talkback/no-such-request/end')).body.error.code).toBe('NOT_FOUND');
+    await desk.close();
+  }, 90_000);
+});
