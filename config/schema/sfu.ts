@@ -14,8 +14,7 @@ export const publisherSchema = z
       .string()
       .min(1)
       .max(128)
-      .optional()
-      .describe('the only room (broadcast classroom id) this publisher may open; any when absent'),
+      .describe('the only room (broadcast classroom id) this publisher may open or report on'),
     token: z.string().min(16).optional().describe('the publisher token (hashed at load)'),
     sha256: z.string().regex(/^[0-9a-f]{64}$/).optional().describe('hex SHA-256 of the publisher token'),
   })

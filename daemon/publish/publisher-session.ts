@@ -70,7 +70,7 @@ export class PublisherSession {
   }
 
   async #open(roomId: string, plan: BroadcastRoom['plan']): Promise<IngestEndpoints> {
-    if (this.#publisher.room !== undefined && this.#publisher.room !== roomId) {
+    if (this.#publisher.room !== roomId) {
       throw new ClasscastError('FORBIDDEN', `this publisher may not open room ${roomId}`);
     }
     if (this.#room && this.#room.id !== roomId) throw new ClasscastError('CONFLICT', 'this connection already opened another room');

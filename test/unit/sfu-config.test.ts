@@ -12,6 +12,8 @@ describe('sfu config slice', () => {
 
   it('refuses a publisher with both or neither of token and sha256, and a url without its token', () => {
     expect(sfuSchema.safeParse({ publishers: [{ name: 'x' }] }).success).toBe(false);
+    // A publisher may touch its own room only, so it must name it.
+    expect(sfuSchema.safeParse({ publishers: [{ name: 'x', token: 'a'.repeat(16) }] }).success).toBe(false);
     expect(sfuSchema.safeParse({ publishers: [{ name: 'x', token: 'a'.repeat(16), sha256: 'b'.repeat(64) }] }).success).toBe(false);
     const half = sfuSchema.safeParse({ url: 'http://sfu.example:8080' });
     expect(half.success).toBe(false);
