@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import { ClasscastError } from '../../config/foundation/errors.ts';
 import type { BroadcastRoom } from '../../pipeline/sfu/room.ts';
 import type { Sfu } from '../../pipeline/sfu/sfu.ts';
+import type { Sender } from '../../pipeline/sfu/sender.ts';
 import type { Viewer } from '../../pipeline/sfu/viewer.ts';
 import type { JoinClaims, JoinTokens } from '../auth/join-tokens.ts';
 import type { TalkbackDesk } from '../talkback/desk.ts';
@@ -23,7 +24,7 @@ export interface MemberSessionDeps {
   /** A socket that has not joined within this long is closed (default 10 s). */
   joinDeadlineMs?: number;
   /** Where a broadcast (room id) takes raised hands (talk-back); none: a raised hand is refused. */
-  talkback?: (roomId: string) => Pick<TalkbackDesk, 'enabled' | 'raise' | 'endOwned'> | undefined;
+  talkback?: (roomId: string) => Pick<TalkbackDesk, 'enabled' | 'raise' | 'endOwned' | 'onAirFor'> | undefined;
 }
 
 /** At most this many requests a second per connection; more get an error frame. */
@@ -44,6 +45,8 @@ export class MemberSession {
   readonly #logger: Logger;
   #claims: JoinClaims | undefined;
   #viewer: Viewer | undefined;
+  /** This classroom's microphone and camera while its talk-back is on air. */
+  #sender: Sender | undefined;
   #room: BroadcastRoom | undefined;
   #token: string | undefined;
   #windowStart = 0;
@@ -90,8 +93,20 @@ export class MemberSession {
     if (this.#socket.readyState === this.#socket.OPEN) this.#socket.send(JSON.stringify(message));
   }
 
+  /** The talk-back ended: the classroom's microphone and camera stop reaching the SFU at once. */
+  stopSending(): void {
+    this.#sender?.close();
+    this.#sender = undefined;
+  }
+
+  /** The classroom's sender while it sends (tests, the pipeline's talk-back input). */
+  get sender(): Sender | undefined {
+    return this.#sender;
+  }
+
   close(): void {
     clearTimeout(this.#joinTimer);
+    this.stopSending();
     // A page that leaves takes its raised hand (and its turn on air) with it.
     if (this.#claims) this.#deps.talkback?.(this.#claims.broadcast)?.endOwned(this, 'left');
     for (const detach of this.#detach.splice(0)) detach();
@@ -150,6 +165,21 @@ export class MemberSession {
     shown: async () => {
       this.#requireViewer().pictureShown();
       return {};
+    },
+    sendTransport: async (data) => {
+      if (!this.#deps.talkback?.(this.#claims!.broadcast)?.onAirFor(this)) throw new ClasscastError('FORBIDDEN', 'only a classroom whose talk-back is on air sends');
+      this.#sender?.close();
+      this.#sender = await this.#requireRoom().createSender(this.#claims!.classroom, { forceTcp: data.forceTcp });
+      return this.#sender.transportInfo;
+    },
+    connectSendTransport: async (data) => {
+      await this.#requireSender().connect(data.dtlsParameters as never);
+      return {};
+    },
+    produce: async (data) => {
+      const sender = this.#requireSender();
+      if (!this.#deps.talkback?.(this.#claims!.broadcast)?.onAirFor(this)) throw new ClasscastError('FORBIDDEN', 'the talk-back is not on air');
+      return { id: await sender.produce(data.kind, data.rtpParameters as never) };
     },
     raiseHand: async () => {
       const desk = this.#deps.talkback?.(this.#claims!.broadcast);
@@ -223,6 +253,11 @@ export class MemberSession {
     if (!room) throw new ClasscastError('SFU_NO_BROADCAST', 'the broadcast is not available');
     this.#watchRoom();
     return room;
+  }
+
+  #requireSender(): Sender {
+    if (!this.#sender || this.#sender.closed) throw new ClasscastError('INVALID_STATE', 'create a send transport first');
+    return this.#sender;
   }
 
   #requireViewer(): Viewer {

@@ -42,7 +42,9 @@ export class MemberSignalling {
   /** Tells a classroom's pages (of `roomId`) that its talk-back request changed. */
   talkbackChanged(roomId: string, classroom: string, request: TalkbackView): void {
     for (const session of this.#sessions) {
-      if (session.roomId === roomId && session.classroom === classroom) session.notify({ notification: 'talkback', data: request });
+      if (session.roomId !== roomId || session.classroom !== classroom) continue;
+      if (request.state === 'ended') session.stopSending();
+      session.notify({ notification: 'talkback', data: request });
     }
   }
 

@@ -52,6 +52,21 @@ export const requestSchema = z.discriminatedUnion('method', [
    * its classroom may have any layer its bandwidth estimate allows.
    */
   z.object({ id: z.number().int(), method: z.literal('shown'), data: z.unknown().optional() }),
+  /**
+   * While its talk-back is on air, the classroom's page sends its microphone and camera: a
+   * sending transport, its DTLS, then one producer per kind.
+   */
+  z.object({ id: z.number().int(), method: z.literal('sendTransport'), data: z.object({ forceTcp: z.boolean().optional() }).prefault({}) }),
+  z.object({
+    id: z.number().int(),
+    method: z.literal('connectSendTransport'),
+    data: z.object({ dtlsParameters: z.object({ role: z.enum(['auto', 'client', 'server']).optional(), fingerprints: z.array(anyObject).min(1) }) }),
+  }),
+  z.object({
+    id: z.number().int(),
+    method: z.literal('produce'),
+    data: z.object({ kind: z.enum(['audio', 'video']), rtpParameters: z.object({ codecs: z.array(anyObject).min(1), encodings: z.array(anyObject).optional() }).loose() }),
+  }),
   /** The classroom raises its hand (talk-back), or lowers it. */
   z.object({ id: z.number().int(), method: z.literal('raiseHand'), data: z.unknown().optional() }),
   z.object({ id: z.number().int(), method: z.literal('lowerHand'), data: z.unknown().optional() }),
@@ -120,6 +135,9 @@ export interface SignalAnswers {
   consume: ConsumerAnswer[];
   resume: Record<string, never>;
   shown: Record<string, never>;
+  sendTransport: TransportAnswer;
+  connectSendTransport: Record<string, never>;
+  produce: { id: string };
   raiseHand: TalkbackView;
   lowerHand: Record<string, never>;
   ping: { pong: number };

@@ -98,6 +98,14 @@ export class TalkbackDesk extends TypedEmitter<TalkbackDeskEvents> {
     return { ...request };
   }
 
+  /** Whether the request `owner` raised is on air now (only then may its page send). */
+  onAirFor(owner: object): boolean {
+    for (const [id, holder] of this.#owners) {
+      if (holder === owner && this.#requests.get(id)?.state === 'on-air') return true;
+    }
+    return false;
+  }
+
   /** A page lowered its hand (`lowered`) or left (`left`): the request it owns ends. */
   endOwned(owner: object, reason: string): void {
     for (const [id, holder] of this.#owners) {

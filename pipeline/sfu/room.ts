@@ -4,6 +4,7 @@ import { TypedEmitter } from '../../config/foundation/emitter.ts';
 import { ClasscastError, InvalidStateError } from '../../config/foundation/errors.ts';
 import { audioProducerRtpParameters, ROUTER_CODECS, videoProducerRtpParameters, type IngestPlan } from './codecs.ts';
 import { PlainViewer, type PlainSink } from './plain-viewer.ts';
+import { Sender } from './sender.ts';
 import { Viewer } from './viewer.ts';
 import type { WorkerPool } from './worker-pool.ts';
 
@@ -54,6 +55,7 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
   readonly #plan: IngestPlan;
   readonly #logger: Logger;
   readonly #edges = new Map<number, Edge>();
+  readonly #senders = new Set<Sender>();
   #originIndex = -1;
   #producers: types.Producer[] = [];
   #ingest: IngestEndpoints | undefined;
@@ -120,6 +122,33 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
 
   /** A member classroom joins: a receive transport on the least loaded router. */
   async createViewer(name: string, options: { forceTcp?: boolean } = {}): Promise<Viewer> {
+    const { index, edge, transport } = await this.#newTransport(options.forceTcp);
+    const viewer = new Viewer(name, index, edge.router, transport);
+    edge.viewers.add(viewer);
+    viewer.on('closed', () => edge.viewers.delete(viewer));
+    transport.observer.once('close', () => edge.viewers.delete(viewer));
+    return viewer;
+  }
+
+  /**
+   * A member classroom's sending side (talk-back): a WebRtcTransport on the least loaded
+   * router, on which that classroom's page produces its microphone and camera.
+   */
+  async createSender(name: string, options: { forceTcp?: boolean } = {}): Promise<Sender> {
+    const { transport } = await this.#newTransport(options.forceTcp);
+    const sender = new Sender(name, transport);
+    this.#senders.add(sender);
+    transport.observer.once('close', () => this.#senders.delete(sender));
+    return sender;
+  }
+
+  /** The classrooms sending now (talk-back). */
+  senders(): Sender[] {
+    return [...this.#senders];
+  }
+
+  /** A WebRtcTransport on the least loaded router (ICE over UDP and TCP, or TCP only). */
+  async #newTransport(forceTcp: boolean | undefined) {
     await this.ready();
     // The slot is taken before the first await: joins arriving together must not all pick
     // the same "least loaded" router.
@@ -131,24 +160,19 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
       { protocol: 'udp', ip: this.#net.listenIp, announcedAddress, portRange: range },
       { protocol: 'tcp', ip: this.#net.listenIp, announcedAddress, portRange: range },
     ];
-    let transport: types.WebRtcTransport;
     try {
-      transport = await edge.router.createWebRtcTransport({
+      const transport = await edge.router.createWebRtcTransport({
         // ICE over TCP is offered too, so classrooms behind firewalls that drop UDP still connect.
-        listenInfos: options.forceTcp ? listenInfos.filter((l) => l.protocol === 'tcp') : listenInfos,
-        enableUdp: !options.forceTcp,
+        listenInfos: forceTcp ? listenInfos.filter((l) => l.protocol === 'tcp') : listenInfos,
+        enableUdp: !forceTcp,
         enableTcp: true,
         preferUdp: true,
         initialAvailableOutgoingBitrate: 1_000_000,
       });
+      return { index, edge, transport };
     } finally {
       edge.pending -= 1;
     }
-    const viewer = new Viewer(name, index, edge.router, transport);
-    edge.viewers.add(viewer);
-    viewer.on('closed', () => edge.viewers.delete(viewer));
-    transport.observer.once('close', () => edge.viewers.delete(viewer));
-    return viewer;
   }
 
   /** A browser-less viewer on the least loaded router, sending plain RTP to `sink`. */

@@ -36,6 +36,7 @@ describe('talk-back requests: a member classroom raises its hand, the front answ
     return { status: response.status, body: (await response.json()) as T };
   };
   const requests = async () => (await api<{ requests: Request[] }>('GET', '/talkback')).body.requests;
+  const captureOf = (page: Page) => page.evaluate(() => (window as unknown as { classcast: { capture: () => { kind: string; state: string }[] } }).classcast.capture());
   const handOf = (page: Page) => page.evaluate(() => (window as unknown as { classcast: { hand: () => { state: string; reason?: string } } }).classcast.hand());
 
   beforeAll(async () => {
@@ -55,7 +56,8 @@ describe('talk-back requests: a member classroom raises its hand, the front answ
     daemon = new Daemon(config, pino({ level: 'warn' }));
     await daemon.start();
     await daemon.schedule.startManual({ title: 'Questions', minutes: 30, by: 'test' });
-    chromium = await launchChromium();
+    // A room's microphone and camera: Chromium's fake capture devices (a tone, a test picture).
+    chromium = await launchChromium(['--use-fake-device-for-media-stream']);
   }, 90_000);
 
   afterAll(async () => {
@@ -64,7 +66,7 @@ describe('talk-back requests: a member classroom raises its hand, the front answ
     rmSync(dir, { recursive: true, force: true });
   }, 30_000);
 
-  it('raises and lowers by tap and by a clicker key, is accepted from the console, and ends when the page leaves', async () => {
+  it('raises and lowers by tap and by a clicker key, is accepted from the console, sends the room while on air, and ends when the page leaves', async () => {
     const invite = `${daemon.urls.classroomUrl}?token=${encodeURIComponent(daemon.joinTokens.issue('north-school', 'lesson', 30).token)}`;
     const member = await chromium.browser.newPage();
     await member.goto(invite);
@@ -93,15 +95,41 @@ describe('talk-back requests: a member classroom raises its hand, the front answ
     await row.locator('[data-talkback-action="accept"]').click();
     await waitFor(() => handOf(member), (h) => h.state === 'on-air', 10_000, 'the member page on air');
     expect(await hand.getAttribute('data-state')).toBe('on-air');
+    // On air, the room's microphone and camera go up through the SFU, and the page says they are live.
+    const capture = await waitFor(() => captureOf(member), (c) => c.length === 2 && c.every((t) => t.state === 'live'), 15_000, 'capture tracks live');
+    expect(capture.map((t) => t.kind).sort()).toEqual(['audio', 'video']);
+    await waitFor(() => hand.textContent(), (t) => Boolean(t?.includes('live')), 10_000, 'the page saying the room is live');
+    const sending = await waitFor(
+      async () => {
+        const [sender] = daemon.room!.senders();
+        if (!sender) return [];
+        return Promise.all(sender.producers().map(async (p) => ({ kind: p.kind, bytes: (await p.getStats()).reduce((n, s) => n + s.byteCount, 0) })));
+      },
+      (list) => list.length === 2 && list.every((p) => p.bytes > 0),
+      15_000,
+      'the room sound and picture reaching the SFU',
+    );
+    expect(sending.map((p) => p.kind).sort()).toEqual(['audio', 'video']);
     await desk.locator('[data-talkback="north-school"][data-state="on-air"]').waitFor({ timeout: 10_000 });
     const { body: audit } = await api<{ entries: { action: string; target?: string; result: string }[] }>('GET', '/audit?limit=20');
     expect(audit.entries).toContainEqual(expect.objectContaining({ action: 'talkback.accept', target: again.id, result: 'ok' }));
 
-    // The page leaves: its turn ends by itself, and the console shows it.
+    // The front ends it: the page stops its capture at once, and nothing is sent any more.
+    await desk.locator(`[data-talkback-id="${again.id}"] [data-talkback-action="end"]`).click();
+    await waitFor(() => captureOf(member), (c) => c.length === 0, 10_000, 'capture stopped');
+    expect(daemon.room!.senders()).toEqual([]);
+    expect(await hand.getAttribute('data-state')).toBe('idle');
+
+    // Raised and accepted again, then the page leaves: its turn ends by itself, and the console shows it.
+    await member.keyboard.press('h');
+    const third = (await waitFor(requests, (list) => list.some((r) => r.state === 'waiting'), 10_000, 'a third hand')).find((r) => r.state === 'waiting')!;
+    expect((await api<Request>('POST', `/talkback/${third.id}/accept`)).body.state).toBe('on-air');
+    await waitFor(async () => daemon.room!.senders().length, (n) => n === 1, 15_000, 'sending again');
     await member.close();
-    await waitFor(requests, (list) => list.find((r) => r.id === again.id)?.state === 'ended', 10_000, 'the request ended');
-    expect((await requests()).find((r) => r.id === again.id)?.reason).toBe('left');
-    await desk.locator(`[data-talkback-id="${again.id}"][data-state="ended"]`).waitFor({ timeout: 10_000 });
+    await waitFor(requests, (list) => list.find((r) => r.id === third.id)?.state === 'ended', 10_000, 'the request ended');
+    expect((await requests()).find((r) => r.id === third.id)?.reason).toBe('left');
+    await waitFor(async () => daemon.room!.senders().length, (n) => n === 0, 10_000, 'nothing sent after the page left');
+    await desk.locator(`[data-talkback-id="${third.id}"][data-state="ended"]`).waitFor({ timeout: 10_000 });
     // Ending or accepting what is gone is refused with a clear error.
     expect((await api<{ error: { code: string } }>('POST', `/talkback/${again.id}/accept`)).body.error.code).toBe('CONFLICT');
     expect((await api<{ error: { code: string } }>('POST', '/talkback/no-such-request/end')).body.error.code).toBe('NOT_FOUND');

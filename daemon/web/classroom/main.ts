@@ -54,13 +54,26 @@ const handButton = document.getElementById('hand') as HTMLButtonElement;
 let hand: TalkbackView = { id: '', state: 'ended' };
 const HAND_TEXT: Record<TalkbackView['state'], string> = {
   waiting: '✋ Hand raised · waiting — press to lower',
-  'on-air': '🎙 Your turn: the teacher accepted — press to end',
+  'on-air': '🔴 On air: your microphone and camera are live — press to end',
   ended: '✋ Raise hand',
 };
 function showHand(request: TalkbackView): void {
+  const was = hand.state;
   hand = request;
   handButton.dataset.state = request.state === 'ended' ? 'idle' : request.state;
   handButton.textContent = HAND_TEXT[request.state];
+  // The room's microphone and camera are used only while its talk-back is on air.
+  if (request.state === 'on-air' && was !== 'on-air') {
+    handButton.textContent = '🎙 Accepted: starting the microphone and camera…';
+    player
+      .startSending()
+      .then(() => {
+        if (hand.state === 'on-air') handButton.textContent = HAND_TEXT['on-air'];
+      })
+      .catch((error: Error) => {
+        handButton.textContent = `⚠ Accepted, but ${error.message} — press to end`;
+      });
+  } else if (request.state !== 'on-air') player.stopSending();
 }
 player.onTalkbackAvailable = (available) => handButton.classList.toggle('show', available);
 player.onTalkback = showHand;
@@ -106,6 +119,7 @@ Object.assign(window, {
   classcast: {
     status: () => last,
     hand: () => hand,
+    capture: () => player.sendingTracks().map((t) => ({ kind: t.kind, state: t.readyState })),
     stats: async () => {
       const report = await player.stats();
       return report ? [...report.values()] : [];

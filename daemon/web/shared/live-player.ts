@@ -2,6 +2,7 @@ import { Device } from 'mediasoup-client';
 import type { types } from 'mediasoup-client';
 import type { ConsumerAnswer, TalkbackView, TransportAnswer } from '../../signalling/protocol.ts';
 import { SignalClient } from './signal-client.ts';
+import { TalkbackSender } from './talkback-sender.ts';
 
 export interface PlayerStatus {
   level: 'info' | 'warn' | 'error';
@@ -47,6 +48,7 @@ export class LivePlayer {
   #deviceReady: Promise<Device | undefined> | undefined;
   /** A socket the page opened before this script ran; used by the first connect only. */
   #earlySocket: WebSocket | undefined;
+  #sender: TalkbackSender | undefined;
   /** Whether this classroom may raise its hand, as each join says. */
   onTalkbackAvailable: (available: boolean) => void = () => {};
   /** This classroom's talk-back request changed (raised, accepted, ended). */
@@ -282,6 +284,30 @@ export class LivePlayer {
     void this.#video.play();
   }
 
+  /**
+   * Starts sending this room's microphone and camera (its talk-back is on air); resolves once
+   * both are produced, rejects with a message a person can act on.
+   */
+  async startSending(): Promise<TalkbackSender> {
+    if (!this.#client || !this.#device?.loaded) throw new Error('not connected');
+    this.#sender?.stop();
+    const sender = new TalkbackSender(this.#client, this.#device);
+    this.#sender = sender;
+    await sender.start(this.#forceTcp);
+    return sender;
+  }
+
+  /** Stops sending (the talk-back ended): the capture tracks stop, the camera light goes out. */
+  stopSending(): void {
+    this.#sender?.stop();
+    this.#sender = undefined;
+  }
+
+  /** The capture tracks while sending. */
+  sendingTracks(): MediaStreamTrack[] {
+    return this.#sender?.tracks() ?? [];
+  }
+
   /** Raises this classroom's hand; resolves with its request (waiting, or as it already was). */
   async raiseHand(): Promise<TalkbackView> {
     if (!this.#client) throw new Error('not connected');
@@ -319,6 +345,11 @@ export class LivePlayer {
     if (this.#stopped) return;
     this.#generation += 1;
     this.#teardown();
+    // The server ends a request whose connection went: so does the page, and its capture.
+    if (this.#sender) {
+      this.stopSending();
+      this.onTalkback({ id: '', state: 'ended', reason: 'left' });
+    }
     const client = this.#client;
     this.#client = undefined;
     if (client) {
