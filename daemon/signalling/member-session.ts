@@ -99,11 +99,6 @@ export class MemberSession {
     this.#sender = undefined;
   }
 
-  /** The classroom's sender while it sends (tests, the pipeline's talk-back input). */
-  get sender(): Sender | undefined {
-    return this.#sender;
-  }
-
   close(): void {
     clearTimeout(this.#joinTimer);
     this.stopSending();
@@ -167,19 +162,24 @@ export class MemberSession {
       return {};
     },
     sendTransport: async (data) => {
-      if (!this.#deps.talkback?.(this.#claims!.broadcast)?.onAirFor(this)) throw new ClasscastError('FORBIDDEN', 'only a classroom whose talk-back is on air sends');
-      this.#sender?.close();
-      this.#sender = await this.#requireRoom().createSender(this.#claims!.classroom, { forceTcp: data.forceTcp });
-      return this.#sender.transportInfo;
+      this.#requireOnAir();
+      this.stopSending();
+      const sender = await this.#requireRoom().createSender(this.#claims!.classroom, { forceTcp: data.forceTcp });
+      // The turn may have ended while the transport was being made: then it goes at once.
+      if (!this.#onAir()) {
+        sender.close();
+        this.#requireOnAir();
+      }
+      this.#sender = sender;
+      return sender.transportInfo;
     },
     connectSendTransport: async (data) => {
       await this.#requireSender().connect(data.dtlsParameters as never);
       return {};
     },
     produce: async (data) => {
-      const sender = this.#requireSender();
-      if (!this.#deps.talkback?.(this.#claims!.broadcast)?.onAirFor(this)) throw new ClasscastError('FORBIDDEN', 'the talk-back is not on air');
-      return { id: await sender.produce(data.kind, data.rtpParameters as never) };
+      this.#requireOnAir();
+      return { id: await this.#requireSender().produce(data.kind, data.rtpParameters as never) };
     },
     raiseHand: async () => {
       const desk = this.#deps.talkback?.(this.#claims!.broadcast);
@@ -253,6 +253,15 @@ export class MemberSession {
     if (!room) throw new ClasscastError('SFU_NO_BROADCAST', 'the broadcast is not available');
     this.#watchRoom();
     return room;
+  }
+
+  /** Whether this page's talk-back is on air (only then may it send). */
+  #onAir(): boolean {
+    return Boolean(this.#claims && this.#deps.talkback?.(this.#claims.broadcast)?.onAirFor(this));
+  }
+
+  #requireOnAir(): void {
+    if (!this.#onAir()) throw new ClasscastError('FORBIDDEN', 'only a classroom whose talk-back is on air sends');
   }
 
   #requireSender(): Sender {

@@ -52,7 +52,8 @@ export class TalkbackSender {
       this.#client.request('produce', { kind, rtpParameters: rtpParameters as never }).then(({ id }) => callback({ id }), errback);
     });
     for (const track of this.#stream.getTracks()) {
-      if (this.#stopped) break;
+      // Ended while starting: stop() already ran, this closes what came after it.
+      if (this.#stopped) return this.stop();
       await transport.produce({ track, stopTracks: false });
     }
   }
