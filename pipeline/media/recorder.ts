@@ -1,9 +1,10 @@
 import { createSocket } from 'node:dgram';
 import { mkdirSync } from 'node:fs';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import * as sdp from 'sdp-transform';
+import { writeFileAtomic } from '../../config/foundation/atomic-file.ts';
 import { ClasscastError, InvalidStateError } from '../../config/foundation/errors.ts';
 import type { RecordingSlice } from '../../config/schema/recording.ts';
 import { Supervisor } from '../../config/foundation/process/supervisor.ts';
@@ -182,7 +183,8 @@ export class Recorder {
   async #listen(sdpPath: string): Promise<(() => void)[]> {
     const videoPort = await freeEvenUdpPort();
     const audioPort = await freeEvenUdpPort();
-    await writeFile(sdpPath, this.#sdp(videoPort, audioPort));
+    // Whole or not at all: a restarting ffmpeg may read it at any moment.
+    writeFileAtomic(sdpPath, this.#sdp(videoPort, audioPort));
     return [
       this.#forwarder.addTap({ kind: 'video', endpoint: { ip: '127.0.0.1', port: videoPort }, ssrcs: [this.#targets.layers[0]!.ssrc] }),
       this.#forwarder.addTap({ kind: 'audio', endpoint: { ip: '127.0.0.1', port: audioPort }, ssrcs: [this.#targets.audioSsrc] }),
