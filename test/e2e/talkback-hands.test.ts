@@ -77,11 +77,13 @@ describe('talk-back requests: a member classroom raises its hand, the front answ
     await hand.click();
     const [raised] = await waitFor(requests, (list) => list.some((r) => r.state === 'waiting'), 10_000, 'a raised hand on the API');
     expect(raised).toMatchObject({ classroom: 'north-school', state: 'waiting' });
-    expect(await hand.getAttribute('data-state')).toBe('waiting');
+    // The page shows what the front sees (each press acts on the state the page shows).
+    await waitFor(() => hand.getAttribute('data-state'), (state) => state === 'waiting', 10_000, 'the page showing its hand up');
     // A presenter clicker's PageDown lowers it, and raises it again.
     await member.keyboard.press('PageDown');
     await waitFor(requests, (list) => list.find((r) => r.id === raised!.id)?.state === 'ended', 10_000, 'the hand lowered');
     expect((await requests()).find((r) => r.id === raised!.id)?.reason).toBe('lowered');
+    await waitFor(() => hand.getAttribute('data-state'), (state) => state === 'idle', 10_000, 'the page showing its hand down');
     await member.keyboard.press('PageDown');
     const again = (await waitFor(requests, (list) => list.some((r) => r.state === 'waiting'), 10_000, 'the hand raised again')).find((r) => r.state === 'waiting')!;
 
