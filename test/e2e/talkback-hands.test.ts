@@ -137,4 +137,29 @@ describe('talk-back requests: a member classroom raises its hand, the front answ
     expect((await api<{ error: { code: string } }>('POST', '/talkback/no-such-request/end')).body.error.code).toBe('NOT_FOUND');
     await desk.close();
   }, 90_000);
+
+  it('tells a room without a microphone or camera so, and plays the lesson on', async () => {
+    // No fake capture devices in this browser: the room has none.
+    const bare = await launchChromium();
+    try {
+      const member = await bare.browser.newPage();
+      await member.goto(`${daemon.urls.classroomUrl}?token=${encodeURIComponent(daemon.joinTokens.issue('south-school', 'lesson', 30).token)}`);
+      const hand = member.locator('#hand');
+      await hand.waitFor({ state: 'visible', timeout: 20_000 });
+      await hand.click();
+      const request = (await waitFor(requests, (list) => list.some((r) => r.classroom === 'south-school' && r.state === 'waiting'), 10_000, 'the hand')).find(
+        (r) => r.classroom === 'south-school' && r.state === 'waiting',
+      )!;
+      expect((await api<Request>('POST', `/talkback/${request.id}/accept`)).body.state).toBe('on-air');
+      await waitFor(() => hand.textContent(), (text) => Boolean(text?.includes('no microphone or camera')), 15_000, 'a plain message on the page');
+      expect(daemon.room!.senders()).toEqual([]);
+      // The lesson goes on in that room.
+      const frames = async () => member.evaluate(async () => ((await (window as unknown as { classcast: { stats: () => Promise<{ type: string; kind: string; framesDecoded?: number }[]> } }).classcast.stats()).find((s) => s.type === 'inbound-rtp' && s.kind === 'video' && (s.framesDecoded ?? 0) > 0)?.framesDecoded ?? 0));
+      const before = await waitFor(frames, (n) => n > 0, 20_000, 'the lesson playing');
+      await waitFor(frames, (n) => n > before + 10, 15_000, 'the lesson still playing');
+      expect((await api<Request>('POST', `/talkback/${request.id}/end`)).body.state).toBe('ended');
+    } finally {
+      await bare.close();
+    }
+  }, 90_000);
 });
