@@ -115,7 +115,8 @@ describe('classcast demo, end to end', () => {
     try {
       await expect.poll(async () => (await ready()).status, { timeout: 15_000 }).toBe(503);
       await expect.poll(() => seen.some((e) => e.type === 'health.part' && e.part === 'pipeline' && e.state === 'down'), { timeout: 10_000 }).toBe(true);
-      expect(seen.some((e) => e.type === 'health.ready')).toBe(true);
+      // Published right after the part, in a frame of its own.
+      await expect.poll(() => seen.some((e) => e.type === 'health.ready'), { timeout: 10_000 }).toBe(true);
       expect((await ready()).body.parts.pipeline).toMatchObject({ state: 'down' });
       const metrics = await (await fetch(`${demo.info.apiBase}/metrics`)).text();
       expect(metrics).toMatch(/classcast_pipeline_frames_out \d+/);

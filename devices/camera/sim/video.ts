@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { InvalidStateError } from '../../../config/foundation/errors.ts';
+import { ClasscastError, InvalidStateError } from '../../../config/foundation/errors.ts';
+import { redactUrlCredentials } from '../../../config/foundation/redact-url.ts';
 import { Supervisor } from '../../../config/foundation/process/supervisor.ts';
 
 export const FONT_DIR = '/usr/share/fonts/truetype/dejavu';
@@ -93,7 +94,20 @@ export class SimVideo {
     // else makes RECORD fail with 404); the supervisor retries, and we wait for that.
     const ready = this.#supervisor.next('ready', 20_000);
     ready.catch(() => {});
-    await this.#supervisor.start().catch(() => ready);
+    // What ffmpeg last said, for the error if it never gets through.
+    const said: string[] = [];
+    const listen = (_stream: string, line: string) => {
+      said.push(line);
+      if (said.length > 12) said.shift();
+    };
+    this.#supervisor.on('line', listen);
+    try {
+      await this.#supervisor.start().catch(() => ready);
+    } catch (error) {
+      throw new ClasscastError('FFMPEG_START_FAILED', `the simulated camera's picture did not reach its relay: ${said.map(redactUrlCredentials).join(' | ')}`, { cause: error });
+    } finally {
+      this.#supervisor.off('line', listen);
+    }
   }
 
   async close(): Promise<void> {
