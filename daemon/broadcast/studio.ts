@@ -1,6 +1,6 @@
 import type { Layout, PipelineSlice } from '../../config/schema/pipeline.ts';
 import type { MediaPipeline, MixControl } from '../../pipeline/media/media-pipeline.ts';
-import { checkChange, cutTo, defaultPlaces, TEST_PICTURE, type Program, type ProgramChange } from '../../pipeline/media/program.ts';
+import { checkChange, cutTo, defaultPlaces, placesOf, programSources, type Program, type ProgramChange } from '../../pipeline/media/program.ts';
 
 /**
  * What the technician, the director and the timetable set during the day — the program
@@ -25,10 +25,9 @@ export class Studio implements MixControl {
   /** `cameras`: the configured cameras (id and role), the sources a place can show. */
   constructor(base: PipelineSlice, cameras: readonly { id: string; role?: string }[] = []) {
     this.#base = base;
-    const places = defaultPlaces(base.cameraRoles, cameras);
-    this.#program = { layout: base.layout, main: places.main ?? TEST_PICTURE, second: places.second ?? places.main ?? TEST_PICTURE };
-    this.#sources = [...cameras.map((c) => c.id), ...(base.courseware ? ['courseware'] : [])];
-    this.#board = base.courseware ? 'courseware' : places.board;
+    this.#program = { layout: base.layout, ...placesOf(base, cameras) };
+    this.#sources = programSources(base, cameras);
+    this.#board = base.courseware ? 'courseware' : defaultPlaces(base.cameraRoles, cameras).board;
     for (const c of base.audioChannels) this.#mix.set(c.id, { gainDb: c.gainDb, muted: c.muted });
   }
 

@@ -15,8 +15,8 @@ import { buildGraph, gainFilterName, volumeOf, type GraphOptions, type VideoSlot
 import { gridOrigin, KeyframeRequests, MAX_FLAGGED_LAYERS } from './keyframe-flag.ts';
 import { layoutCommands, placeLayout } from './layouts.ts';
 import { meterParser, parseMeterLine } from './meters.ts';
-import { directSlots, PictureIngest, placesOf, programSources, type Places, type VideoInput } from './picture-ingest.ts';
-import { checkChange, cutTo, type Program, type ProgramChange } from './program.ts';
+import { directSlots, PictureIngest, type Places, type VideoInput } from './picture-ingest.ts';
+import { checkChange, cutTo, placesOf, programSources, type Program, type ProgramChange } from './program.ts';
 import { Recorder } from './recorder.ts';
 import type { RecordingInfo } from './recording-catalogue.ts';
 import { RtpForwarder } from './rtp-forwarder.ts';

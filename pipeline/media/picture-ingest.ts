@@ -159,18 +159,6 @@ export class PictureIngest {
   }
 }
 
-/** The sources a place can show: every camera, and the board feed when it is not a camera. */
-export function programSources(config: PipelineSlice, videoInputs: readonly VideoInput[]): string[] {
-  const ids = videoInputs.map((i) => i.id);
-  return coursewareInput(config) ? [...ids, 'courseware'] : ids;
-}
-
-/** The default places when there is no camera at all: the test picture in both. */
-export function placesOf(config: PipelineSlice, videoInputs: readonly VideoInput[]): Places {
-  const places = defaultPlaces(config.cameraRoles, videoInputs);
-  return { main: places.main ?? TEST_PICTURE, second: places.second ?? places.main ?? TEST_PICTURE };
-}
-
 /**
  * Picture slots when ffmpeg reads the cameras itself: teacher = the configured or
  * `teacher`-role camera, else the first; students likewise, else the second; courseware =

@@ -1,5 +1,5 @@
 import { ClasscastError } from '../../config/foundation/errors.ts';
-import { LAYOUTS, type Layout } from '../../config/schema/pipeline.ts';
+import { LAYOUTS, type Layout, type PipelineSlice } from '../../config/schema/pipeline.ts';
 
 /**
  * What goes out: a layout over sources (camera ids, or `courseware` for a configured board
@@ -53,4 +53,16 @@ export function defaultPlaces(
   const main = byId(cameraRoles.teacher) ?? byRole('teacher') ?? cameras[0];
   const second = byId(cameraRoles.students) ?? byRole('students') ?? cameras.find((c) => c !== main);
   return { main: main?.id, second: second?.id, board: byRole('blackboard')?.id };
+}
+
+/** The places at first: the default cameras, or the test picture in both when there is none. */
+export function placesOf(config: Pick<PipelineSlice, 'cameraRoles'>, cameras: readonly { id: string; role?: string }[]): { main: string; second: string } {
+  const places = defaultPlaces(config.cameraRoles, cameras);
+  return { main: places.main ?? TEST_PICTURE, second: places.second ?? places.main ?? TEST_PICTURE };
+}
+
+/** The sources a place can show: every camera, and the board feed when it is not a camera. */
+export function programSources(config: Pick<PipelineSlice, 'courseware'>, cameras: readonly { id: string }[]): string[] {
+  const ids = cameras.map((c) => c.id);
+  return config.courseware ? [...ids, 'courseware'] : ids;
 }
