@@ -94,6 +94,11 @@ export class CameraFeed extends TypedEmitter<CameraFeedEvents> {
     return this.#state;
   }
 
+  /** The size of its frames (yuv420p). */
+  get size(): { width: number; height: number } {
+    return { width: this.#options.width, height: this.#options.height };
+  }
+
   /** Frames received since start (tests and metrics). */
   get frames(): number {
     return this.#frames;

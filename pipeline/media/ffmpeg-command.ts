@@ -36,7 +36,8 @@ export function rtpUrl(host: string, port: number): string {
   return `rtp://${host}:${port}?rtcpport=${port}&pkt_size=1200`;
 }
 
-export function compositorArgs(plan: GraphPlan, video: H264Output[], audio: OpusOutput): string[] {
+/** The compositor's command: every video layer, then every audio output (the program's first). */
+export function compositorArgs(plan: GraphPlan, video: H264Output[], audio: OpusOutput[]): string[] {
   const command = ffmpeg();
   const senderClock = senderReportClock(plan.originMs);
   addInputs(command, plan.inputs);
@@ -52,13 +53,15 @@ export function compositorArgs(plan: GraphPlan, video: H264Output[], audio: Opus
       '-f', 'rtp',
     ]);
   }
-  command.output(audio.url).outputOptions([
-    '-map', `[${audio.label}]`,
-    ...opusOptions(audio.bitrateKbps),
-    '-payload_type', String(audio.payloadType), '-ssrc', String(audio.ssrc | 0),
-    ...senderClock,
-    '-f', 'rtp',
-  ]);
+  for (const a of audio) {
+    command.output(a.url).outputOptions([
+      '-map', `[${a.label}]`,
+      ...opusOptions(a.bitrateKbps),
+      '-payload_type', String(a.payloadType), '-ssrc', String(a.ssrc | 0),
+      ...senderClock,
+      '-f', 'rtp',
+    ]);
+  }
   return [...globalOptions(), ...(plan.copyts ? ['-copyts'] : []), ...command._getArguments()];
 }
 

@@ -45,6 +45,10 @@ export interface GraphPlan {
   /** Output labels for the encoders: video layers (highest first) and the audio mix. */
   videoLabels: string[];
   audioLabel: string;
+  /** Per talk-back channel, in order: the program without that channel (its room's mix-minus). */
+  minusLabels: string[];
+  /** With talk-back channels: those channels alone, for the broadcast room's speakers. */
+  frontLabel?: string;
   /**
    * Every picture comes from one timed input, untouched in time: the encoders may take a
    * keyframe flag from the timestamps (`keyframeFlagExpr`).
@@ -75,6 +79,14 @@ export interface GraphOptions {
    * one clock, instead of each input starting at its own first packet.
    */
   originMs?: number;
+  /**
+   * Talk-back channels (member classrooms on air), read from the pump like any channel (a
+   * position in `pumpedAudio`; silent while nobody is on air). Each goes into the program, and
+   * each gets a mix-minus output: the program without it, for the room that speaks on it.
+   */
+  talkback?: string[];
+  /** With talk-back channels: an output of them alone for the broadcast room's speakers. */
+  speakers?: boolean;
 }
 
 /** Linear volume for a gain in dB and a mute; what `volume@g_<id>` gets. */
@@ -164,43 +176,46 @@ export function buildGraph(options: GraphOptions): GraphPlan {
   // --- audio ---
   const audioLabel = 'aout';
   const buses: Record<AudioChannelConfig['role'], string[]> = { teacher: [], student: [], room: [] };
+  const talkback = options.talkback ?? [];
   // Channels read from the AudioPump: one input, split once, each channel panned out.
   const pumped = options.pumpedAudio;
-  const readers = config.audioChannels.filter((c) => pumped?.positions.has(c.id));
+  const readers = [...config.audioChannels.map((c) => c.id), ...talkback].filter((id) => pumped?.positions.has(id));
   let pumpedIndex: number | undefined;
-  const channelSource = (channel: AudioChannelConfig): string => {
-    const position = pumped?.positions.get(channel.id);
+  const channelSource = (id: string, source: AudioChannelConfig['source'] | undefined): string => {
+    const position = pumped?.positions.get(id);
     if (pumped && position !== undefined) {
       if (pumpedIndex === undefined) {
         pumpedIndex = addInput(pumped.input);
-        chains.push(`[${pumpedIndex}:a:0]${readers.length > 1 ? `asplit=${readers.length}` : 'anull'}${readers.map((c) => `[pa_${c.id}]`).join('')}`);
+        chains.push(`[${pumpedIndex}:a:0]${readers.length > 1 ? `asplit=${readers.length}` : 'anull'}${readers.map((r) => `[pa_${r}]`).join('')}`);
       }
-      chains.push(`[pa_${channel.id}]pan=mono|c0=c${position}[pm_${channel.id}]`);
-      return `[pm_${channel.id}]`;
+      chains.push(`[pa_${id}]pan=mono|c0=c${position}[pm_${id}]`);
+      return `[pm_${id}]`;
     }
-    if (channel.source.kind === 'alsa') return `[${addInput(alsaInput(channel.source.device, options.originMs))}:a:0]`;
+    if (source?.kind === 'alsa') return `[${addInput(alsaInput(source.device, options.originMs))}:a:0]`;
     // Nothing feeds it (e.g. a camera this classroom does not have): silent, not an error.
-    chains.push(`anullsrc=r=48000:cl=mono[nosrc_${channel.id}]`);
-    return `[nosrc_${channel.id}]`;
+    chains.push(`anullsrc=r=48000:cl=mono[nosrc_${id}]`);
+    return `[nosrc_${id}]`;
   };
-  for (const channel of config.audioChannels) {
-    const source = channelSource(channel);
-    const state = options.mix.get(channel.id) ?? { gainDb: channel.gainDb, muted: channel.muted };
-    const label = `ch_${channel.id}`;
-    const pre = `${source}aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo,${gainFilterName(channel.id)}=volume=${volumeOf(state.gainDb, state.muted)}:precision=float`;
+  /** A channel's source through its gain (and meter): its label. */
+  const channelChain = (id: string, source: AudioChannelConfig['source'] | undefined, state: { gainDb: number; muted: boolean }): string => {
+    const label = `ch_${id}`;
+    const pre = `${channelSource(id, source)}aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo,${gainFilterName(id)}=volume=${volumeOf(state.gainDb, state.muted)}:precision=float`;
     if (config.meters) {
-      chains.push(`${pre},asplit=2[${label}][mt_${channel.id}]`);
+      chains.push(`${pre},asplit=2[${label}][mt_${id}]`);
       // astats over runs of 12 frames (~250 ms of 1024-sample frames); every frame passes on at
       // once and is printed, and meters.ts keeps the last of each run. The branch ends in a
       // sink, and ffmpeg feeds the graph for its most-behind sink first: a branch that dropped
       // frames (aselect) or collected them (asetnsamples) made pictures wait 150–250 ms for it.
       chains.push(
-        `[mt_${channel.id}]astats=metadata=1:reset=${METER_FRAMES}:measure_perchannel=none:measure_overall=RMS_level+Peak_level,${meterFilterName(channel.id)}=mode=print:key=lavfi.astats.Overall.RMS_level,anullsink`,
+        `[mt_${id}]astats=metadata=1:reset=${METER_FRAMES}:measure_perchannel=none:measure_overall=RMS_level+Peak_level,${meterFilterName(id)}=mode=print:key=lavfi.astats.Overall.RMS_level,anullsink`,
       );
     } else {
       chains.push(`${pre}[${label}]`);
     }
-    buses[channel.role].push(label);
+    return label;
+  };
+  for (const channel of config.audioChannels) {
+    buses[channel.role].push(channelChain(channel.id, channel.source, options.mix.get(channel.id) ?? { gainDb: channel.gainDb, muted: channel.muted }));
   }
   const bus = (labels: string[], name: string): string | undefined => {
     if (labels.length === 0) return undefined;
@@ -221,13 +236,42 @@ export function buildGraph(options: GraphOptions): GraphPlan {
     studentBus = 'bus_student_ducked';
   }
   const mixed = [teacherBus, studentBus, roomBus].filter((b): b is string => b !== undefined);
-  if (mixed.length === 0) {
-    // Made inside the graph, so it is pulled as the pictures go, never ahead or behind them.
-    chains.push(`anullsrc=r=48000:cl=stereo[${audioLabel}]`);
-  } else if (mixed.length === 1) {
-    chains.push(`[${mixed[0]}]anull[${audioLabel}]`);
+  /** `labels` mixed (or passed on) as `out`; nothing: silence, made inside the graph so it is pulled as the pictures go. */
+  const mixTo = (labels: string[], out: string) => {
+    if (labels.length === 0) chains.push(`anullsrc=r=48000:cl=stereo[${out}]`);
+    else if (labels.length === 1) chains.push(`[${labels[0]}]anull[${out}]`);
+    else chains.push(`${labels.map((l) => `[${l}]`).join('')}amix=inputs=${labels.length}:normalize=0:duration=longest[${out}]`);
+  };
+  const minusLabels: string[] = [];
+  let frontLabel: string | undefined;
+  if (talkback.length === 0) {
+    mixTo(mixed, audioLabel);
   } else {
-    chains.push(`${mixed.map((l) => `[${l}]`).join('')}amix=inputs=${mixed.length}:normalize=0:duration=longest[${audioLabel}]`);
+    // Mix-minus: the program is the classroom's mix and every talk-back channel; each
+    // talk-back room gets the program without its own channel (it never hears itself); the
+    // broadcast room's speakers, if any, get the talk-back channels alone (its own microphones
+    // must not come out of its speakers).
+    const n = talkback.length;
+    const fanOut = (label: string, name: string, count: number): string[] => {
+      const copies = Array.from({ length: count }, (_, i) => `${name}_${i}`);
+      chains.push(`[${label}]${count > 1 ? `asplit=${count}` : 'anull'}${copies.map((c) => `[${c}]`).join('')}`);
+      return copies;
+    };
+    mixTo(mixed, 'front_mix');
+    const room = fanOut('front_mix', 'fm', n + 1);
+    const answers = talkback.map((id, k) => fanOut(channelChain(id, undefined, options.mix.get(id) ?? { gainDb: 0, muted: false }), `tb${k}`, n + (options.speakers ? 1 : 0)));
+    mixTo([room[0]!, ...answers.map((copies) => copies[0]!)], audioLabel);
+    talkback.forEach((_, k) => {
+      const label = `aminus_${k}`;
+      // Room j's copies: 0 the program, 1…n-1 the other rooms' mix-minus, n the speakers.
+      const others = answers.flatMap((copies, j) => (j === k ? [] : [copies[k < j ? k + 1 : k]!]));
+      mixTo([room[k + 1]!, ...others], label);
+      minusLabels.push(label);
+    });
+    if (options.speakers) {
+      frontLabel = 'afront';
+      mixTo(answers.map((copies) => copies[n]!), frontLabel);
+    }
   }
 
   // --- video ---
@@ -267,7 +311,17 @@ export function buildGraph(options: GraphOptions): GraphPlan {
     chains.push(i === 0 ? `[vl0]null[${videoLabels[0]}]` : `[vl${i}]scale=${layer.width}:${layer.height}:flags=fast_bilinear[${videoLabels[i]}]`);
   });
 
-  return { inputs, copyts: options.originMs !== undefined, originMs: options.originMs, filter: chains.join(';'), videoLabels, audioLabel, keyframeFlags };
+  return {
+    inputs,
+    copyts: options.originMs !== undefined,
+    originMs: options.originMs,
+    filter: chains.join(';'),
+    videoLabels,
+    audioLabel,
+    minusLabels,
+    ...(frontLabel ? { frontLabel } : {}),
+    keyframeFlags,
+  };
 }
 
 /**

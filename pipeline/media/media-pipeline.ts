@@ -16,11 +16,13 @@ import { gridOrigin, KeyframeRequests, MAX_FLAGGED_LAYERS } from './keyframe-fla
 import { layoutCommands, placeLayout } from './layouts.ts';
 import { meterParser, parseMeterLine } from './meters.ts';
 import { directSlots, PictureIngest, type Places, type VideoInput } from './picture-ingest.ts';
-import { checkChange, cutTo, placesOf, programSources, type Program, type ProgramChange } from './program.ts';
+import { checkChange, cutTo, placesOf, programSources, talkbackSource, type Program, type ProgramChange } from './program.ts';
 import { Recorder } from './recorder.ts';
 import type { RecordingInfo } from './recording-catalogue.ts';
 import { RtpForwarder } from './rtp-forwarder.ts';
 import { PipelineSound } from './sound.ts';
+import { Speaker, SPEAKER_SSRC } from './speaker.ts';
+import { TalkbackIntake, type TalkbackStreams } from './talkback-intake.ts';
 import type { PublishTargets } from './targets.ts';
 import { zmqAddress } from './zmq-request.ts';
 
@@ -45,6 +47,11 @@ export interface MediaPipelineOptions {
   /** Where lessons are recorded; without it recording calls fail with INVALID_STATE. */
   recordingDir?: string;
   recording?: RecordingSlice;
+  /**
+   * The ALSA device of the broadcast room's speakers, where the talk-back rooms are heard
+   * (with talk-back places, `targets.minusSsrcs`); none: they are not played here.
+   */
+  speaker?: string;
 }
 
 /** What a start's graph reads: the picture slots and the sound that comes through Node. */
@@ -114,6 +121,10 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
   #pictures: PictureIngest | undefined;
   #sound: PipelineSound | undefined;
   readonly #recorder: Recorder | undefined;
+  /** Talk-back places (source and channel ids), one per mix-minus stream of the targets. */
+  readonly #talkback: string[];
+  #intake: TalkbackIntake | undefined;
+  #speaker: Speaker | undefined;
   /** The sources in the program's two places (see program.ts). */
   #places: Places;
   /** Whether the running graph honours keyframe flags (every picture through the pump). */
@@ -125,7 +136,8 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     this.#options = options;
     this.#config = options.config;
     this.#logger = options.logger.child({ component: 'media-pipeline' });
-    this.#forwarder = new RtpForwarder(options.targets, this.#logger, { audioDelayMs: options.config.audioDelayMs });
+    this.#forwarder = new RtpForwarder(options.targets, this.#logger, { audioDelayMs: options.config.audioDelayMs, localSsrcs: [SPEAKER_SSRC] });
+    this.#talkback = (options.targets.minusSsrcs ?? []).map((_, k) => talkbackSource(k));
     this.#layout = options.config.layout;
     this.#places = placesOf(options.config, options.videoInputs);
     if (options.recordingDir) {
@@ -239,6 +251,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     const sound = new PipelineSound({
       config: this.#config,
       cameras: direct ? [] : this.#options.videoInputs.map((i) => i.id),
+      talkback: this.#talkback,
       logger: this.#logger,
       ...(this.#options.ffmpegPath ? { ffmpegPath: this.#options.ffmpegPath } : {}),
     });
@@ -253,6 +266,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
             logger: this.#logger,
             ...(this.#options.ffmpegPath ? { ffmpegPath: this.#options.ffmpegPath } : {}),
             onCamera: (id, state) => this.safeEmit('camera', id, state),
+            guests: this.#talkback.length > 0,
           },
           this.program,
         );
@@ -261,6 +275,18 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
       ? await pictures.start(this.#workDir, sound.cameraRings)
       : () => directSlots(this.#config)(this.#options.videoInputs);
     await sound.start(this.#workDir);
+    this.#intake = new TalkbackIntake({ workDir: this.#workDir, pictures, rings: sound.talkbackRings });
+    if (this.#options.speaker && this.#talkback.length > 0) {
+      this.#speaker = new Speaker({
+        device: this.#options.speaker,
+        forwarder: this.#forwarder,
+        payloadType: this.#options.targets.audioPayloadType,
+        workDir: this.#workDir,
+        logger: this.#logger,
+        ...(this.#options.ffmpegPath ? { ffmpegPath: this.#options.ffmpegPath } : {}),
+      });
+      await this.#speaker.start();
+    }
     const sources = (originMs: number): Sources => ({ slots: slotsAt(originMs), ...sound.graphPart(originMs) });
     const fps = this.#config.fps;
 
@@ -276,6 +302,15 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
         mix: this.#mix,
         controlAddress: zmqAddress({ path: controlPath }),
         originMs,
+        talkback: this.#talkback,
+        speakers: this.#speaker !== undefined,
+      });
+      const opus = (label: string, ssrc: number) => ({
+        label,
+        bitrateKbps: this.#config.audioBitrateKbps,
+        payloadType: this.#options.targets.audioPayloadType,
+        ssrc,
+        url: rtpUrl('127.0.0.1', ports.audio),
       });
       this.#keyframeFlags = plan.keyframeFlags;
       return compositorArgs(
@@ -290,13 +325,11 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
           url: rtpUrl('127.0.0.1', ports.video),
           ...(plan.keyframeFlags && i < MAX_FLAGGED_LAYERS ? { keyframeFlag: { layer: i, fps } } : {}),
         })),
-        {
-          label: plan.audioLabel,
-          bitrateKbps: this.#config.audioBitrateKbps,
-          payloadType: this.#options.targets.audioPayloadType,
-          ssrc: this.#options.targets.audioSsrc,
-          url: rtpUrl('127.0.0.1', ports.audio),
-        },
+        [
+          opus(plan.audioLabel, this.#options.targets.audioSsrc),
+          ...plan.minusLabels.map((label, k) => opus(label, this.#options.targets.minusSsrcs![k]!)),
+          ...(plan.frontLabel && this.#speaker ? [opus(plan.frontLabel, SPEAKER_SSRC)] : []),
+        ],
       );
     };
 
@@ -336,9 +369,36 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     return { layout: this.#layout, ...this.#places };
   }
 
-  /** The sources a place can show: every camera, and the board feed when there is one. */
+  /** The sources a place can show: every camera, the board feed when there is one, the talk-back places. */
   get sources(): string[] {
-    return programSources(this.#config, this.#options.videoInputs);
+    return programSources(this.#config, this.#options.videoInputs, this.#talkback);
+  }
+
+  /** The talk-back places' source ids (`talkback-1`, …), one per mix-minus stream. */
+  get talkbackPlaces(): readonly string[] {
+    return this.#talkback;
+  }
+
+  /**
+   * A room goes on air on talk-back place `place` (0-based): its sound and picture, sent as
+   * `streams` by the SFU, reach the program (its picture as source `talkback-<place+1>`, its
+   * sound in the mix and in every mix-minus but its own). Returns its ingest, whose frames
+   * show when its picture arrives.
+   */
+  openTalkback(place: number, streams: TalkbackStreams): CameraFeed {
+    this.#assertOpen();
+    if (!this.#intake || place < 0 || place >= this.#talkback.length) throw new ClasscastError('INVALID_STATE', `no talk-back place ${place + 1} in this pipeline`);
+    return this.#intake.open(place, streams);
+  }
+
+  /** The ingest of the room on air on `place`, while there is one (probes). */
+  talkbackFeed(place: number): CameraFeed | undefined {
+    return this.#pictures?.guest(talkbackSource(place));
+  }
+
+  /** The room on `place` leaves the air: its ingest stops and its channel falls silent. */
+  async closeTalkback(place: number): Promise<void> {
+    await this.#intake?.close(place);
   }
 
   /**
@@ -431,6 +491,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     this.#closed = true;
     this.#keyframes.close();
     await this.#recorder?.close();
+    await this.#speaker?.close();
     await this.#supervisor?.stop();
     await this.#pictures?.close();
     await this.#sound?.close();

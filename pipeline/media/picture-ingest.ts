@@ -31,6 +31,8 @@ export interface PictureIngestOptions {
   ffmpegPath?: string;
   /** A camera went online or offline (its place shows the other place's camera or a slate). */
   onCamera: (cameraId: string, state: CameraFeedState) => void;
+  /** Sources may join while the compositor runs (talk-back): the second place is always drawn. */
+  guests?: boolean;
 }
 
 /**
@@ -42,6 +44,10 @@ export interface PictureIngestOptions {
 export class PictureIngest {
   readonly #options: PictureIngestOptions;
   readonly #feeds = new Map<string, CameraFeed>();
+  /** Sources that come and go while the compositor runs: talk-back rooms on air. */
+  readonly #guests = new Map<string, CameraFeed>();
+  /** The size pictures reach the compositor at (the canvas, or half of it). */
+  readonly #size: { width: number; height: number };
   #board: CameraFeed | undefined;
   #pump: FramePump | undefined;
   #places: Places;
@@ -53,6 +59,8 @@ export class PictureIngest {
     this.#options = options;
     this.#places = { main: program.main, second: program.second };
     this.#layout = program.layout;
+    const { config } = options;
+    this.#size = config.cameraFrameSize === 'half' ? { width: even(config.width / 2), height: even(config.height / 2) } : { width: config.width, height: config.height };
   }
 
   get feeds(): ReadonlyMap<string, CameraFeed> {
@@ -75,23 +83,11 @@ export class PictureIngest {
    */
   async start(workDir: string, rings: ReadonlyMap<string, AudioRing>): Promise<(originMs: number) => VideoSlots> {
     const { config, videoInputs } = this.#options;
-    const slot = config.cameraFrameSize === 'half' ? { width: even(config.width / 2), height: even(config.height / 2) } : { width: config.width, height: config.height };
+    const slot = this.#size;
     const feedFor = (input: VideoInput & { inputOptions?: string[] }): CameraFeed => {
       let feed = this.#feeds.get(input.id);
       if (!feed) {
-        const audio = rings.get(input.id);
-        feed = new CameraFeed({
-          id: input.id,
-          url: input.url,
-          ...(input.inputOptions ? { inputOptions: input.inputOptions } : {}),
-          width: slot.width,
-          height: slot.height,
-          fps: config.fps,
-          lossMs: config.cameraLossMs,
-          logger: this.#options.logger,
-          ...(audio ? { audio } : {}),
-          ...(this.#options.ffmpegPath ? { ffmpegPath: this.#options.ffmpegPath } : {}),
-        });
+        feed = this.#newFeed(input, rings.get(input.id));
         feed.on('state', (state) => this.#options.onCamera(input.id, state));
         this.#feeds.set(input.id, feed);
       }
@@ -108,20 +104,16 @@ export class PictureIngest {
 
     const direct = directSlots(config)([]);
     const slate = solidFrame(slot.width, slot.height, [40, 150, 115]);
-    const latest = (place: keyof Places) => this.#feeds.get(this.#places[place])?.latest();
+    const latest = (place: keyof Places) => this.#feed(this.#places[place])?.latest();
     const board = this.#board;
     // A place whose camera is lost shows the other place's camera, else a slate.
     const pumpSlots: PumpSlot[] = [{ name: 'teacher', frame: () => latest('main') ?? latest('second') ?? slate }];
-    if (!test) pumpSlots.push({ name: 'students', frame: () => latest('second') ?? latest('main') ?? slate });
+    if (!test || this.#options.guests) pumpSlots.push({ name: 'students', frame: () => latest('second') ?? latest('main') ?? slate });
     if (board) pumpSlots.push({ name: 'courseware', frame: () => board.latest() ?? slate });
     const pump = new FramePump({ slots: pumpSlots, dir: workDir, fps: config.fps, width: slot.width, height: slot.height, logger: this.#options.logger });
     this.#pump = pump;
     await pump.start();
-    for (const feed of this.#feeds.values()) {
-      feed.on('frame', () => {
-        if (feed === this.#programFeed) pump.kick();
-      });
-    }
+    for (const feed of this.#feeds.values()) this.#kickOnFrames(feed);
     this.#updateProgramFeed();
     return (originMs) => {
       const input = pump.input(originMs);
@@ -138,21 +130,76 @@ export class PictureIngest {
     this.#updateProgramFeed();
   }
 
+  /**
+   * A source that joins while the compositor runs (a talk-back room on air): its own ingest
+   * of `input` (its sound, if any, into `audio`), a picture for any place from its first frame.
+   */
+  addGuest(input: VideoInput & { inputOptions?: string[] }, audio?: AudioRing): CameraFeed {
+    if (this.#feeds.has(input.id) || this.#guests.has(input.id)) throw new TypeError(`source ${input.id} is already there`);
+    const feed = this.#newFeed(input, audio);
+    this.#guests.set(input.id, feed);
+    this.#kickOnFrames(feed);
+    feed.start();
+    this.#updateProgramFeed();
+    return feed;
+  }
+
+  /** The ingest of guest `id`, while it is there. */
+  guest(id: string): CameraFeed | undefined {
+    return this.#guests.get(id);
+  }
+
+  /** The guest `id` leaves: its places show the other place's picture, or a slate. */
+  async removeGuest(id: string): Promise<void> {
+    const feed = this.#guests.get(id);
+    if (!feed) return;
+    this.#guests.delete(id);
+    this.#updateProgramFeed();
+    await feed.close();
+  }
+
   cameras(): { id: string; state: CameraFeedState; frames: number }[] {
     return [...this.#feeds.values()].map((f) => ({ id: f.id, state: f.state, frames: f.frames }));
   }
 
   async close(): Promise<void> {
     await this.#pump?.close();
-    await Promise.all([...this.#feeds.values()].map((f) => f.close()));
+    await Promise.all([...this.#feeds.values(), ...this.#guests.values()].map((f) => f.close()));
+  }
+
+  #feed(id: string): CameraFeed | undefined {
+    return this.#feeds.get(id) ?? this.#guests.get(id);
+  }
+
+  #newFeed(input: VideoInput & { inputOptions?: string[] }, audio: AudioRing | undefined): CameraFeed {
+    const { config } = this.#options;
+    return new CameraFeed({
+      id: input.id,
+      url: input.url,
+      ...(input.inputOptions ? { inputOptions: input.inputOptions } : {}),
+      width: this.#size.width,
+      height: this.#size.height,
+      fps: config.fps,
+      lossMs: config.cameraLossMs,
+      logger: this.#options.logger,
+      ...(audio ? { audio } : {}),
+      ...(this.#options.ffmpegPath ? { ffmpegPath: this.#options.ffmpegPath } : {}),
+    });
+  }
+
+  /** The program camera's frames are written as they arrive. */
+  #kickOnFrames(feed: CameraFeed): void {
+    feed.on('frame', () => {
+      if (feed === this.#programFeed) this.#pump?.kick();
+    });
   }
 
   #updateProgramFeed(): void {
-    const main = this.#feeds.get(this.#places.main);
+    const main = this.#feed(this.#places.main);
     const byBackground: Partial<Record<number, CameraFeed>> = {
       [BACKGROUND.black]: main,
       [BACKGROUND.teacher]: main,
-      [BACKGROUND.students]: this.#feeds.get(this.#places.second) ?? main,
+      [BACKGROUND.students]: this.#feed(this.#places.second) ?? main,
       [BACKGROUND.courseware]: this.#board,
     };
     this.#programFeed = byBackground[placeLayout(this.#layout, this.#options.canvas).background];

@@ -61,8 +61,22 @@ export function placesOf(config: Pick<PipelineSlice, 'cameraRoles'>, cameras: re
   return { main: places.main ?? TEST_PICTURE, second: places.second ?? places.main ?? TEST_PICTURE };
 }
 
-/** The sources a place can show: every camera, and the board feed when it is not a camera. */
-export function programSources(config: Pick<PipelineSlice, 'courseware'>, cameras: readonly { id: string }[]): string[] {
-  const ids = cameras.map((c) => c.id);
-  return config.courseware ? [...ids, 'courseware'] : ids;
+/**
+ * The sources a place can show: every camera, the board feed when it is not a camera, and the
+ * talk-back places (`guests`: a room on air there, else the other place's picture).
+ */
+export function programSources(config: Pick<PipelineSlice, 'courseware'>, cameras: readonly { id: string }[], guests: readonly string[] = []): string[] {
+  // Without a camera the places show the test picture, and a guest can take one and give it back.
+  const ids = cameras.length > 0 ? cameras.map((c) => c.id) : guests.length > 0 ? [TEST_PICTURE] : [];
+  return [...ids, ...(config.courseware ? ['courseware'] : []), ...guests];
+}
+
+/** Whether `source` is a talk-back place (see `talkbackSource`). */
+export function isTalkbackSource(source: string): boolean {
+  return /^talkback-\d+$/.test(source);
+}
+
+/** The source id of talk-back place `place` (0-based): its room's picture, its sound channel. */
+export function talkbackSource(place: number): string {
+  return `talkback-${place + 1}`;
 }

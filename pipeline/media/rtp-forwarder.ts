@@ -75,6 +75,7 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
   readonly #audioDelayMs: number;
   readonly #audioPacingMs: number;
   readonly #pacers = new Map<number, RtpPacer>();
+  readonly #localSsrcs: ReadonlySet<number>;
   #strangers = 0;
   #closed = false;
 
@@ -86,8 +87,10 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
    * the packets, so a receiver syncs on when packets arrive, and a filter-graph delay (adelay)
    * only moved timestamps while the packets left as early as before.
    */
-  constructor(targets: PublishTargets, logger: Logger, options: { audioDelayMs?: number; audioPacingMs?: number } = {}) {
+  constructor(targets: PublishTargets, logger: Logger, options: { audioDelayMs?: number; audioPacingMs?: number; localSsrcs?: number[] } = {}) {
     super();
+    // Streams for this box alone (the speakers' mix): to taps only, never to the SFU.
+    this.#localSsrcs = new Set(options.localSsrcs ?? []);
     this.#targets = targets;
     this.#logger = logger.child({ component: 'rtp-forwarder' });
     this.#audioDelayMs = options.audioDelayMs ?? 0;
@@ -205,7 +208,7 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
     const egress = this.#egress;
     if (!egress) return;
     const target = kind === 'video' ? this.#targets.video : this.#targets.audio;
-    egress.send(msg, target.port, target.ip);
+    if (!this.#localSsrcs.has(ssrc)) egress.send(msg, target.port, target.ip);
     for (const tap of this.#taps) {
       if (tap.kind !== kind || (tap.ssrcs && !tap.ssrcs.includes(ssrc))) continue;
       egress.send(msg, tap.endpoint.port, tap.endpoint.ip);

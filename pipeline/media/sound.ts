@@ -15,13 +15,15 @@ import type { GraphOptions } from './graph.ts';
 export class PipelineSound {
   /** Rings by camera id, for the cameras' ingests to fill. */
   readonly cameraRings = new Map<string, AudioRing>();
+  /** Rings by talk-back channel id, for the answering rooms' ingests to fill (silent between). */
+  readonly talkbackRings = new Map<string, AudioRing>();
   readonly #sources: PumpSource[] = [];
   readonly #positions = new Map<string, number>();
   readonly #feeds: AudioFeed[] = [];
   #pump: AudioPump | undefined;
 
   /** `cameras`: the ids of cameras whose ingest runs (none when the compositor reads cameras itself). */
-  constructor(options: { config: PipelineSlice; cameras: string[]; logger: Logger; ffmpegPath?: string }) {
+  constructor(options: { config: PipelineSlice; cameras: string[]; talkback?: string[]; logger: Logger; ffmpegPath?: string }) {
     for (const channel of options.config.audioChannels) {
       const source = channel.source;
       if (source.kind === 'alsa') continue;
@@ -47,6 +49,11 @@ export class PipelineSound {
       const feed = new AudioFeed({ channel, logger: options.logger, ...(options.ffmpegPath ? { ffmpegPath: options.ffmpegPath } : {}) });
       this.#feeds.push(feed);
       this.#positions.set(channel.id, this.#sources.push(feed) - 1);
+    }
+    for (const id of options.talkback ?? []) {
+      const ring = new AudioRing();
+      this.talkbackRings.set(id, ring);
+      this.#positions.set(id, this.#sources.push(ring) - 1);
     }
   }
 

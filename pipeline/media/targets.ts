@@ -36,6 +36,17 @@ export interface PublishTargets {
   audio: RtpEndpoint;
   audioPayloadType: number;
   audioSsrc: number;
+  /**
+   * Talk-back's mix-minus streams, one per place on air: the program's sound without that
+   * place's room, sent like the program's sound (same port, own SSRC). The SFU registers each
+   * as an audio producer of its own, which only the room speaking on that place hears.
+   */
+  minusSsrcs?: number[];
+}
+
+/** The SSRC of mix-minus stream `k` (0-based). */
+export function minusSsrc(k: number): number {
+  return 0x1111_0101 + k;
 }
 
 export const H264_PROFILE_LEVEL_ID = '42e01f';

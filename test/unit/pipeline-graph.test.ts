@@ -295,3 +295,64 @@ describe('layers from config', () => {
     expect(pipelineLayers(config({ lowLayer: { enabled: false } }))).toHaveLength(1);
   });
 });
+
+describe('talk-back mix-minus', () => {
+  /** The channels whose sound reaches each output label, traced back through the filter chains. */
+  function sourcesOf(filter: string): (label: string) => Set<string> {
+    const producers = new Map<string, string[]>();
+    for (const chain of filter.split(';')) {
+      const inputs = [...chain.matchAll(/^((?:\[[^\]]+\])+)/g)].flatMap((m) => [...m[1]!.matchAll(/\[([^\]]+)\]/g)].map((x) => x[1]!));
+      const outputs = [...(/((?:\[[^\]]+\])+)$/.exec(chain)?.[1] ?? '').matchAll(/\[([^\]]+)\]/g)].map((x) => x[1]!);
+      for (const out of outputs) producers.set(out, inputs);
+    }
+    const trace = (label: string, seen = new Set<string>()): Set<string> => {
+      const channel = /^pa_(.+)$/.exec(label);
+      if (channel) return new Set([channel[1]!]);
+      if (seen.has(label)) return new Set();
+      seen.add(label);
+      return new Set((producers.get(label) ?? []).flatMap((input) => [...trace(input, seen)]));
+    };
+    return (label) => trace(label);
+  }
+
+  const talkbackGraph = (places: string[], speakers: boolean) => {
+    const cfg = config({ audioChannels: [tone('teacher', 'teacher', 440), tone('room', 'room', 880)] });
+    const positions = new Map([...cfg.audioChannels.map((c, i) => [c.id, i] as const), ...places.map((id, i) => [id, cfg.audioChannels.length + i] as const)]);
+    return buildGraph({
+      config: cfg,
+      slots: directSlots(cfg)([]),
+      layout: cfg.layout,
+      layers,
+      mix: new Map(),
+      controlAddress: 'ipc:///tmp/x/control.sock',
+      pumpedAudio: { input: PUMPED, positions },
+      talkback: places,
+      speakers,
+    });
+  };
+
+  it('gives each place the program without its own room, and the speakers the rooms alone', () => {
+    const plan = talkbackGraph(['talkback-1', 'talkback-2', 'talkback-3'], true);
+    const reach = sourcesOf(plan.filter);
+    expect([...reach(plan.audioLabel)].sort()).toEqual(['room', 'talkback-1', 'talkback-2', 'talkback-3', 'teacher']);
+    expect(plan.minusLabels).toHaveLength(3);
+    expect([...reach(plan.minusLabels[0]!)].sort()).toEqual(['room', 'talkback-2', 'talkback-3', 'teacher']);
+    expect([...reach(plan.minusLabels[1]!)].sort()).toEqual(['room', 'talkback-1', 'talkback-3', 'teacher']);
+    expect([...reach(plan.minusLabels[2]!)].sort()).toEqual(['room', 'talkback-1', 'talkback-2', 'teacher']);
+    expect([...reach(plan.frontLabel!)].sort()).toEqual(['talkback-1', 'talkback-2', 'talkback-3']);
+    // Every split copy is used exactly once (ffmpeg refuses a graph with a dangling pad).
+    const chains = plan.filter.split(';');
+    for (const copy of plan.filter.match(/\[(?:fm|tb\d)_\d+\]/g) ?? []) expect(chains.filter((c) => c.includes(copy))).toHaveLength(2);
+  });
+
+  it('has one place and no speakers output unless asked for, and is the plain mix without talk-back', () => {
+    const plan = talkbackGraph(['talkback-1'], false);
+    const reach = sourcesOf(plan.filter);
+    expect(plan.frontLabel).toBeUndefined();
+    expect([...reach(plan.minusLabels[0]!)].sort()).toEqual(['room', 'teacher']);
+    expect([...reach(plan.audioLabel)].sort()).toEqual(['room', 'talkback-1', 'teacher']);
+    const plain = talkbackGraph([], false);
+    expect(plain.minusLabels).toEqual([]);
+    expect(plain.filter).not.toContain('talkback');
+  });
+});
