@@ -24,7 +24,7 @@ export interface MemberSessionDeps {
   /** A socket that has not joined within this long is closed (default 10 s). */
   joinDeadlineMs?: number;
   /** Where a broadcast (room id) takes raised hands (talk-back); none: a raised hand is refused. */
-  talkback?: (roomId: string) => Pick<TalkbackDesk, 'enabled' | 'raise' | 'endOwned' | 'onAirFor'> | undefined;
+  talkback?: (roomId: string) => Pick<TalkbackDesk, 'enabled' | 'raise' | 'endOwned' | 'onAirFor' | 'placeOfClassroom'> | undefined;
 }
 
 /** At most this many requests a second per connection; more get an error frame. */
@@ -91,6 +91,19 @@ export class MemberSession {
 
   notify(message: Notification): void {
     if (this.#socket.readyState === this.#socket.OPEN) this.#socket.send(JSON.stringify(message));
+  }
+
+  /**
+   * This classroom's talk-back changed: while it is on air, every page of it (not only the one
+   * that sends: a room may have a second screen) hears its place's mix-minus, everything but
+   * its own voice; otherwise the program's sound.
+   */
+  async talkbackChanged(): Promise<void> {
+    const viewer = this.#viewer;
+    if (!viewer || viewer.closed || !this.#claims) return;
+    const place = this.#deps.talkback?.(this.#claims.broadcast)?.placeOfClassroom(this.#claims.classroom);
+    const room = this.#deps.sfu.room(this.#claims.broadcast);
+    await viewer.hear(place === undefined ? undefined : room?.audioFor(place));
   }
 
   /** The talk-back ended: the classroom's microphone and camera stop reaching the SFU at once. */
@@ -206,6 +219,9 @@ export class MemberSession {
     this.#viewer?.close();
     const viewer = await room.createViewer(this.#claims!.classroom, { forceTcp });
     this.#viewer = viewer;
+    // A page that reconnects while it speaks goes on hearing its mix-minus.
+    const place = this.#deps.talkback?.(this.#claims!.broadcast)?.placeOfClassroom(this.#claims!.classroom);
+    if (place !== undefined) await viewer.hear(room.audioFor(place));
     viewer.on('closed', (reason) => {
       if (this.#viewer === viewer) this.notify({ notification: 'reconnect', data: { reason } });
     });

@@ -44,6 +44,7 @@ export class MemberSignalling {
     for (const session of this.#sessions) {
       if (session.roomId !== roomId || session.classroom !== classroom) continue;
       if (request.state === 'ended') session.stopSending();
+      void session.talkbackChanged().catch((error: unknown) => this.#deps.logger.warn({ err: error }, 'switching the sound a classroom hears failed'));
       session.notify({ notification: 'talkback', data: request });
     }
   }

@@ -45,7 +45,8 @@ export function videoProducerRtpParameters(plan: IngestPlan): types.RtpParameter
   };
 }
 
-export function audioProducerRtpParameters(plan: IngestPlan): types.RtpParameters {
+/** The program's sound (`ssrc` omitted), or one of talk-back's mix-minus streams. */
+export function audioProducerRtpParameters(plan: IngestPlan, ssrc = plan.audioSsrc): types.RtpParameters {
   return {
     codecs: [
       {
@@ -56,6 +57,6 @@ export function audioProducerRtpParameters(plan: IngestPlan): types.RtpParameter
         parameters: { ...AUDIO_CODEC_PARAMETERS },
       },
     ],
-    encodings: [{ ssrc: plan.audioSsrc }],
+    encodings: [{ ssrc }],
   };
 }

@@ -30,6 +30,8 @@ export type RoomEvents = {
   ingest: [IngestEndpoints];
   /** The producers were recreated; viewers must consume again. */
   producers: [ids: string[]];
+  /** A member classroom on talk-back opened its sending side. */
+  sender: [Sender];
 };
 
 interface Edge {
@@ -58,6 +60,8 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
   readonly #senders = new Set<Sender>();
   #originIndex = -1;
   #producers: types.Producer[] = [];
+  /** Talk-back's mix-minus producers, by place on air (0-based). */
+  #minus: types.Producer[] = [];
   #ingest: IngestEndpoints | undefined;
   #rebuilding: Promise<void> | undefined;
   #closed = false;
@@ -84,6 +88,15 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
 
   get producerIds(): string[] {
     return this.#producers.filter((p) => !p.closed).map((p) => p.id);
+  }
+
+  /**
+   * The sound a classroom hears: the program's, or while it speaks on talk-back place `place`
+   * (0-based), that place's mix-minus (the program without its own voice).
+   */
+  audioFor(place: number | undefined): string | undefined {
+    const producer = place === undefined ? this.#producers.find((p) => p.kind === 'audio') : this.#minus[place];
+    return producer?.id;
   }
 
   get viewerCount(): number {
@@ -123,7 +136,10 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
   /** A member classroom joins: a receive transport on the least loaded router. */
   async createViewer(name: string, options: { forceTcp?: boolean } = {}): Promise<Viewer> {
     const { index, edge, transport } = await this.#newTransport(options.forceTcp);
-    const viewer = new Viewer(name, index, edge.router, transport);
+    const viewer = new Viewer(name, index, edge.router, transport, {
+      isMinus: (producerId) => this.#minus.some((p) => p.id === producerId),
+      program: () => this.audioFor(undefined),
+    });
     edge.viewers.add(viewer);
     viewer.on('closed', () => edge.viewers.delete(viewer));
     transport.observer.once('close', () => edge.viewers.delete(viewer));
@@ -135,10 +151,11 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
    * router, on which that classroom's page produces its microphone and camera.
    */
   async createSender(name: string, options: { forceTcp?: boolean } = {}): Promise<Sender> {
-    const { transport } = await this.#newTransport(options.forceTcp);
-    const sender = new Sender(name, transport);
+    const { edge, transport } = await this.#newTransport(options.forceTcp);
+    const sender = new Sender(name, transport, edge.router);
     this.#senders.add(sender);
     transport.observer.once('close', () => this.#senders.delete(sender));
+    this.safeEmit('sender', sender);
     return sender;
   }
 
@@ -214,6 +231,7 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
     for (const edge of this.#edges.values()) edge.router.close();
     this.#edges.clear();
     this.#producers = [];
+    this.#minus = [];
   }
 
   async #build(): Promise<void> {
@@ -235,8 +253,14 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
     const audioTransport = await origin.createPlainTransport(plainOptions);
     const video = await videoTransport.produce({ kind: 'video', rtpParameters: videoProducerRtpParameters(this.#plan) });
     const audio = await audioTransport.produce({ kind: 'audio', rtpParameters: audioProducerRtpParameters(this.#plan) });
+    // Talk-back's mix-minus streams arrive on the same audio port, told apart by their SSRC.
+    const minus: types.Producer[] = [];
+    for (const ssrc of this.#plan.minusSsrcs ?? []) {
+      minus.push(await audioTransport.produce({ kind: 'audio', rtpParameters: audioProducerRtpParameters(this.#plan, ssrc), appData: { minus: true } }));
+    }
     this.#originIndex = originIndex;
-    this.#producers = [video, audio];
+    this.#producers = [video, audio, ...minus];
+    this.#minus = minus;
     this.#edges.set(originIndex, { router: origin, viewers: new Set(), plain: new Set(), pending: 0 });
     for (const index of live.slice(1)) await this.#addEdge(index);
     const ingestIp = this.#net.ingestAnnouncedAddress ?? this.#net.ingestIp;
@@ -278,6 +302,7 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
     for (const other of this.#edges.values()) other.router.close();
     this.#edges.clear();
     this.#producers = [];
+    this.#minus = [];
     this.#originIndex = -1;
     this.#rebuild();
   }

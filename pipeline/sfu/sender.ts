@@ -1,19 +1,31 @@
 import type { types } from 'mediasoup';
+import { TypedEmitter } from '../../config/foundation/emitter.ts';
 import { ClasscastError, InvalidStateError } from '../../config/foundation/errors.ts';
 import type { TransportInfo } from './viewer.ts';
+
+export type SenderEvents = {
+  /** The page produced its microphone or camera. */
+  producer: [types.Producer];
+  closed: [];
+};
 
 /**
  * A member classroom's sending side (talk-back): one WebRtcTransport on which its page
  * produces at most one microphone and one camera. Closing it closes its producers.
  */
-export class Sender {
+export class Sender extends TypedEmitter<SenderEvents> {
   readonly name: string;
+  /** The router its producers live on (the pipeline's talk-back intake consumes there). */
+  readonly router: types.Router;
   readonly #transport: types.WebRtcTransport;
   readonly #producers = new Map<types.MediaKind, types.Producer>();
 
-  constructor(name: string, transport: types.WebRtcTransport) {
+  constructor(name: string, transport: types.WebRtcTransport, router: types.Router) {
+    super();
     this.name = name;
+    this.router = router;
     this.#transport = transport;
+    transport.observer.once('close', () => this.safeEmit('closed'));
   }
 
   get closed(): boolean {
@@ -30,6 +42,10 @@ export class Sender {
     return [...this.#producers.values()];
   }
 
+  producer(kind: types.MediaKind): types.Producer | undefined {
+    return this.#producers.get(kind);
+  }
+
   async connect(dtlsParameters: types.DtlsParameters): Promise<void> {
     this.#assertOpen();
     await this.#transport.connect({ dtlsParameters });
@@ -41,6 +57,7 @@ export class Sender {
     const producer = await this.#transport.produce({ kind, rtpParameters });
     this.#producers.set(kind, producer);
     producer.observer.once('close', () => this.#producers.delete(kind));
+    this.safeEmit('producer', producer);
     return producer.id;
   }
 

@@ -29,6 +29,12 @@ export interface ViewerStats {
   availableOutgoingKbps: number | undefined;
 }
 
+/** Which of a room's sound streams are talk-back mix-minus, and which is the program's. */
+export interface RoomSound {
+  isMinus(producerId: string): boolean;
+  program(): string | undefined;
+}
+
 export type ViewerEvents = {
   /** The viewer's transport or router went away under it (worker died, room rebuilt, …). */
   closed: [reason: string];
@@ -48,10 +54,16 @@ export class Viewer extends TypedEmitter<ViewerEvents> {
   readonly #router: types.Router;
   readonly #transport: types.WebRtcTransport;
   readonly #consumers = new Map<string, types.Consumer>();
+  readonly #sound: RoomSound | undefined;
+  /** Consumers the page asked to resume (it is ready to play them). */
+  readonly #wanted = new Set<string>();
+  /** The mix-minus producer this classroom hears while it speaks; none: the program's sound. */
+  #hearing: string | undefined;
   #closed = false;
 
-  constructor(name: string, workerIndex: number, router: types.Router, transport: types.WebRtcTransport) {
+  constructor(name: string, workerIndex: number, router: types.Router, transport: types.WebRtcTransport, sound?: RoomSound) {
     super();
+    this.#sound = sound;
     this.name = name;
     this.workerIndex = workerIndex;
     this.#router = router;
@@ -112,7 +124,34 @@ export class Viewer extends TypedEmitter<ViewerEvents> {
     if (!consumer) throw new ClasscastError('NOT_FOUND', `no consumer ${consumerId}`);
     // mediasoup asks the producer for a keyframe itself once the consumer is resumed and its
     // transport connected (SimulcastConsumer::MayChangeLayers); a request before then does nothing.
-    await consumer.resume();
+    this.#wanted.add(consumerId);
+    // Of the sound streams, only the one this classroom hears flows; the others stay paused.
+    if (this.#audible(consumer)) await consumer.resume();
+  }
+
+  /**
+   * Which sound this classroom hears: `producerId`, a talk-back mix-minus (while it speaks,
+   * so its own voice never comes back to it), or undefined for the program's. Switched on the
+   * server: the page plays every sound stream it has, and only this one carries anything.
+   */
+  async hear(producerId: string | undefined): Promise<void> {
+    this.#assertOpen();
+    this.#hearing = producerId;
+    for (const consumer of this.#consumers.values()) {
+      if (consumer.kind !== 'audio' || !this.#wanted.has(consumer.id)) continue;
+      if (this.#audible(consumer)) await consumer.resume();
+      else await consumer.pause();
+    }
+  }
+
+  /** The producer of the sound this classroom hears now (tests, status). */
+  get hearing(): string | undefined {
+    return this.#hearing ?? this.#sound?.program();
+  }
+
+  #audible(consumer: types.Consumer): boolean {
+    if (consumer.kind !== 'audio' || !this.#sound) return true;
+    return this.#hearing !== undefined ? consumer.producerId === this.#hearing : !this.#sound.isMinus(consumer.producerId);
   }
 
   async stats(): Promise<ViewerStats> {

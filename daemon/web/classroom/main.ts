@@ -120,6 +120,8 @@ Object.assign(window, {
     status: () => last,
     hand: () => hand,
     capture: () => player.sendingTracks().map((t) => ({ kind: t.kind, state: t.readyState })),
+    /** Every sound stream this classroom receives (a meter, or a test, listens to them). */
+    soundTracks: () => player.soundTracks(),
     stats: async () => {
       const report = await player.stats();
       return report ? [...report.values()] : [];

@@ -36,6 +36,11 @@ export class LivePlayer {
   #device: Device | undefined;
   #transport: types.Transport | undefined;
   #consumers: types.Consumer[] = [];
+  /**
+   * Sound streams beyond the program's (talk-back's mix-minus), each in an element of its
+   * own: the server sends on only the one this classroom hears, so playing all is safe.
+   */
+  #extraSound: HTMLAudioElement[] = [];
   #attempt = 0;
   #retryTimer: number | undefined;
   #generation = 0;
@@ -218,16 +223,24 @@ export class LivePlayer {
     const transport = this.#transport!;
     for (const consumer of this.#consumers) consumer.close();
     this.#consumers = [];
+    for (const element of this.#extraSound) element.srcObject = null;
     const stream = new MediaStream();
     // Asked for together, mediasoup-client sets all consumers up in one SDP negotiation
     // instead of one each (a few hundred ms on a busy kiosk).
     const consumers = await Promise.all(answers.map((answer) => transport.consume({ ...answer, rtpParameters: answer.rtpParameters as types.RtpParameters })));
+    const extra: MediaStreamTrack[] = [];
     for (const consumer of consumers) {
       lowDelay(consumer.rtpReceiver);
       this.#consumers.push(consumer);
-      stream.addTrack(consumer.track);
+      if (consumer.kind === 'audio' && stream.getAudioTracks().length > 0) extra.push(consumer.track);
+      else stream.addTrack(consumer.track);
     }
     this.#video.srcObject = stream;
+    this.#extraSound = extra.map((track) => {
+      const element = new Audio();
+      element.srcObject = new MediaStream([track]);
+      return element;
+    });
     // The picture first: resuming asks the encoder for a keyframe for this classroom. The
     // sound follows once the picture shows: the browser only plays (pulls) sound from then
     // on, and sound that arrived before would sit in its jitter buffer as extra delay for
@@ -271,6 +284,7 @@ export class LivePlayer {
     this.#video.muted = false;
     try {
       await this.#video.play();
+      for (const element of this.#extraSound) void element.play().catch(() => undefined);
       document.dispatchEvent(new CustomEvent('classcast:sound', { detail: true }));
     } catch {
       this.#video.muted = true;
@@ -282,6 +296,12 @@ export class LivePlayer {
   unmute(): void {
     this.#video.muted = false;
     void this.#video.play();
+    for (const element of this.#extraSound) void element.play().catch(() => undefined);
+  }
+
+  /** The tracks of every sound stream received (tests measure what a classroom hears). */
+  soundTracks(): MediaStreamTrack[] {
+    return this.#consumers.filter((c) => c.kind === 'audio').map((c) => c.track);
   }
 
   /**
@@ -369,6 +389,8 @@ export class LivePlayer {
   #teardown(): void {
     for (const consumer of this.#consumers) consumer.close();
     this.#consumers = [];
+    for (const element of this.#extraSound) element.srcObject = null;
+    this.#extraSound = [];
     this.#transport?.close();
     this.#transport = undefined;
   }
