@@ -7,7 +7,7 @@ import type { Config } from '../config/schema/index.ts';
 import type { MicArrayDriver } from '../devices/micarray/driver.ts';
 import { createMicArrays } from '../devices/micarray/factory.ts';
 import { listRecordings } from '../pipeline/media/recording-catalogue.ts';
-import { pipelineLayers } from '../pipeline/media/targets.ts';
+import { minusSsrc, pipelineLayers } from '../pipeline/media/targets.ts';
 import type { IngestPlan } from '../pipeline/sfu/codecs.ts';
 import type { BroadcastRoom } from '../pipeline/sfu/room.ts';
 import { Sfu } from '../pipeline/sfu/sfu.ts';
@@ -35,6 +35,7 @@ import { PublisherHub } from './publish/publisher-hub.ts';
 import { RemoteRoom } from './publish/remote-room.ts';
 import { createScheduleEngine, type ScheduleEngine } from './schedule/index.ts';
 import { TalkbackDesk } from './talkback/desk.ts';
+import { TalkbackLine } from './talkback/line.ts';
 import { MemberSignalling } from './signalling/member-signalling.ts';
 import { EventsHub } from './ws/events-hub.ts';
 import { SocketRouter } from './ws/socket-router.ts';
@@ -77,6 +78,8 @@ export class Daemon {
   readonly audio: AudioService;
   /** Member classrooms' raised hands (talk-back). */
   readonly talkback: TalkbackDesk;
+  /** The rooms on air, linked into the program (with talk-back on this box's own SFU). */
+  talkbackLine: TalkbackLine | undefined;
   /** What the box says about itself: status, readiness, the broadcast for member pages. */
   readonly report: BoxReport;
   director: Director | undefined;
@@ -100,13 +103,15 @@ export class Daemon {
     this.audit = new AuditLog(config.dataDir);
     this.tokens = new TokenStore(config.api.tokens);
     this.joinTokens = new JoinTokens(config.api.joinTokenSecret ?? loadOrCreateSecret(path.join(config.dataDir, 'join-token.key')));
-    this.studio = new Studio(config.pipeline, config.cameras);
+    const talkbackPlaces = talkbackPlacesOf(config);
+    this.studio = new Studio(config.pipeline, config.cameras, talkbackPlaces);
     this.studio.onProgram = (program) => this.bus.publish({ type: 'program.changed', ...program });
     this.plan = {
       videoPayloadType: 102,
       layers: pipelineLayers(config.pipeline),
       audioPayloadType: 100,
       audioSsrc: 0x1111_0001,
+      ...(talkbackPlaces > 0 ? { minusSsrcs: Array.from({ length: talkbackPlaces }, (_, k) => minusSsrc(k)) } : {}),
     };
     this.cameras = new CameraService(config.cameras, { logger, bus: this.bus });
     this.micArrays = createMicArrays(config.micArrays, { logger });
@@ -139,6 +144,7 @@ export class Daemon {
           },
           recording: config.recording,
           recordingDir: config.recording.enabled ? this.recordingDir : undefined,
+          ...(config.talkback.speaker ? { speaker: config.talkback.speaker } : {}),
           onEncoderExit: () => this.#metrics?.processRestarts.inc({ process: 'compositor' }),
           logger,
         }),
@@ -246,6 +252,11 @@ export class Daemon {
       this.#closers.unshift({ name: 'sfu', close: () => sfu.close() });
       await sfu.start();
       if (config.roles.classroom) this.room = await sfu.openRoom(config.site.classroom, this.plan);
+      if (this.room && talkbackPlacesOf(config) > 0) {
+        const line = new TalkbackLine({ desk: this.talkback, room: this.room, studio: this.studio, logger });
+        this.talkbackLine = line;
+        this.#closers.unshift({ name: 'talkback-line', close: () => line.close() });
+      }
       this.#publishers = new PublisherHub({
         sfu,
         publishers: config.sfu.publishers,
@@ -378,4 +389,9 @@ export class Daemon {
   manualOverride(): void {
     this.director?.manualOverride();
   }
+}
+
+/** Talk-back places: rooms on air are heard and seen through this box's own SFU, not a remote one's. */
+function talkbackPlacesOf(config: Readonly<Config>): number {
+  return config.talkback.enabled && config.roles.sfu && config.roles.classroom ? config.talkback.maxOnAir : 0;
 }

@@ -39,6 +39,7 @@ export interface ApiHost {
   readonly schedule: ScheduleEngine;
   readonly joinTokens: JoinTokens;
   readonly talkback: Pick<TalkbackDesk, 'list' | 'accept' | 'end'>;
+  readonly talkbackLine: { preview(id: string): Promise<Buffer | undefined> } | undefined;
   readonly config: { readonly site: { readonly classroom: string } };
   readonly urls: { memberBase: string };
 }
@@ -76,7 +77,7 @@ export function registerApiRoutes(api: FastifyInstance, daemon: ApiHost): void {
   recordingRoutes(api, { list: () => daemon.listRecordings(), dir: () => daemon.recordingDir });
   scheduleRoutes(api, { engine: daemon.schedule });
   broadcastRoutes(api, { engine: daemon.schedule });
-  talkbackRoutes(api, { desk: daemon.talkback });
+  talkbackRoutes(api, { desk: daemon.talkback, preview: async (id) => daemon.talkbackLine?.preview(id) });
   joinTokenRoutes(api, {
     joinTokens: daemon.joinTokens,
     broadcast: daemon.config.site.classroom,

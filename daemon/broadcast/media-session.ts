@@ -20,6 +20,8 @@ export interface MediaSessionDeps {
   recording: RecordingSlice;
   /** Set when recording is enabled. */
   recordingDir: string | undefined;
+  /** The ALSA device where the broadcast room hears its talk-back rooms. */
+  speaker?: string;
   /** Every compositor exit nobody asked for (metrics). */
   onEncoderExit?: () => void;
   logger: Logger;
@@ -39,6 +41,7 @@ export async function openMediaSession(deps: MediaSessionDeps): Promise<Broadcas
     targets: { ...deps.plan, ...room.ingest },
     recording: deps.recording,
     recordingDir: deps.recordingDir,
+    ...(deps.speaker ? { speaker: deps.speaker } : {}),
     logger: deps.logger,
   });
   pipeline.on('encoderExit', () => deps.onEncoderExit?.());

@@ -1,6 +1,6 @@
 import type { Layout, PipelineSlice } from '../../config/schema/pipeline.ts';
 import type { MediaPipeline, MixControl } from '../../pipeline/media/media-pipeline.ts';
-import { checkChange, cutTo, defaultPlaces, placesOf, programSources, type Program, type ProgramChange } from '../../pipeline/media/program.ts';
+import { checkChange, cutTo, defaultPlaces, placesOf, programSources, talkbackSource, type Program, type ProgramChange } from '../../pipeline/media/program.ts';
 
 /**
  * What the technician, the director and the timetable set during the day — the program
@@ -22,11 +22,14 @@ export class Studio implements MixControl {
   /** Called after every program change, from whoever made it. */
   onProgram: ((program: Program) => void) | undefined;
 
-  /** `cameras`: the configured cameras (id and role), the sources a place can show. */
-  constructor(base: PipelineSlice, cameras: readonly { id: string; role?: string }[] = []) {
+  /**
+   * `cameras`: the configured cameras (id and role), the sources a place can show, with
+   * `talkbackPlaces` talk-back places (see `talkbackSource`).
+   */
+  constructor(base: PipelineSlice, cameras: readonly { id: string; role?: string }[] = [], talkbackPlaces = 0) {
     this.#base = base;
     this.#program = { layout: base.layout, ...placesOf(base, cameras) };
-    this.#sources = programSources(base, cameras);
+    this.#sources = programSources(base, cameras, Array.from({ length: talkbackPlaces }, (_, k) => talkbackSource(k)));
     this.#board = base.courseware ? 'courseware' : defaultPlaces(base.cameraRoles, cameras).board;
     for (const c of base.audioChannels) this.#mix.set(c.id, { gainDb: c.gainDb, muted: c.muted });
   }

@@ -36,6 +36,11 @@ export class TalkbackDesk extends TypedEmitter<TalkbackDeskEvents> {
   readonly #timers = new Map<string, NodeJS.Timeout>();
   /** Who raised each open request (a page's session): only its leaving ends the request. */
   readonly #owners = new Map<string, object>();
+  /**
+   * The place each request on air speaks on (0 … maxOnAir-1): its sound channel and its
+   * mix-minus in the pipeline, its picture's source.
+   */
+  readonly #places = new Map<string, number>();
 
   constructor(config: TalkbackSlice, logger: Logger) {
     super();
@@ -84,6 +89,10 @@ export class TalkbackDesk extends TypedEmitter<TalkbackDeskEvents> {
     if (request.state === 'ended') throw new ClasscastError('CONFLICT', `talk-back ${id} has ended`);
     const onAir = [...this.#requests.values()].filter((r) => r.state === 'on-air').sort((a, b) => a.since.localeCompare(b.since));
     for (const oldest of onAir.slice(0, Math.max(0, onAir.length - this.#config.maxOnAir + 1))) this.#end(oldest, 'replaced');
+    const taken = new Set(this.#places.values());
+    let place = 0;
+    while (taken.has(place)) place += 1;
+    this.#places.set(id, place);
     this.#set(request, 'on-air');
     const timer = setTimeout(() => this.#end(request, 'time'), this.#config.maxMinutes * 60_000);
     timer.unref();
@@ -100,10 +109,26 @@ export class TalkbackDesk extends TypedEmitter<TalkbackDeskEvents> {
 
   /** Whether the request `owner` raised is on air now (only then may its page send). */
   onAirFor(owner: object): boolean {
+    return this.placeFor(owner) !== undefined;
+  }
+
+  /** The place the request `owner` raised speaks on, while it is on air. */
+  placeFor(owner: object): number | undefined {
     for (const [id, holder] of this.#owners) {
-      if (holder === owner && this.#requests.get(id)?.state === 'on-air') return true;
+      if (holder === owner && this.#requests.get(id)?.state === 'on-air') return this.#places.get(id);
     }
-    return false;
+    return undefined;
+  }
+
+  /** The place classroom `classroom` speaks on, while its request is on air (all its pages hear its mix-minus). */
+  placeOfClassroom(classroom: string): number | undefined {
+    const request = [...this.#requests.values()].find((r) => r.classroom === classroom && r.state === 'on-air');
+    return request && this.#places.get(request.id);
+  }
+
+  /** The place request `id` speaks on, while it is on air. */
+  placeOf(id: string): number | undefined {
+    return this.#requests.get(id)?.state === 'on-air' ? this.#places.get(id) : undefined;
   }
 
   /** A page lowered its hand (`lowered`) or left (`left`): the request it owns ends. */
@@ -129,6 +154,7 @@ export class TalkbackDesk extends TypedEmitter<TalkbackDeskEvents> {
     if (request.state === 'ended') return;
     clearTimeout(this.#timers.get(request.id));
     this.#owners.delete(request.id);
+    this.#places.delete(request.id);
     request.reason = reason;
     this.#set(request, 'ended');
     const forget = setTimeout(() => {

@@ -27,7 +27,8 @@ vi.mock('../../daemon/api/server.ts', async (importOriginal) => {
 });
 
 /** GET routes a viewer may not read (everything else that is not GET needs a technician). */
-const TECHNICIAN_ONLY_GETS = new Set(['/api/audit']);
+// The audit log, and a talk-back room's picture (a classroom's camera is not for every viewer).
+const TECHNICIAN_ONLY_GETS = new Set(['/api/audit', '/api/talkback/:id/preview']);
 
 interface Route {
   method: string;
@@ -238,7 +239,8 @@ describe('every API route and socket, with every kind of credential and malforme
     const events = openSocket(`/ws/events?token=${encodeURIComponent(t)}`);
     await events.opened;
     const listed = await call({ method: 'GET', path: '' }, '/api/program', tokens.viewer);
-    expect(listed.json).toMatchObject({ sources: ['teacher-cam', 'students-cam'], main: 'teacher-cam', second: 'students-cam' });
+    // The demo's cameras, and its talk-back place (a room on air takes it).
+    expect(listed.json).toMatchObject({ sources: ['teacher-cam', 'students-cam', 'talkback-1'], main: 'teacher-cam', second: 'students-cam' });
     const cut = await call(put, '/api/program', t, json('{"source":"students-cam"}'));
     expect(cut.json).toEqual({ layout: 'students', main: 'teacher-cam', second: 'students-cam' });
     await frame(events.frames, (f) => f.type === 'program.changed' && f.layout === 'students', 'the cut on /ws/events');

@@ -66,3 +66,26 @@ describe('TalkbackDesk', () => {
     expect(d.list()).toEqual([]);
   });
 });
+
+describe('talk-back places', () => {
+  it('gives each room on air a place of its own, and its place to the next once it leaves', () => {
+    const { d } = desk({ maxOnAir: 2 });
+    const pageA = {};
+    const pageB = {};
+    const a = d.accept(d.raise('school-a', pageA).id);
+    const b = d.accept(d.raise('school-b', pageB).id);
+    expect([d.placeOf(a.id), d.placeOf(b.id)]).toEqual([0, 1]);
+    expect([d.placeFor(pageA), d.placeFor(pageB)]).toEqual([0, 1]);
+    d.end(a.id);
+    expect(d.placeOf(a.id)).toBeUndefined();
+    expect(d.placeFor(pageA)).toBeUndefined();
+    const c = d.accept(d.raise('school-c', {}).id);
+    expect(d.placeOf(c.id)).toBe(0);
+    // A waiting hand has no place; a room that gives way frees its place for the one accepted.
+    const waiting = d.raise('school-d', {});
+    expect(d.placeOf(waiting.id)).toBeUndefined();
+    d.accept(waiting.id);
+    expect(d.get(b.id)).toMatchObject({ state: 'ended', reason: 'replaced' });
+    expect(d.placeOf(waiting.id)).toBe(1);
+  });
+});

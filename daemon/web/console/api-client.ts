@@ -50,6 +50,13 @@ export class ApiClient {
     return this.#call<T>('PATCH', path, body);
   }
 
+  /** An image the API serves (a talk-back room's preview); undefined when there is none now. */
+  async image(path: string): Promise<Blob | undefined> {
+    const response = await fetch(`/api${path}`, { headers: { authorization: `Bearer ${this.#token}` }, cache: 'no-store', signal: AbortSignal.timeout(TIMEOUT_MS) }).catch(() => undefined);
+    if (response?.status === 401) this.onUnauthorized();
+    return response?.ok ? response.blob() : undefined;
+  }
+
   async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
