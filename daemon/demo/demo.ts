@@ -33,6 +33,8 @@ export interface DemoOptions {
    * `bench glass` gives the host end of a shaped link, so a classroom behind it can join.
    */
   host?: string;
+  /** Member classrooms may raise their hand and be put on air (`bench return`). */
+  talkback?: boolean;
 }
 
 export interface DemoInfo {
@@ -137,6 +139,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         pipeline: { ...(raw.pipeline as object), ...(options.layout ? { layout: options.layout } : {}), ...(options.canvas ?? {}) },
         ...(options.director === false ? { director: { ...(raw.director as object), enabled: false } } : {}),
         ...(options.host ? { sfu: { ...(raw.sfu as object), listenIp: options.host } } : {}),
+        ...(options.talkback ? { talkback: { ...(raw.talkback as object), enabled: true } } : {}),
         api: {
           ...(raw.api as object),
           ...(options.host ? { host: options.host } : {}),

@@ -82,7 +82,7 @@ function percentile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 }
 
-function row(pathName: string, delays: number[], presented: number, unreadable: number, width: number): GlassRow {
+export function row(pathName: string, delays: number[], presented: number, unreadable: number, width: number): GlassRow {
   const sorted = [...delays].sort((a, b) => a - b);
   const round = (v: number) => Math.round(v * 10) / 10;
   return {
@@ -111,18 +111,18 @@ function browserArgs(origin: string): string[] {
   ];
 }
 
-async function launchBrowser(origin: string): Promise<Browser> {
+export async function launchBrowser(origin: string): Promise<Browser> {
   return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: browserArgs(origin) });
 }
 
 /** The page-side reader, bundled with the same stamp module the camera draws with. */
-async function installPageReader(page: Page): Promise<void> {
+export async function installPageReader(page: Page): Promise<void> {
   const result = await build({ entryPoints: [PAGE_MODULE], bundle: true, format: 'iife', write: false, logLevel: 'silent' });
   await page.addScriptTag({ content: result.outputFiles[0]!.text });
 }
 
 /** Reads (and optionally clears) the page's samples, and turns recording on or off. */
-async function pageSamples(page: Page, recording: boolean, reset: boolean): Promise<GlassPageState> {
+export async function pageSamples(page: Page, recording: boolean, reset: boolean): Promise<GlassPageState> {
   return page.evaluate(
     ([rec, clear]) => {
       const g = (window as unknown as { glass: GlassPageState }).glass;
@@ -139,7 +139,7 @@ async function pageSamples(page: Page, recording: boolean, reset: boolean): Prom
   );
 }
 
-async function until<T>(probe: () => Promise<T>, accept: (v: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+export async function until<T>(probe: () => Promise<T>, accept: (v: T) => boolean, timeoutMs: number, what: string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -218,7 +218,7 @@ export interface GlassResult {
 }
 
 /** Reads delays from a page with the reader installed, over one window of `ms`. */
-async function pageWindow(page: Page, ms: number): Promise<GlassPageState> {
+export async function pageWindow(page: Page, ms: number): Promise<GlassPageState> {
   await pageSamples(page, true, true);
   await new Promise((resolve) => setTimeout(resolve, ms));
   return pageSamples(page, false, false);
@@ -240,7 +240,7 @@ function startHog(maxMs: number): ChildProcess {
  * The box runs as its systemd unit runs it, at nice -5 (scripts/systemd/classcast.service),
  * children included; where that is not allowed (not root), at the priority it has.
  */
-function asTheUnitRuns(): number {
+export function asTheUnitRuns(): number {
   try {
     os.setPriority(0, -5);
   } catch {

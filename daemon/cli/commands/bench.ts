@@ -3,14 +3,14 @@ import { parseArgs } from 'node:util';
 import { createRootLogger } from '../../logging.ts';
 import type { Command } from '../command.ts';
 
-const SUITES = ['fanout', 'delay', 'first-frame', 'all', 'glass', 'gop'] as const;
+const SUITES = ['fanout', 'delay', 'first-frame', 'all', 'glass', 'return', 'gop'] as const;
 type Suite = (typeof SUITES)[number];
 
 export const benchCommand: Command = {
   name: 'bench',
-  summary: 'SFU benchmarks (fan-out CPU, added delay, time to first frame; all = these three), glass-to-glass delay and picture per bit by keyframe interval, each beside a baseline',
+  summary: 'SFU benchmarks (fan-out CPU, added delay, time to first frame; all = these three), glass-to-glass delay, the talk-back return path and picture per bit by keyframe interval, each beside a baseline',
   usage:
-    'classcast bench fanout|delay|first-frame|all|glass|gop [--workers N] [--classrooms 25,100] [--seconds S] [--newcomers N] [--width W --height H --fps F] [--json]',
+    'classcast bench fanout|delay|first-frame|all|glass|return|gop [--workers N] [--classrooms 25,100] [--seconds S] [--newcomers N] [--width W --height H --fps F] [--json]',
   async run(args, ctx) {
     let parsed;
     try {
@@ -79,6 +79,13 @@ export const benchCommand: Command = {
       const result = await runGlass({ measureMs: seconds * 1000, logger, ...canvas });
       results.glass = result;
       print(formatGlass(result));
+    }
+    if (suite === 'return') {
+      // Not part of `all` either: the demo, a member classroom on air and a program monitor.
+      const { runReturnPath, formatReturnPath } = await import('../../../scripts/bench/return-path.ts');
+      const result = await runReturnPath({ measureMs: seconds * 1000, logger, ...canvas });
+      results.returnPath = result;
+      print(formatReturnPath(result));
     }
     if (suite === 'gop') {
       const { runGop, formatGop } = await import('../../../scripts/bench/gop.ts');
