@@ -11,8 +11,15 @@ import { z } from 'zod';
  * - `state {state, lesson?}` → `{}`: the broadcast's state, pushed to the room's members.
  * - `ping` → `{pong}`.
  * - push `ingest {video, audio}`: the room was rebuilt (its origin worker died); send there now.
+ *
+ * Each ingest endpoint carries the session's SRTP keys (`srtp {send, receive}`): the media link
+ * is encrypted and authenticated with keys agreed here, over the authenticated socket (use
+ * `wss://` across networks), new ones at every (re)build of the room.
  */
+const srtpKey = z.string().regex(/^[A-Za-z0-9+/]{40}$/, 'a base64 AES_CM_128_HMAC_SHA1_80 key (30 bytes)');
 const endpoint = z.object({ ip: z.string().min(1).max(255), port: z.number().int().min(1).max(65535) });
+/** An ingest transport: where to send, and the session's SRTP keys (see pipeline/sfu/room.ts). */
+const ingestEndpoint = endpoint.extend({ srtp: z.object({ send: srtpKey, receive: srtpKey }) });
 
 const layerSchema = z.object({
   rid: z.string().min(1).max(16),
@@ -46,7 +53,7 @@ export const publishRequestSchema = z.discriminatedUnion('method', [
 
 export type PublishRequest = z.infer<typeof publishRequestSchema>;
 
-export const ingestEndpointsSchema = z.object({ video: endpoint, audio: endpoint });
+export const ingestEndpointsSchema = z.object({ video: ingestEndpoint, audio: ingestEndpoint });
 
 /** Frames the SFU sends back: answers and pushes. */
 export const publishReplySchema = z.union([

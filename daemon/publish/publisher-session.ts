@@ -83,7 +83,7 @@ export class PublisherSession {
     room ??= await this.#deps.sfu.openRoom(roomId, plan);
     await room.ready();
     this.#watch(room);
-    this.#logger.info({ room: roomId, ingest: room.ingest }, 'publisher opened its room');
+    this.#logger.info({ room: roomId, video: room.ingest?.video.port, audio: room.ingest?.audio.port }, 'publisher opened its room');
     return room.ingest!;
   }
 

@@ -158,7 +158,8 @@ export class RemoteRoom extends TypedEmitter<RemoteRoomEvents> {
   #setIngest(ingest: IngestEndpoints): void {
     const changed = JSON.stringify(ingest) !== JSON.stringify(this.#ingest);
     this.#ingest = ingest;
-    if (changed) this.#logger.info({ ingest }, 'ingest endpoints');
+    // Where to, not the keys: secrets never reach the logs.
+    if (changed) this.#logger.info({ video: { ip: ingest.video.ip, port: ingest.video.port }, audio: { ip: ingest.audio.ip, port: ingest.audio.port } }, 'ingest endpoints');
     this.safeEmit('ingest', ingest);
   }
 

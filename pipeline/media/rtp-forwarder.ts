@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { TypedEmitter } from '../../config/foundation/emitter.ts';
 import { InvalidStateError } from '../../config/foundation/errors.ts';
 import { RtpPacer } from './rtp-pacer.ts';
+import { SrtpContext } from './srtp.ts';
 import { PLAYOUT_DELAY, type PublishTargets, type RtpEndpoint } from './targets.ts';
 
 /**
@@ -76,6 +77,8 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
   readonly #audioPacingMs: number;
   readonly #pacers = new Map<number, RtpPacer>();
   readonly #localSsrcs: ReadonlySet<number>;
+  /** Per kind, the SRTP session with the SFU's transport (when its endpoint has keys). */
+  #srtp = new Map<MediaKind, { send: SrtpContext; receive: SrtpContext }>();
   #strangers = 0;
   #closed = false;
 
@@ -92,6 +95,7 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
     // Streams for this box alone (the speakers' mix): to taps only, never to the SFU.
     this.#localSsrcs = new Set(options.localSsrcs ?? []);
     this.#targets = targets;
+    this.#srtp = srtpSessions(targets);
     this.#logger = logger.child({ component: 'rtp-forwarder' });
     this.#audioDelayMs = options.audioDelayMs ?? 0;
     this.#audioPacingMs = options.audioPacingMs ?? AUDIO_PACING_MS;
@@ -113,7 +117,10 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
     // Only the SFU's own feedback counts: the egress socket listens on every address, and a
     // stranger's PLI must not make the encoder spend its bits on keyframes.
     egress.on('message', (msg, from) => {
-      if (this.#fromSfu(from.port)) this.#onFeedback(msg);
+      const kind = this.#sfuKind(from.port);
+      // Sealed feedback must open with the session's key: anything else is a stranger's.
+      const open = kind && (this.#srtp.has(kind) ? this.#srtp.get(kind)!.receive.unprotectRtcp(msg) : msg);
+      if (open) this.#onFeedback(open);
       else this.#strangers += 1;
     });
     egress.on('error', (error) => this.safeEmit('error', error));
@@ -132,6 +139,7 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
   /** The SFU recreated its transports (e.g. after a worker died): send there from now on. */
   setTargets(targets: PublishTargets): void {
     this.#targets = targets;
+    this.#srtp = srtpSessions(targets);
   }
 
   addTap(tap: RtpTap): () => void {
@@ -208,25 +216,29 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
     const egress = this.#egress;
     if (!egress) return;
     const target = kind === 'video' ? this.#targets.video : this.#targets.audio;
-    if (!this.#localSsrcs.has(ssrc)) egress.send(msg, target.port, target.ip);
+    if (!this.#localSsrcs.has(ssrc)) {
+      const srtp = this.#srtp.get(kind)?.send;
+      const out = !srtp ? msg : isRtcp(msg) ? srtp.protectRtcp(msg) : srtp.protectRtp(msg);
+      egress.send(out, target.port, target.ip);
+    }
     for (const tap of this.#taps) {
       if (tap.kind !== kind || (tap.ssrcs && !tap.ssrcs.includes(ssrc))) continue;
       egress.send(msg, tap.endpoint.port, tap.endpoint.ip);
     }
   }
 
-  /** Packets that reached the egress socket from anywhere but the SFU's two ports (dropped). */
+  /** Packets that reached the egress socket from anywhere but the SFU's two ports, or that its session key does not open (dropped). */
   get strangerPackets(): number {
     return this.#strangers;
   }
 
   /**
-   * By source port: the SFU answers from the transport's port. Not by address too: an SFU
-   * listening on every address of a host with several answers from whichever the route picks,
-   * which need not be the one it announced.
+   * Which SFU transport a packet came from, by source port: the SFU answers from the
+   * transport's port. Not by address too: an SFU listening on every address of a host with
+   * several answers from whichever the route picks, which need not be the one it announced.
    */
-  #fromSfu(port: number): boolean {
-    return port === this.#targets.video.port || port === this.#targets.audio.port;
+  #sfuKind(port: number): MediaKind | undefined {
+    return port === this.#targets.video.port ? 'video' : port === this.#targets.audio.port ? 'audio' : undefined;
   }
 
   #onFeedback(msg: Buffer): void {
@@ -243,6 +255,15 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
       offset += length;
     }
   }
+}
+
+function srtpSessions(targets: PublishTargets): Map<MediaKind, { send: SrtpContext; receive: SrtpContext }> {
+  const sessions = new Map<MediaKind, { send: SrtpContext; receive: SrtpContext }>();
+  for (const kind of ['video', 'audio'] as const) {
+    const keys = targets[kind].srtp;
+    if (keys) sessions.set(kind, { send: new SrtpContext(keys.send), receive: new SrtpContext(keys.receive) });
+  }
+  return sessions;
 }
 
 /** The playout-delay element (RFC 8285 one-byte form): id, length 3, then min and max in 10 ms units, 12 bits each. */

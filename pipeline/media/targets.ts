@@ -17,6 +17,12 @@
 export interface RtpEndpoint {
   ip: string;
   port: number;
+  /**
+   * The SRTP keys of this session (`srtp.ts`, AES_CM_128_HMAC_SHA1_80, base64): `send`, made
+   * by the SFU for this publisher, encrypts what goes there; `receive` decrypts the SFU's
+   * feedback. Without them the link is plain RTP (a test's own sink).
+   */
+  srtp?: { send: string; receive: string };
 }
 
 export interface VideoLayer {

@@ -2,6 +2,8 @@ import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
 import { TypedEmitter } from '../../config/foundation/emitter.ts';
 import { ClasscastError, InvalidStateError } from '../../config/foundation/errors.ts';
+import { newSrtpKey, SRTP_SUITE } from '../media/srtp.ts';
+import type { RtpEndpoint } from '../media/targets.ts';
 import { audioProducerRtpParameters, ROUTER_CODECS, videoProducerRtpParameters, type IngestPlan } from './codecs.ts';
 import { PlainViewer, type PlainSink } from './plain-viewer.ts';
 import { Sender } from './sender.ts';
@@ -19,10 +21,14 @@ export interface RoomNetwork {
   ingestAnnouncedAddress?: string;
 }
 
-/** Where the encoder sends: one PlainTransport (comedia, RTCP-mux) per kind. */
+/**
+ * Where the encoder sends: one PlainTransport (comedia, RTCP-mux, SRTP) per kind, with the
+ * keys of this session: only packets sealed with `srtp.send` are taken, so nobody else who
+ * reaches the port can send into the room or lock the publisher out.
+ */
 export interface IngestEndpoints {
-  video: { ip: string; port: number };
-  audio: { ip: string; port: number };
+  video: RtpEndpoint & { srtp: { send: string; receive: string } };
+  audio: RtpEndpoint & { srtp: { send: string; receive: string } };
 }
 
 export type RoomEvents = {
@@ -248,9 +254,19 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
       },
       rtcpMux: true,
       comedia: true,
+      enableSrtp: true,
+      srtpCryptoSuite: SRTP_SUITE,
+    } as const;
+    // A key per transport and per build: told to the publisher over its own channel (the
+    // daemon itself, or the authenticated publisher socket), never logged.
+    const sealed = async () => {
+      const transport = await origin.createPlainTransport(plainOptions);
+      const send = newSrtpKey();
+      await transport.connect({ srtpParameters: { cryptoSuite: SRTP_SUITE, keyBase64: send } });
+      return { transport, srtp: { send, receive: transport.srtpParameters!.keyBase64 } };
     };
-    const videoTransport = await origin.createPlainTransport(plainOptions);
-    const audioTransport = await origin.createPlainTransport(plainOptions);
+    const { transport: videoTransport, srtp: videoKeys } = await sealed();
+    const { transport: audioTransport, srtp: audioKeys } = await sealed();
     const video = await videoTransport.produce({ kind: 'video', rtpParameters: videoProducerRtpParameters(this.#plan) });
     const audio = await audioTransport.produce({ kind: 'audio', rtpParameters: audioProducerRtpParameters(this.#plan) });
     // Talk-back's mix-minus streams arrive on the same audio port, told apart by their SSRC.
@@ -265,10 +281,10 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
     for (const index of live.slice(1)) await this.#addEdge(index);
     const ingestIp = this.#net.ingestAnnouncedAddress ?? this.#net.ingestIp;
     this.#ingest = {
-      video: { ip: ingestIp, port: videoTransport.tuple.localPort },
-      audio: { ip: ingestIp, port: audioTransport.tuple.localPort },
+      video: { ip: ingestIp, port: videoTransport.tuple.localPort, srtp: videoKeys },
+      audio: { ip: ingestIp, port: audioTransport.tuple.localPort, srtp: audioKeys },
     };
-    this.#logger.info({ originIndex, edges: [...this.#edges.keys()], ingest: this.#ingest }, 'room built');
+    this.#logger.info({ originIndex, edges: [...this.#edges.keys()], ingest: { ip: ingestIp, video: videoTransport.tuple.localPort, audio: audioTransport.tuple.localPort } }, 'room built');
     this.safeEmit('ingest', this.#ingest);
     this.safeEmit('producers', this.producerIds);
   }

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from 'pino';
 import { RtpForwarder } from '../../pipeline/media/rtp-forwarder.ts';
+import { SrtpContext } from '../../pipeline/media/srtp.ts';
 import { orphanSafe } from '../../config/foundation/process/orphan-safe.ts';
 import type { IngestPlan } from '../../pipeline/sfu/codecs.ts';
 import type { IngestEndpoints } from '../../pipeline/sfu/room.ts';
@@ -34,11 +35,14 @@ export class BenchSource {
   #timer: NodeJS.Timeout | undefined;
   #seq = 0;
   #ingest: IngestEndpoints;
+  /** The audio ingest's SRTP session (the room takes only sealed packets). */
+  #audioSrtp: SrtpContext;
 
   constructor(options: SourceOptions, logger: Logger) {
     this.#options = options;
     this.#logger = logger;
     this.#ingest = options.ingest;
+    this.#audioSrtp = new SrtpContext(options.ingest.audio.srtp.send);
   }
 
   async start(): Promise<void> {
@@ -71,6 +75,7 @@ export class BenchSource {
   /** The room moved (rebuilt); send there from now on. */
   retarget(ingest: IngestEndpoints): void {
     this.#ingest = ingest;
+    this.#audioSrtp = new SrtpContext(ingest.audio.srtp.send);
     this.#forwarder?.setTargets({ ...this.#options.plan, ...ingest });
   }
 
@@ -84,7 +89,7 @@ export class BenchSource {
 
   #sendAudio(): void {
     const packet = stampedRtp(this.#options.plan.audioPayloadType, this.#options.plan.audioSsrc, this.#seq++, 960);
-    this.#audio?.send(packet, this.#ingest.audio.port, this.#ingest.audio.ip);
+    this.#audio?.send(this.#audioSrtp.protectRtp(packet), this.#ingest.audio.port, this.#ingest.audio.ip);
     const mirror = this.#options.mirror;
     if (mirror) {
       const copy = Buffer.from(packet);

@@ -1,5 +1,7 @@
+import { createSocket, type Socket } from 'node:dgram';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SrtpContext } from '../../pipeline/media/srtp.ts';
 import { defaultLayers } from '../../pipeline/media/targets.ts';
 import type { IngestPlan } from '../../pipeline/sfu/codecs.ts';
 import { Sfu } from '../../pipeline/sfu/sfu.ts';
@@ -83,5 +85,61 @@ describe('SFU rooms', () => {
     expect(index).toBe(edge.workerIndex);
     // The replacement gets an edge router again: new viewers spread onto it.
     await expect.poll(() => Object.keys(room.spread()).length, { timeout: 10_000 }).toBe(2);
+  });
+
+  it('takes only the publisher\'s sealed packets: a stranger who sends first reaches no classroom and locks nobody out', async () => {
+    const s = makeSfu(1);
+    await s.start();
+    const room = await s.openRoom('demo', plan);
+    const ingest = room.ingest!;
+    const sockets: Socket[] = [];
+    const socket = async () => {
+      const sock = createSocket('udp4');
+      await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
+      sockets.push(sock);
+      return sock;
+    };
+    try {
+      // A classroom: a browser-less consumer whose packets land here.
+      const sink = await socket();
+      const heard: string[] = [];
+      // What each RTP packet carries (after whatever header extensions the SFU adds).
+      sink.on('message', (msg) => {
+        const text = msg.toString('latin1');
+        if (msg[1]! < 192 || msg[1]! > 223) heard.push(['PUBLISHER', 'STRANGER'].find((w) => text.includes(w)) ?? 'other');
+      });
+      await room.createPlainViewer('classroom', { ip: '127.0.0.1', port: sink.address().port });
+      const packet = (seq: number, words: string) => {
+        const rtp = Buffer.alloc(12 + 40);
+        rtp[0] = 0x80;
+        rtp[1] = plan.audioPayloadType;
+        rtp.writeUInt16BE(seq, 2);
+        rtp.writeUInt32BE(seq * 480, 4);
+        rtp.writeUInt32BE(plan.audioSsrc, 8);
+        rtp.write(words, 12, 'latin1');
+        return rtp;
+      };
+      // The stranger knows the port and the SSRC, and sends first, in the clear.
+      const stranger = await socket();
+      const publisher = await socket();
+      const seal = new SrtpContext(ingest.audio.srtp.send);
+      for (let seq = 1; seq <= 20; seq += 1) stranger.send(packet(seq, 'STRANGER'), ingest.audio.port, ingest.audio.ip);
+      // Then both, interleaved: only the publisher's sealed packets are taken.
+      const publisherPackets = () => heard.filter((h) => h.startsWith('PUBLISHER')).length;
+      for (let seq = 21; seq <= 120 && publisherPackets() === 0; seq += 1) {
+        stranger.send(packet(seq, 'STRANGER'), ingest.audio.port, ingest.audio.ip);
+        publisher.send(seal.protectRtp(packet(seq, 'PUBLISHER')), ingest.audio.port, ingest.audio.ip);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      for (let seq = 121; seq <= 140; seq += 1) publisher.send(seal.protectRtp(packet(seq, 'PUBLISHER')), ingest.audio.port, ingest.audio.ip);
+      const deadline = Date.now() + 5_000;
+      while (publisherPackets() < 20 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(publisherPackets()).toBeGreaterThanOrEqual(20);
+      expect(heard.filter((h) => h.startsWith('STRANGER'))).toEqual([]);
+      // Each transport has keys of its own, and the SFU's feedback is sealed with another.
+      expect(new Set([ingest.audio.srtp.send, ingest.video.srtp.send, ingest.audio.srtp.receive]).size).toBe(3);
+    } finally {
+      for (const sock of sockets) sock.close();
+    }
   });
 });

@@ -8,6 +8,7 @@ import { recordingSchema } from '../../config/schema/recording.ts';
 import { Recorder } from '../../pipeline/media/recorder.ts';
 import { readPlaylist } from '../../pipeline/media/recording-catalogue.ts';
 import { isRtcp, packetSsrc, RtpForwarder } from '../../pipeline/media/rtp-forwarder.ts';
+import { newSrtpKey, SrtpContext } from '../../pipeline/media/srtp.ts';
 import { defaultLayers, type PublishTargets } from '../../pipeline/media/targets.ts';
 
 const logger = pino({ level: 'silent' });
@@ -106,6 +107,37 @@ describe('RtpForwarder', () => {
     stranger.close();
     sfuVideo.send(pli(layers[1]!.ssrc), Number(port), host === '0.0.0.0' ? '127.0.0.1' : host);
     expect(await request).toEqual([layers[1]!.ssrc]);
+    expect(forwarder.strangerPackets).toBe(1);
+  });
+
+  it('seals what goes to the SFU with the session key, keeps the taps plain, and hears only sealed feedback', async () => {
+    const sfu = await udp();
+    const tap = await udp();
+    const sender = await udp();
+    open.push(sfu, tap, sender);
+    const keys = { send: newSrtpKey(), receive: newSrtpKey() };
+    const endpoint = { ip: '127.0.0.1', port: sfu.address().port, srtp: keys };
+    const forwarder = new RtpForwarder({ video: endpoint, videoPayloadType: 102, layers: [], audio: { ip: '127.0.0.1', port: 9 }, audioPayloadType: 100, audioSsrc: 7 }, logger);
+    open.push(forwarder);
+    const ports = await forwarder.start();
+    forwarder.addTap({ kind: 'video', endpoint: { ip: '127.0.0.1', port: tap.address().port } });
+    const atSfu = collect(sfu, 2);
+    const atTap = collect(tap, 1);
+    sender.send(rtp(0x2222_0001, 1), ports.video, '127.0.0.1');
+    sender.send(senderReport(0x2222_0001, 100), ports.video, '127.0.0.1');
+    const [sealedRtp, sealedReport] = await atSfu;
+    const [plain] = await atTap;
+    // RTP: header in the clear, payload encrypted, a 10-byte tag; RTCP: the SRTCP trailer too.
+    expect(sealedRtp!.msg.length).toBe(plain!.msg.length + 10);
+    expect(sealedRtp!.msg.subarray(0, 12)).toEqual(plain!.msg.subarray(0, 12));
+    expect(sealedRtp!.msg.subarray(12, plain!.msg.length)).not.toEqual(plain!.msg.subarray(12));
+    expect(new SrtpContext(keys.send).unprotectRtcp(sealedReport!.msg)?.readUInt32BE(16)).toBe(100);
+    // Feedback from the SFU's port: a plain PLI is dropped, a sealed one is heard.
+    const [, port] = sealedRtp!.from.split(':');
+    const request = forwarder.next('keyframeRequest', 2000);
+    await new Promise<void>((resolve) => sfu.send(pli(0x2222_0001), Number(port), '127.0.0.1', () => resolve()));
+    sfu.send(new SrtpContext(keys.receive).protectRtcp(pli(0x2222_0002)), Number(port), '127.0.0.1');
+    expect(await request).toEqual([0x2222_0002]);
     expect(forwarder.strangerPackets).toBe(1);
   });
 
