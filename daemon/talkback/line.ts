@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { CameraFeed } from '../../pipeline/media/camera-feed.ts';
 import type { MediaPipeline } from '../../pipeline/media/media-pipeline.ts';
 import { isTalkbackSource, talkbackSource, type Program } from '../../pipeline/media/program.ts';
-import { freeEvenUdpPort } from '../../pipeline/media/recorder.ts';
+import { freeEvenUdpPort } from '../../pipeline/media/loopback-sdp.ts';
 import { jpegStill } from '../../pipeline/media/still.ts';
 import type { BroadcastRoom } from '../../pipeline/sfu/room.ts';
 import { TalkbackTap } from '../../pipeline/sfu/talkback-tap.ts';

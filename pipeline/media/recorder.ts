@@ -1,14 +1,13 @@
-import { createSocket } from 'node:dgram';
 import { mkdirSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import * as sdp from 'sdp-transform';
 import { writeFileAtomic } from '../../config/foundation/atomic-file.ts';
 import { ClasscastError, InvalidStateError } from '../../config/foundation/errors.ts';
 import type { RecordingSlice } from '../../config/schema/recording.ts';
 import { Supervisor } from '../../config/foundation/process/supervisor.ts';
 import { simpleArgs } from './ffmpeg-command.ts';
+import { freeEvenUdpPort, loopbackSdp, opusStream } from './loopback-sdp.ts';
 import { LESSON_ID, readPlaylist, RecordingCatalogue, type RecordingInfo } from './recording-catalogue.ts';
 import type { RtpForwarder } from './rtp-forwarder.ts';
 import type { PublishTargets } from './targets.ts';
@@ -193,39 +192,14 @@ export class Recorder {
 
   #sdp(videoPort: number, audioPort: number): string {
     const t = this.#targets;
-    return sdp.write({
-      version: 0,
-      origin: { username: '-', sessionId: 0, sessionVersion: 0, netType: 'IN', ipVer: 4, address: '127.0.0.1' },
-      name: 'classcast recording',
-      connection: { version: 4, ip: '127.0.0.1' },
-      timing: { start: 0, stop: 0 },
-      media: [
-        {
-          type: 'video',
-          port: videoPort,
-          protocol: 'RTP/AVP',
-          payloads: String(t.videoPayloadType),
-          rtp: [{ payload: t.videoPayloadType, codec: 'H264', rate: 90_000 }],
-          fmtp: [{ payload: t.videoPayloadType, config: 'packetization-mode=1' }],
-        },
-        { type: 'audio', port: audioPort, protocol: 'RTP/AVP', payloads: String(t.audioPayloadType), rtp: [{ payload: t.audioPayloadType, codec: 'opus', rate: 48_000, encoding: 2 }], fmtp: [] },
-      ],
-    });
+    return loopbackSdp('classcast recording', [
+      { type: 'video', stream: { port: videoPort, payloadType: t.videoPayloadType, codec: 'H264', clockRate: 90_000, fmtp: 'packetization-mode=1' } },
+      { type: 'audio', stream: opusStream(audioPort, t.audioPayloadType) },
+    ]);
   }
 }
 
 async function existingRuns(partDir: string): Promise<number> {
   const names = await readdir(partDir).catch(() => [] as string[]);
   return names.reduce((max, name) => Math.max(max, Number(/^run-(\d+)$/.exec(name)?.[1] ?? 0)), 0);
-}
-
-/** ffmpeg's RTP input binds the port and the next one (RTCP): an even port keeps them a pair. */
-export async function freeEvenUdpPort(): Promise<number> {
-  for (;;) {
-    const socket = createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
-    const port = socket.address().port;
-    socket.close();
-    if (port % 2 === 0 && port < 65534) return port;
-  }
 }

@@ -1,11 +1,10 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import * as sdp from 'sdp-transform';
 import { writeFileAtomic } from '../../config/foundation/atomic-file.ts';
 import { Supervisor } from '../../config/foundation/process/supervisor.ts';
 import { simpleArgs } from './ffmpeg-command.ts';
-import { freeEvenUdpPort } from './recorder.ts';
+import { freeEvenUdpPort, loopbackSdp, opusStream } from './loopback-sdp.ts';
 import type { RtpForwarder } from './rtp-forwarder.ts';
 
 /** The SSRC of the speakers' mix (talk-back rooms alone); it never leaves the box. */
@@ -64,17 +63,7 @@ export class Speaker {
 
   async #listen(): Promise<void> {
     const port = await freeEvenUdpPort();
-    writeFileAtomic(
-      this.#sdpPath,
-      sdp.write({
-        version: 0,
-        origin: { username: '-', sessionId: 0, sessionVersion: 0, netType: 'IN', ipVer: 4, address: '127.0.0.1' },
-        name: 'classcast speakers',
-        connection: { version: 4, ip: '127.0.0.1' },
-        timing: { start: 0, stop: 0 },
-        media: [{ type: 'audio', port, protocol: 'RTP/AVP', payloads: String(this.#payloadType), rtp: [{ payload: this.#payloadType, codec: 'opus', rate: 48_000, encoding: 2 }], fmtp: [] }],
-      }),
-    );
+    writeFileAtomic(this.#sdpPath, loopbackSdp('classcast speakers', [{ type: 'audio', stream: opusStream(port, this.#payloadType) }]));
     this.#untap?.();
     this.#untap = this.#forwarder.addTap({ kind: 'audio', endpoint: { ip: '127.0.0.1', port }, ssrcs: [SPEAKER_SSRC] });
   }

@@ -1,25 +1,12 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as sdp from 'sdp-transform';
 import { writeFileAtomic } from '../../config/foundation/atomic-file.ts';
 import { ClasscastError } from '../../config/foundation/errors.ts';
 import type { AudioRing } from './audio-ring.ts';
 import type { CameraFeed } from './camera-feed.ts';
+import { loopbackSdp, type RtpStreamDescription } from './loopback-sdp.ts';
 import type { PictureIngest } from './picture-ingest.ts';
 import { talkbackSource } from './program.ts';
-
-/** One RTP stream the SFU sends to this box (a talk-back room's microphone or camera). */
-export interface RtpStreamDescription {
-  /** The local port it is sent to (RTCP to the next one). */
-  port: number;
-  payloadType: number;
-  /** As SDP names it: `opus`, `H264`, `VP8`. */
-  codec: string;
-  clockRate: number;
-  channels?: number;
-  /** The format parameters, as an SDP `a=fmtp` line carries them. */
-  fmtp?: string;
-}
 
 /** A talk-back room's sound and picture, as the SFU sends them. */
 export interface TalkbackStreams {
@@ -51,7 +38,13 @@ export class TalkbackIntake {
     const ring = this.#rings.get(id);
     if (!ring || !this.#pictures) throw new ClasscastError('INVALID_STATE', `no talk-back place ${place + 1} in this pipeline`);
     const path = join(this.#dir, `${id}.sdp`);
-    writeFileAtomic(path, talkbackSdp(streams));
+    writeFileAtomic(
+      path,
+      loopbackSdp('classcast talk-back', [
+        { type: 'video', stream: streams.video },
+        { type: 'audio', stream: streams.audio },
+      ]),
+    );
     return this.#pictures.addGuest(
       {
         id,
@@ -70,23 +63,4 @@ export class TalkbackIntake {
     this.#rings.get(id)?.reset();
     await rm(join(this.#dir, `${id}.sdp`), { force: true });
   }
-}
-
-export function talkbackSdp(streams: TalkbackStreams): string {
-  const media = (type: 'audio' | 'video', s: RtpStreamDescription) => ({
-    type,
-    port: s.port,
-    protocol: 'RTP/AVP',
-    payloads: String(s.payloadType),
-    rtp: [{ payload: s.payloadType, codec: s.codec, rate: s.clockRate, ...(s.channels ? { encoding: s.channels } : {}) }],
-    fmtp: s.fmtp ? [{ payload: s.payloadType, config: s.fmtp }] : [],
-  });
-  return sdp.write({
-    version: 0,
-    origin: { username: '-', sessionId: 0, sessionVersion: 0, netType: 'IN', ipVer: 4, address: '127.0.0.1' },
-    name: 'classcast talk-back',
-    connection: { version: 4, ip: '127.0.0.1' },
-    timing: { start: 0, stop: 0 },
-    media: [media('video', streams.video), media('audio', streams.audio)],
-  });
 }

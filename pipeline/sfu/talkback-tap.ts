@@ -1,6 +1,7 @@
 import type { types } from 'mediasoup';
 import { ClasscastError } from '../../config/foundation/errors.ts';
-import type { RtpStreamDescription, TalkbackStreams } from '../media/talkback-intake.ts';
+import type { RtpStreamDescription } from '../media/loopback-sdp.ts';
+import type { TalkbackStreams } from '../media/talkback-intake.ts';
 import type { Sender } from './sender.ts';
 
 /**

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { pipelineSchema } from '../../config/schema/pipeline.ts';
 import { MediaPipeline } from '../../pipeline/media/media-pipeline.ts';
-import { freeEvenUdpPort } from '../../pipeline/media/recorder.ts';
+import { freeEvenUdpPort } from '../../pipeline/media/loopback-sdp.ts';
 import { defaultLayers } from '../../pipeline/media/targets.ts';
 
 interface DecodeOptions {
