@@ -5,6 +5,7 @@ import { isTalkbackSource, talkbackSource, type Program } from '../../pipeline/m
 import { freeEvenUdpPort } from '../../pipeline/media/loopback-sdp.ts';
 import { jpegStill } from '../../pipeline/media/still.ts';
 import type { BroadcastRoom } from '../../pipeline/sfu/room.ts';
+import type { Sender } from '../../pipeline/sfu/sender.ts';
 import { TalkbackTap } from '../../pipeline/sfu/talkback-tap.ts';
 import type { Studio } from '../broadcast/studio.ts';
 import type { TalkbackDesk, TalkbackRequest } from './desk.ts';
@@ -48,15 +49,16 @@ export class TalkbackLine {
   #closed = false;
   readonly #onChanged = (request: TalkbackRequest) => this.#changed(request);
   readonly #onSender = () => this.#check();
+  readonly #onNewSender = (sender: Sender) => {
+    sender.on('producer', this.#onSender);
+    sender.on('closed', this.#onSender);
+  };
 
   constructor(deps: TalkbackLineDeps) {
     this.#deps = deps;
     this.#logger = deps.logger.child({ component: 'talkback-line' });
     deps.desk.on('changed', this.#onChanged);
-    deps.room.on('sender', (sender) => {
-      sender.on('producer', this.#onSender);
-      sender.on('closed', this.#onSender);
-    });
+    deps.room.on('sender', this.#onNewSender);
   }
 
   /** The rooms on air and whether their picture reaches the pipeline (status, tests). */
@@ -79,6 +81,7 @@ export class TalkbackLine {
     this.#closed = true;
     clearInterval(this.#timer);
     this.#deps.desk.off('changed', this.#onChanged);
+    this.#deps.room.off('sender', this.#onNewSender);
     await this.#queue;
     for (const room of this.#onAir.values()) await this.#unlink(room);
     this.#onAir.clear();

@@ -108,6 +108,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> {
       this.#consumers.set(consumer.id, consumer);
       consumer.on('producerclose', () => {
         this.#consumers.delete(consumer.id);
+        this.#wanted.delete(consumer.id);
         consumer.close();
         this.safeEmit('consumerclosed', consumer.id);
       });
