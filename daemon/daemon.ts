@@ -138,8 +138,11 @@ export class Daemon {
           streamUri: (id) => this.cameras.streamUri(id),
           studio: this.studio,
           plan: this.plan,
+          // The room is published (its ingest open) from here until the media session closes;
+          // a remote SFU opens it when told the lesson starts (`RemoteRoom.reportState`).
           ingest: async () => {
             if (this.remoteRoom) await this.remoteRoom.ready();
+            else await this.room?.publish();
             return this.room ?? this.remoteRoom;
           },
           recording: config.recording,

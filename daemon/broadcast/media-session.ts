@@ -53,6 +53,7 @@ export async function openMediaSession(deps: MediaSessionDeps): Promise<Broadcas
     await pipeline.start();
   } catch (error) {
     room.off('ingest', onIngest);
+    room.unpublish?.();
     throw error;
   }
   deps.studio.attach(pipeline);
@@ -64,6 +65,7 @@ export async function openMediaSession(deps: MediaSessionDeps): Promise<Broadcas
       room.off('ingest', onIngest);
       deps.studio.detach(pipeline);
       await pipeline.close();
+      room.unpublish?.();
     },
   };
 }

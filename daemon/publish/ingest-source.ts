@@ -8,4 +8,9 @@ export interface IngestSource {
   readonly ingest: IngestEndpoints | undefined;
   on(event: 'ingest', listener: (ingest: IngestEndpoints) => void): unknown;
   off(event: 'ingest', listener: (ingest: IngestEndpoints) => void): unknown;
+  /**
+   * The lesson is no longer published: a local room closes its ingest ports. (A remote SFU
+   * closes them when the classroom reports `idle`.)
+   */
+  unpublish?(): void;
 }

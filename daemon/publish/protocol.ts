@@ -7,14 +7,18 @@ import { z } from 'zod';
  *
  * Requests `{id, method, data}`, answers `{id, ok: true, data}` or `{id, ok: false, error}`,
  * pushes `{notification, data}`:
- * - `open {room, plan}` → `{ingest}`: opens (or reuses) the room and answers where to send RTP.
- * - `state {state, lesson?}` → `{}`: the broadcast's state, pushed to the room's members.
+ * - `open {room, plan}` → `{ingest}`: opens (or reuses) the room; `ingest` says where to send
+ *   RTP while the room is published, and is null between lessons.
+ * - `state {state, lesson?}` → `{}`: the broadcast's state, pushed to the room's members. It
+ *   also publishes the room (`starting`, `live`, `stopping`: the ingest opens and is pushed) or
+ *   ends that (`idle`: the ingest ports close).
  * - `ping` → `{pong}`.
- * - push `ingest {video, audio}`: the room was rebuilt (its origin worker died); send there now.
+ * - push `ingest {video, audio}`: the ingest opened (a lesson starts), or moved (the room was
+ *   rebuilt after its origin worker died); send there now.
  *
  * Each ingest endpoint carries the session's SRTP keys (`srtp {send, receive}`): the media link
  * is encrypted and authenticated with keys agreed here, over the authenticated socket (use
- * `wss://` across networks), new ones at every (re)build of the room.
+ * `wss://` across networks), new ones each time the ingest opens.
  */
 const srtpKey = z.string().regex(/^[A-Za-z0-9+/]{40}$/, 'a base64 AES_CM_128_HMAC_SHA1_80 key (30 bytes)');
 const endpoint = z.object({ ip: z.string().min(1).max(255), port: z.number().int().min(1).max(65535) });

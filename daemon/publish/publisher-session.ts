@@ -62,14 +62,19 @@ export class PublisherSession {
       case 'open':
         return { ingest: await this.#open(request.data.room, request.data.plan) };
       case 'state': {
-        if (!this.#room) throw new ClasscastError('INVALID_STATE', 'open a room first');
-        this.#deps.onState(this.#room.id, request.data);
+        const room = this.#room;
+        if (!room) throw new ClasscastError('INVALID_STATE', 'open a room first');
+        this.#deps.onState(room.id, request.data);
+        // The ingest is open while a lesson is published, and only then; a newly opened one
+        // reaches the publisher as an `ingest` push.
+        if (request.data.state === 'idle') room.unpublish();
+        else await room.publish();
         return {};
       }
     }
   }
 
-  async #open(roomId: string, plan: BroadcastRoom['plan']): Promise<IngestEndpoints> {
+  async #open(roomId: string, plan: BroadcastRoom['plan']): Promise<IngestEndpoints | null> {
     if (this.#publisher.room !== roomId) {
       throw new ClasscastError('FORBIDDEN', `this publisher may not open room ${roomId}`);
     }
@@ -81,10 +86,9 @@ export class PublisherSession {
       room = undefined;
     }
     room ??= await this.#deps.sfu.openRoom(roomId, plan);
-    await room.ready();
     this.#watch(room);
-    this.#logger.info({ room: roomId, video: room.ingest?.video.port, audio: room.ingest?.audio.port }, 'publisher opened its room');
-    return room.ingest!;
+    this.#logger.info({ room: roomId, publishing: room.publishing }, 'publisher opened its room');
+    return room.ingest ?? null;
   }
 
   #watch(room: BroadcastRoom): void {

@@ -39,6 +39,8 @@ export class RemoteRoom extends TypedEmitter<RemoteRoomEvents> {
   readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   #socket: WebSocket | undefined;
   #ingest: IngestEndpoints | undefined;
+  /** The room is open on the SFU over the current socket. */
+  #opened = false;
   #lastState: BroadcastInfo | undefined;
   #linkState: LinkState = 'offline';
   #nextId = 1;
@@ -78,11 +80,16 @@ export class RemoteRoom extends TypedEmitter<RemoteRoomEvents> {
     return ingest;
   }
 
-  /** Tells the SFU the broadcast state; remembered and sent again after a reconnection. */
+  /**
+   * Tells the SFU the broadcast state; remembered and sent again after a reconnection. A
+   * lesson starting publishes the room (the SFU opens its ingest and pushes it); `idle` ends
+   * that, and the ingest ports close.
+   */
   reportState(info: BroadcastInfo): void {
     if (this.#closed) return;
     this.#lastState = info;
-    if (this.#ingest && this.#socket?.readyState === WebSocket.OPEN) {
+    if (info.state === 'idle') this.#ingest = undefined;
+    if (this.#opened && this.#socket?.readyState === WebSocket.OPEN) {
       this.#request('state', info).catch((error: unknown) => this.#logger.warn({ err: error }, 'state report failed'));
     }
   }
@@ -112,6 +119,7 @@ export class RemoteRoom extends TypedEmitter<RemoteRoomEvents> {
     socket.on('close', () => {
       if (this.#socket !== socket) return;
       this.#socket = undefined;
+      this.#opened = false;
       this.#rejectPending(new ClasscastError('SFU_NO_BROADCAST', 'publish socket closed'));
       if (this.#closed) return;
       this.#setLink(this.#ingest ? 'degraded' : 'offline');
@@ -125,7 +133,9 @@ export class RemoteRoom extends TypedEmitter<RemoteRoomEvents> {
   async #onOpen(socket: WebSocket): Promise<void> {
     try {
       const answer = (await this.#request('open', { room: this.#options.room, plan: this.#options.plan })) as { ingest: unknown };
-      this.#setIngest(ingestEndpointsSchema.parse(answer.ingest));
+      const ingest = ingestEndpointsSchema.nullable().parse(answer.ingest);
+      if (ingest) this.#setIngest(ingest);
+      this.#opened = true;
       if (this.#lastState) await this.#request('state', this.#lastState);
       this.#backoff.reset();
       this.#setLink('online');

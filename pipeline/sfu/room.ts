@@ -50,11 +50,12 @@ interface Edge {
 }
 
 /**
- * One broadcast's media inside the SFU. The encoder publishes into an origin router; every
- * other live worker gets an edge router fed by `pipeToRouter`, and each member classroom is
- * placed on the router with the fewest viewers, so fan-out uses every core. When the origin
- * worker dies the room rebuilds on a live worker and announces new ingest ports; when an
- * edge worker dies its viewers are closed and reconnect onto the remaining routers.
+ * One broadcast's media inside the SFU. While a lesson is published (`publish()`), the encoder
+ * sends into an origin router; every other live worker gets an edge router fed by
+ * `pipeToRouter`, and each member classroom is placed on the router with the fewest viewers,
+ * so fan-out uses every core. When the origin worker dies the room rebuilds on a live worker
+ * and announces new ingest ports; when an edge worker dies its viewers are closed and
+ * reconnect onto the remaining routers. Between lessons the ingest is closed.
  */
 export class BroadcastRoom extends TypedEmitter<RoomEvents> {
   readonly id: string;
@@ -69,6 +70,11 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
   /** Talk-back's mix-minus producers, by place on air (0-based). */
   #minus: types.Producer[] = [];
   #ingest: IngestEndpoints | undefined;
+  /** The ingest transports while the room is published. */
+  #transports: types.PlainTransport[] = [];
+  /** Whether the room should be published (its ingest open), also across a rebuild. */
+  #publishing = false;
+  #opening: Promise<void> | undefined;
   #rebuilding: Promise<void> | undefined;
   #closed = false;
   readonly #onDied = (index: number) => this.#workerDied(index);
@@ -120,10 +126,38 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
     return Object.fromEntries([...this.#edges].map(([i, e]) => [i, e.viewers.size + [...e.plain].filter((p) => !p.closed).length]));
   }
 
+  /** Builds the routers; the ingest opens with `publish()`. */
   async open(): Promise<void> {
     this.#pool.on('workerdied', this.#onDied);
     this.#pool.on('workerready', this.#onReady);
     await this.#build();
+  }
+
+  /**
+   * Opens the ingest (sealed transports and their producers) for a lesson being published, and
+   * keeps it open across a rebuild; resolves with where to send. Idempotent.
+   */
+  async publish(): Promise<IngestEndpoints> {
+    this.#assertOpen();
+    this.#publishing = true;
+    while (this.#rebuilding) await this.#rebuilding;
+    this.#opening ??= this.#openIngest().finally(() => (this.#opening = undefined));
+    if (!this.#ingest) await this.#opening;
+    if (!this.#ingest) throw new ClasscastError('SFU_NO_BROADCAST', `room ${this.id} could not open its ingest`);
+    return this.#ingest;
+  }
+
+  /**
+   * The lesson is no longer published: the ingest ports close (nothing listens there between
+   * lessons), and with them the producers and every classroom's consumers.
+   */
+  unpublish(): void {
+    this.#publishing = false;
+    this.#closeIngest();
+  }
+
+  get publishing(): boolean {
+    return this.#publishing;
   }
 
   /** Resolves once the room has producers again (after a rebuild in progress, if any). */
@@ -236,8 +270,10 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
     this.#pool.off('workerready', this.#onReady);
     for (const edge of this.#edges.values()) edge.router.close();
     this.#edges.clear();
+    this.#transports = [];
     this.#producers = [];
     this.#minus = [];
+    this.#ingest = undefined;
   }
 
   async #build(): Promise<void> {
@@ -245,6 +281,17 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
     if (live.length === 0) throw new ClasscastError('SFU_WORKER_DIED', 'no live mediasoup worker');
     const originIndex = live[0]!;
     const origin = await this.#routerOn(originIndex);
+    this.#originIndex = originIndex;
+    this.#edges.set(originIndex, { router: origin, viewers: new Set(), plain: new Set(), pending: 0 });
+    for (const index of live.slice(1)) await this.#addEdge(index);
+    this.#logger.info({ originIndex, edges: [...this.#edges.keys()] }, 'room built');
+    if (this.#publishing) await this.#openIngest();
+  }
+
+  /** The ingest on the origin router, piped to every edge; announced as `ingest` and `producers`. */
+  async #openIngest(): Promise<void> {
+    const origin = this.#edges.get(this.#originIndex);
+    if (this.#ingest || !origin) return;
     const plainOptions = {
       listenInfo: {
         protocol: 'udp' as const,
@@ -257,36 +304,53 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
       enableSrtp: true,
       srtpCryptoSuite: SRTP_SUITE,
     } as const;
-    // A key per transport and per build: told to the publisher over its own channel (the
+    // A key per transport and per opening: told to the publisher over its own channel (the
     // daemon itself, or the authenticated publisher socket), never logged.
     const sealed = async () => {
-      const transport = await origin.createPlainTransport(plainOptions);
+      const transport = await origin.router.createPlainTransport(plainOptions);
+      this.#transports.push(transport);
       const send = newSrtpKey();
       await transport.connect({ srtpParameters: { cryptoSuite: SRTP_SUITE, keyBase64: send } });
       return { transport, srtp: { send, receive: transport.srtpParameters!.keyBase64 } };
     };
-    const { transport: videoTransport, srtp: videoKeys } = await sealed();
-    const { transport: audioTransport, srtp: audioKeys } = await sealed();
-    const video = await videoTransport.produce({ kind: 'video', rtpParameters: videoProducerRtpParameters(this.#plan) });
-    const audio = await audioTransport.produce({ kind: 'audio', rtpParameters: audioProducerRtpParameters(this.#plan) });
-    // Talk-back's mix-minus streams arrive on the same audio port, told apart by their SSRC.
-    const minus: types.Producer[] = [];
-    for (const ssrc of this.#plan.minusSsrcs ?? []) {
-      minus.push(await audioTransport.produce({ kind: 'audio', rtpParameters: audioProducerRtpParameters(this.#plan, ssrc), appData: { minus: true } }));
+    try {
+      const { transport: videoTransport, srtp: videoKeys } = await sealed();
+      const { transport: audioTransport, srtp: audioKeys } = await sealed();
+      const video = await videoTransport.produce({ kind: 'video', rtpParameters: videoProducerRtpParameters(this.#plan) });
+      const audio = await audioTransport.produce({ kind: 'audio', rtpParameters: audioProducerRtpParameters(this.#plan) });
+      // Talk-back's mix-minus streams arrive on the same audio port, told apart by their SSRC.
+      const minus: types.Producer[] = [];
+      for (const ssrc of this.#plan.minusSsrcs ?? []) {
+        minus.push(await audioTransport.produce({ kind: 'audio', rtpParameters: audioProducerRtpParameters(this.#plan, ssrc), appData: { minus: true } }));
+      }
+      this.#producers = [video, audio, ...minus];
+      this.#minus = minus;
+      for (const [index, edge] of this.#edges) {
+        if (index === this.#originIndex) continue;
+        for (const producer of this.#producers) await origin.router.pipeToRouter({ producerId: producer.id, router: edge.router });
+      }
+      const ingestIp = this.#net.ingestAnnouncedAddress ?? this.#net.ingestIp;
+      this.#ingest = {
+        video: { ip: ingestIp, port: videoTransport.tuple.localPort, srtp: videoKeys },
+        audio: { ip: ingestIp, port: audioTransport.tuple.localPort, srtp: audioKeys },
+      };
+    } catch (error) {
+      this.#closeIngest();
+      throw error;
     }
-    this.#originIndex = originIndex;
-    this.#producers = [video, audio, ...minus];
-    this.#minus = minus;
-    this.#edges.set(originIndex, { router: origin, viewers: new Set(), plain: new Set(), pending: 0 });
-    for (const index of live.slice(1)) await this.#addEdge(index);
-    const ingestIp = this.#net.ingestAnnouncedAddress ?? this.#net.ingestIp;
-    this.#ingest = {
-      video: { ip: ingestIp, port: videoTransport.tuple.localPort, srtp: videoKeys },
-      audio: { ip: ingestIp, port: audioTransport.tuple.localPort, srtp: audioKeys },
-    };
-    this.#logger.info({ originIndex, edges: [...this.#edges.keys()], ingest: { ip: ingestIp, video: videoTransport.tuple.localPort, audio: audioTransport.tuple.localPort } }, 'room built');
+    this.#logger.info({ ip: this.#ingest.video.ip, video: this.#ingest.video.port, audio: this.#ingest.audio.port }, 'ingest open');
     this.safeEmit('ingest', this.#ingest);
     this.safeEmit('producers', this.producerIds);
+  }
+
+  #closeIngest(): void {
+    const open = this.#transports.length > 0;
+    // Closing a transport closes its producers, their pipes to the edges and every consumer.
+    for (const transport of this.#transports.splice(0)) transport.close();
+    this.#producers = [];
+    this.#minus = [];
+    this.#ingest = undefined;
+    if (open) this.#logger.info('ingest closed');
   }
 
   async #routerOn(index: number): Promise<types.Router> {
@@ -317,8 +381,10 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
     this.#logger.warn({ index }, 'origin worker died; rebuilding the room');
     for (const other of this.#edges.values()) other.router.close();
     this.#edges.clear();
+    this.#transports = [];
     this.#producers = [];
     this.#minus = [];
+    this.#ingest = undefined;
     this.#originIndex = -1;
     this.#rebuild();
   }

@@ -45,7 +45,7 @@ export async function openBenchRoom(
     const room = await sfu.openRoom('bench', BENCH_PLAN);
     source = new BenchSource({
       plan: BENCH_PLAN,
-      ingest: room.ingest!,
+      ingest: await room.publish(),
       gopFrames: options.gopFrames ?? BENCH_VIDEO.fps,
       mirror: options.mirror,
       ...BENCH_VIDEO,

@@ -56,7 +56,7 @@ describe('a newcomer through the SFU', () => {
     await sfu.start();
     cleanup.push(() => sfu.close());
     const room = await sfu.openRoom('room', plan);
-    const pipeline = new MediaPipeline({ config, videoInputs: [], targets: { ...plan, ...room.ingest! }, logger });
+    const pipeline = new MediaPipeline({ config, videoInputs: [], targets: { ...plan, ...(await room.publish()) }, logger });
     cleanup.push(() => pipeline.close());
     await pipeline.start();
     const sink = await Sink.open();

@@ -30,6 +30,7 @@ describe('SFU rooms', () => {
     const s = makeSfu(2);
     await s.start();
     const room = await s.openRoom('demo', plan);
+    await room.publish();
     expect(room.ingest?.video.port).toBeGreaterThan(0);
     expect(room.ingest?.audio.port).toBeGreaterThan(0);
     expect(room.producerIds).toHaveLength(2);
@@ -46,7 +47,7 @@ describe('SFU rooms', () => {
     const s = makeSfu(2);
     await s.start();
     const room = await s.openRoom('demo', plan);
-    const before = room.ingest!;
+    const before = await room.publish();
     const oldProducers = room.producerIds;
     const originViewer = await room.createViewer('on-origin');
     const edgeViewer = await room.createViewer('on-edge');
@@ -70,6 +71,7 @@ describe('SFU rooms', () => {
     const s = makeSfu(2);
     await s.start();
     const room = await s.openRoom('demo', plan);
+    await room.publish();
     const producers = room.producerIds;
     const a = await room.createViewer('a');
     const b = await room.createViewer('b');
@@ -91,7 +93,7 @@ describe('SFU rooms', () => {
     const s = makeSfu(1);
     await s.start();
     const room = await s.openRoom('demo', plan);
-    const ingest = room.ingest!;
+    const ingest = await room.publish();
     const sockets: Socket[] = [];
     const socket = async () => {
       const sock = createSocket('udp4');
@@ -141,5 +143,37 @@ describe('SFU rooms', () => {
     } finally {
       for (const sock of sockets) sock.close();
     }
+  });
+
+  it('listens for a publisher only while the lesson is published, with new keys each time', async () => {
+    const s = makeSfu(1);
+    await s.start();
+    const room = await s.openRoom('demo', plan);
+    // Open, but not published: no ingest port, no producer, nobody joins.
+    expect(room.ingest).toBeUndefined();
+    expect(room.producerIds).toEqual([]);
+    await expect(room.createViewer('early')).rejects.toMatchObject({ code: 'SFU_NO_BROADCAST' });
+    const first = await room.publish();
+    expect(await room.publish()).toBe(first);
+    const viewer = await room.createViewer('a');
+    await viewer.consume(room.producerIds, room.rtpCapabilities());
+    expect(viewer.consumerCount).toBe(2);
+    const closedConsumers = viewer.next('consumerclosed', 5_000);
+    room.unpublish();
+    expect(room.ingest).toBeUndefined();
+    expect(room.producerIds).toEqual([]);
+    await closedConsumers;
+    // The ports are really closed: anyone may bind them now.
+    for (const port of [first.video.port, first.audio.port]) {
+      const sock = createSocket('udp4');
+      await new Promise<void>((resolve, reject) => {
+        sock.once('error', reject);
+        sock.bind(port, '127.0.0.1', () => resolve());
+      });
+      sock.close();
+    }
+    const second = await room.publish();
+    expect(second.audio.srtp.send).not.toBe(first.audio.srtp.send);
+    expect(room.producerIds).toHaveLength(2);
   });
 });

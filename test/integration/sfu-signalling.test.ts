@@ -141,7 +141,7 @@ describe('/ws/sfu and /ws/publish over a real socket', () => {
   };
 
   it('gives nothing to a missing, forged, expired or other-broadcast token', async () => {
-    await sfu.openRoom('room-a', plan);
+    await (await sfu.openRoom('room-a', plan)).publish();
     const c = await member();
     expect((await c.request('createTransport')).error?.code).toBe('UNAUTHORIZED');
 
@@ -165,7 +165,7 @@ describe('/ws/sfu and /ws/publish over a real socket', () => {
   });
 
   it('answers malformed frames with error frames and keeps the connection', async () => {
-    await sfu.openRoom('room-a', plan);
+    await (await sfu.openRoom('room-a', plan)).publish();
     const c = await member();
     expect((await c.raw('not json')).error?.code).toBe('BAD_REQUEST');
     expect((await c.raw(Buffer.from([1, 2, 3]))).error?.code).toBe('BAD_REQUEST');
@@ -191,6 +191,7 @@ describe('/ws/sfu and /ws/publish over a real socket', () => {
 
   it('brings the transport and paused consumers in the join answer when the page sends its capabilities', async () => {
     const room = await sfu.openRoom('room-a', plan);
+    await room.publish();
     await publish('live');
     const c = await member();
     // Before joining there is no picture to have shown.
@@ -224,7 +225,7 @@ describe('/ws/sfu and /ws/publish over a real socket', () => {
   });
 
   it('bounds what one member link holds: sessions per token, one transport per session, a join deadline', async () => {
-    await sfu.openRoom('room-a', plan);
+    await (await sfu.openRoom('room-a', plan)).publish();
     const token = tokens.issue('school-1', 'room-a', 10).token;
     // Five sockets on one link, each firing twenty createTransports at once.
     const sessions = await Promise.all([0, 1, 2, 3, 4].map(() => member()));
@@ -265,16 +266,21 @@ describe('/ws/sfu and /ws/publish over a real socket', () => {
     expect((await pub.request('state', { state: 'live' })).error?.code).toBe('INVALID_STATE');
     expect((await pub.request('open', { room: 'room-b', plan })).error?.code).toBe('FORBIDDEN');
     expect((await pub.request('open', { room: 'room-a', plan: { ...plan, layers: [] } })).error?.code).toBe('BAD_REQUEST');
+    // Between lessons the room is open but not published: no ingest port listens.
     const opened = await pub.request('open', { room: 'room-a', plan });
     expect(opened.ok).toBe(true);
-    const ingest = opened.data!.ingest as { video: { ip: string; port: number }; audio: { ip: string; port: number } };
-    expect(ingest.video.ip).toBe('127.0.0.2');
-    expect(ingest.video.port).toBe(sfu.room('room-a')!.ingest!.video.port);
+    expect(opened.data!.ingest).toBeNull();
+    expect(sfu.room('room-a')!.ingest).toBeUndefined();
 
     const c = await member();
     const join = await c.request('join', { token: tokens.issue('school-1', 'room-a', 10).token });
     expect(join.data).toMatchObject({ state: 'idle' });
+    // A lesson starts: the ingest opens and is pushed to the publisher.
+    const pushed = pub.notification('ingest');
     expect((await pub.request('state', { state: 'live', lesson: { id: 'l1', title: 'Physics' } })).ok).toBe(true);
+    const ingest = (await pushed).data as { video: { ip: string; port: number }; audio: { ip: string; port: number } };
+    expect(ingest.video.ip).toBe('127.0.0.2');
+    expect(ingest.video.port).toBe(sfu.room('room-a')!.ingest!.video.port);
     const state = await c.notification('state');
     expect(state.data).toMatchObject({ state: 'live', lesson: { title: 'Physics' } });
 
@@ -282,9 +288,16 @@ describe('/ws/sfu and /ws/publish over a real socket', () => {
     const before = ingest.video.port;
     const pid = sfu.pool.worker(0)!.pid;
     process.kill(pid, 'SIGKILL');
-    const moved = await pub.notification('ingest');
+    const pushes = () => pub.frames.filter((f) => f.notification === 'ingest');
+    await expect.poll(() => pushes().length, { timeout: 20_000 }).toBe(2);
+    const moved = pushes()[1]!;
     expect((moved.data as typeof ingest).video.port).not.toBe(before);
     expect((moved.data as typeof ingest).video.ip).toBe('127.0.0.2');
+
+    // The lesson ends: the ingest ports close; the room stays for its member classrooms.
+    expect((await pub.request('state', { state: 'idle' })).ok).toBe(true);
+    expect(sfu.room('room-a')!.ingest).toBeUndefined();
+    expect(sfu.room('room-a')!.producerIds).toEqual([]);
   });
 
   it('a remote classroom reopens its room after the link drops, re-reports its state and follows rebuilds', async () => {
