@@ -338,6 +338,8 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
       this.#closeIngest();
       throw error;
     }
+    // Unpublished while it was opening: it closes again at once.
+    if (!this.#publishing) return this.#closeIngest();
     this.#logger.info({ ip: this.#ingest.video.ip, video: this.#ingest.video.port, audio: this.#ingest.audio.port }, 'ingest open');
     this.safeEmit('ingest', this.#ingest);
     this.safeEmit('producers', this.producerIds);
