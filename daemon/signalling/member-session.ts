@@ -220,8 +220,7 @@ export class MemberSession {
     const viewer = await room.createViewer(this.#claims!.classroom, { forceTcp });
     this.#viewer = viewer;
     // A page that reconnects while it speaks goes on hearing its mix-minus.
-    const place = this.#deps.talkback?.(this.#claims!.broadcast)?.placeOfClassroom(this.#claims!.classroom);
-    if (place !== undefined) await viewer.hear(room.audioFor(place));
+    await this.talkbackChanged();
     viewer.on('closed', (reason) => {
       if (this.#viewer === viewer) this.notify({ notification: 'reconnect', data: { reason } });
     });

@@ -387,7 +387,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
    */
   openTalkback(place: number, streams: TalkbackStreams): CameraFeed {
     this.#assertOpen();
-    if (!this.#intake || place < 0 || place >= this.#talkback.length) throw new ClasscastError('INVALID_STATE', `no talk-back place ${place + 1} in this pipeline`);
+    if (!this.#intake) throw new ClasscastError('INVALID_STATE', 'the media pipeline has not started');
     return this.#intake.open(place, streams);
   }
 

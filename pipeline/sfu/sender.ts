@@ -1,7 +1,7 @@
 import type { types } from 'mediasoup';
 import { TypedEmitter } from '../../config/foundation/emitter.ts';
 import { ClasscastError, InvalidStateError } from '../../config/foundation/errors.ts';
-import type { TransportInfo } from './viewer.ts';
+import { transportInfoOf, type TransportInfo } from './viewer.ts';
 
 export type SenderEvents = {
   /** The page produced its microphone or camera. */
@@ -33,8 +33,7 @@ export class Sender extends TypedEmitter<SenderEvents> {
   }
 
   get transportInfo(): TransportInfo {
-    const t = this.#transport;
-    return { id: t.id, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates, dtlsParameters: t.dtlsParameters };
+    return transportInfoOf(this.#transport);
   }
 
   /** The producers by kind (the pipeline's talk-back input, tests). */

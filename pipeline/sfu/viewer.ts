@@ -12,6 +12,11 @@ export interface TransportInfo {
   dtlsParameters: types.DtlsParameters;
 }
 
+/** What a browser needs of a WebRtcTransport to connect to it (a viewer's, a sender's). */
+export function transportInfoOf(t: types.WebRtcTransport): TransportInfo {
+  return { id: t.id, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates, dtlsParameters: t.dtlsParameters };
+}
+
 export interface ConsumerInfo {
   id: string;
   producerId: string;
@@ -77,8 +82,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> {
   }
 
   get transportInfo(): TransportInfo {
-    const t = this.#transport;
-    return { id: t.id, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates, dtlsParameters: t.dtlsParameters };
+    return transportInfoOf(this.#transport);
   }
 
   get consumerCount(): number {

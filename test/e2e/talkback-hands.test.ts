@@ -1,12 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../config/load.ts';
-import { Daemon } from '../../daemon/daemon.ts';
+import type { Daemon } from '../../daemon/daemon.ts';
 import { launchChromium, waitFor } from '../helpers/browser.ts';
+import { startTalkbackLesson, type TalkbackLesson } from '../helpers/talkback-lesson.ts';
 
 interface Request {
   id: string;
@@ -24,8 +23,9 @@ interface Request {
 describe('talk-back requests: a member classroom raises its hand, the front answers', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'classcast-talkback-'));
   const technicianToken = 'talkback-technician-token-0123456789';
+  let lesson: TalkbackLesson | undefined;
   let daemon: Daemon;
-  let chromium: Awaited<ReturnType<typeof launchChromium>>;
+  let chromium: TalkbackLesson['chromium'];
 
   const api = async <T>(method: string, url: string): Promise<{ status: number; body: T }> => {
     const response = await fetch(`${daemon.urls.apiBase}/api${url}`, {
@@ -40,30 +40,22 @@ describe('talk-back requests: a member classroom raises its hand, the front answ
   const handOf = (page: Page) => page.evaluate(() => (window as unknown as { classcast: { hand: () => { state: string; reason?: string } } }).classcast.hand());
 
   beforeAll(async () => {
-    const config = parseConfig(
-      {
-        site: { name: 'school', classroom: 'lesson' },
-        dataDir: path.join(dir, 'data'),
-        api: { host: '127.0.0.1', port: 0, tokens: [{ name: 'tech', role: 'technician', token: technicianToken }] },
-        sfu: { workers: 1 },
+    lesson = await startTalkbackLesson({
+      dir,
+      technicianToken,
+      config: {
         pipeline: { width: 320, height: 180, fps: 15, videoBitrateKbps: 300, audioChannels: [{ id: 'teacher', name: 'Teacher', role: 'teacher', source: { kind: 'tone', frequency: 440 } }] },
         recording: { enabled: false },
         talkback: { enabled: true, maxOnAir: 1, maxMinutes: 5 },
       },
-      'test',
-      dir,
-    );
-    daemon = new Daemon(config, pino({ level: 'warn' }));
-    await daemon.start();
-    await daemon.schedule.startManual({ title: 'Questions', minutes: 30, by: 'test' });
-    // A room's microphone and camera: Chromium's fake capture devices (a tone, a test picture).
-    chromium = await launchChromium(['--use-fake-device-for-media-stream']);
+      // A room's microphone and camera: Chromium's fake capture devices (a tone, a test picture).
+      chromiumArgs: ['--use-fake-device-for-media-stream'],
+    });
+    ({ daemon, chromium } = lesson);
   }, 90_000);
 
   afterAll(async () => {
-    await chromium?.close();
-    await daemon?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await lesson?.close();
   }, 30_000);
 
   it('raises and lowers by tap and by a clicker key, is accepted from the console, sends the room while on air, and ends when the page leaves', async () => {

@@ -1,13 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../config/load.ts';
-import { Daemon } from '../../daemon/daemon.ts';
-import { launchChromium, waitFor } from '../helpers/browser.ts';
+import type { Daemon } from '../../daemon/daemon.ts';
+import { waitFor } from '../helpers/browser.ts';
+import { startTalkbackLesson, type TalkbackLesson } from '../helpers/talkback-lesson.ts';
 import { tonePowerDb } from '../integration/pipeline-rtp-sink.ts';
 
 /** The answering room's voice: 1 kHz beeps (a steady tone would be taken for noise and suppressed). */
@@ -68,8 +67,9 @@ describe('talk-back on air: an answering room is heard by all, and not by itself
   const technicianToken = 'onair-technician-token-0123456789';
   const speakerFile = path.join(dir, 'speaker.raw');
   const voice = path.join(dir, 'voice.wav');
+  let lesson: TalkbackLesson | undefined;
   let daemon: Daemon;
-  let chromium: Awaited<ReturnType<typeof launchChromium>>;
+  let chromium: TalkbackLesson['chromium'];
 
   const api = async <T>(method: string, url: string, body?: unknown): Promise<T> => {
     const response = await fetch(`${daemon.urls.apiBase}/api${url}`, {
@@ -84,12 +84,10 @@ describe('talk-back on air: an answering room is heard by all, and not by itself
   beforeAll(async () => {
     // Beeps of 0.3 s every 0.5 s, which Chromium's fake microphone plays in a loop.
     execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `sine=frequency=${ROOM_HZ}:sample_rate=48000:duration=10`, '-af', "volume='if(lt(mod(t,0.5),0.3),0.5,0)':eval=frame", '-c:a', 'pcm_s16le', voice]);
-    const config = parseConfig(
-      {
-        site: { name: 'school', classroom: 'lesson' },
-        dataDir: path.join(dir, 'data'),
-        api: { host: '127.0.0.1', port: 0, tokens: [{ name: 'tech', role: 'technician', token: technicianToken }] },
-        sfu: { workers: 1 },
+    lesson = await startTalkbackLesson({
+      dir,
+      technicianToken,
+      config: {
         pipeline: {
           width: 320,
           height: 180,
@@ -102,19 +100,13 @@ describe('talk-back on air: an answering room is heard by all, and not by itself
         // The broadcast room's speakers: ALSA's file plugin, so what they play can be read back.
         talkback: { enabled: true, maxOnAir: 1, maxMinutes: 5, speaker: `file:FILE=${speakerFile},FORMAT=raw` },
       },
-      'test',
-      dir,
-    );
-    daemon = new Daemon(config, pino({ level: 'warn' }));
-    await daemon.start();
-    await daemon.schedule.startManual({ title: 'Questions', minutes: 30, by: 'test' });
-    chromium = await launchChromium(['--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${voice}`]);
+      chromiumArgs: ['--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${voice}`],
+    });
+    ({ daemon, chromium } = lesson);
   }, 90_000);
 
   afterAll(async () => {
-    await chromium?.close();
-    await daemon?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await lesson?.close();
   }, 30_000);
 
   it('puts the accepted room on program, in every classroom, the speakers and the recording, with a mix-minus for itself', async () => {

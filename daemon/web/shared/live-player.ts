@@ -223,7 +223,7 @@ export class LivePlayer {
     const transport = this.#transport!;
     for (const consumer of this.#consumers) consumer.close();
     this.#consumers = [];
-    for (const element of this.#extraSound) element.srcObject = null;
+    this.#dropExtraSound();
     const stream = new MediaStream();
     // Asked for together, mediasoup-client sets all consumers up in one SDP negotiation
     // instead of one each (a few hundred ms on a busy kiosk).
@@ -284,7 +284,7 @@ export class LivePlayer {
     this.#video.muted = false;
     try {
       await this.#video.play();
-      for (const element of this.#extraSound) void element.play().catch(() => undefined);
+      this.#playExtraSound();
       document.dispatchEvent(new CustomEvent('classcast:sound', { detail: true }));
     } catch {
       this.#video.muted = true;
@@ -296,7 +296,16 @@ export class LivePlayer {
   unmute(): void {
     this.#video.muted = false;
     void this.#video.play();
+    this.#playExtraSound();
+  }
+
+  #playExtraSound(): void {
     for (const element of this.#extraSound) void element.play().catch(() => undefined);
+  }
+
+  #dropExtraSound(): void {
+    for (const element of this.#extraSound) element.srcObject = null;
+    this.#extraSound = [];
   }
 
   /** The tracks of every sound stream received (tests measure what a classroom hears). */
@@ -389,8 +398,7 @@ export class LivePlayer {
   #teardown(): void {
     for (const consumer of this.#consumers) consumer.close();
     this.#consumers = [];
-    for (const element of this.#extraSound) element.srcObject = null;
-    this.#extraSound = [];
+    this.#dropExtraSound();
     this.#transport?.close();
     this.#transport = undefined;
   }
