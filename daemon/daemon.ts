@@ -24,6 +24,9 @@ import { Studio } from './broadcast/studio.ts';
 import { CameraService } from './cameras/camera-service.ts';
 import type { Director } from './director/director.ts';
 import { createDirector, publishDirectorEvents } from './director/factory.ts';
+import { EdgeHub } from './district/edge-hub.ts';
+import { EdgeRooms } from './district/edge-rooms.ts';
+import { OriginLink } from './district/origin-link.ts';
 import { EventBus } from './events/bus.ts';
 import { BoxReport } from './health/box-report.ts';
 import { HealthWatch } from './health/health-watch.ts';
@@ -37,6 +40,7 @@ import { createScheduleEngine, type ScheduleEngine } from './schedule/index.ts';
 import { TalkbackDesk } from './talkback/desk.ts';
 import { TalkbackLine } from './talkback/line.ts';
 import { MemberSignalling } from './signalling/member-signalling.ts';
+import { registerWhep } from './whep/whep-routes.ts';
 import { EventsHub } from './ws/events-hub.ts';
 import { SocketRouter } from './ws/socket-router.ts';
 
@@ -88,6 +92,11 @@ export class Daemon {
   /** classroom role publishing to a remote SFU (`sfu.url`): this broadcast's room there. */
   remoteRoom: RemoteRoom | undefined;
   #publishers: PublisherHub | undefined;
+  /** An origin SFU: the edges pulling from it. */
+  edgeHub: EdgeHub | undefined;
+  /** An edge SFU: its link to the origin, and the broadcasts it pulls. */
+  originLink: OriginLink | undefined;
+  edgeRooms: EdgeRooms | undefined;
   #app: FastifyInstance | undefined;
   #sockets: SocketRouter | undefined;
   #signalling: MemberSignalling | undefined;
@@ -189,10 +198,13 @@ export class Daemon {
       sfu: () => this.sfu,
       room: () => this.room,
       remoteRoom: () => this.remoteRoom,
+      edgeHub: () => this.edgeHub,
+      edge: () => this.originLink && this.edgeRooms && { origin: config.edge.origin!, link: this.originLink, rooms: this.edgeRooms },
     });
     this.schedule.on('state', () => {
       const info = this.report.broadcastInfo();
       this.#signalling?.broadcastChanged(config.site.classroom, info);
+      this.edgeHub?.broadcastChanged(config.site.classroom, info);
       this.remoteRoom?.reportState(info);
     });
   }
@@ -201,6 +213,11 @@ export class Daemon {
     const base = this.config.api.publicUrl?.replace(/\/$/, '') ?? this.#apiBase;
     const memberBase = !this.config.roles.sfu && this.config.sfu.url ? this.config.sfu.url.replace(/\/$/, '') : base;
     return { apiBase: base, consoleUrl: `${base}/console/`, classroomUrl: `${memberBase}/classroom/`, memberBase };
+  }
+
+  /** Where a member classroom's link points: the edge configured for it, else this SFU (or the remote one). */
+  memberBaseFor(classroom: string): string {
+    return this.edgeHub?.edgeOf(classroom)?.url.replace(/\/$/, '') ?? this.urls.memberBase;
   }
 
   get app(): FastifyInstance | undefined {
@@ -236,7 +253,7 @@ export class Daemon {
         this.director.start();
       }
     }
-    if (config.roles.sfu) {
+    if (config.roles.sfu || config.roles.edge) {
       const sfu = new Sfu({
         workers: config.sfu.workers,
         logLevel: config.sfu.logLevel,
@@ -260,12 +277,8 @@ export class Daemon {
         this.talkbackLine = line;
         this.#closers.unshift({ name: 'talkback-line', close: () => line.close() });
       }
-      this.#publishers = new PublisherHub({
-        sfu,
-        publishers: config.sfu.publishers,
-        broadcastChanged: (roomId, info) => this.#signalling?.broadcastChanged(roomId, info),
-        logger,
-      });
+      if (config.roles.edge) this.#startEdge(sfu);
+      else this.#startOrigin(sfu);
     } else if (config.roles.classroom && config.sfu.url && config.sfu.publisherToken) {
       const remote = new RemoteRoom({ url: config.sfu.url, token: config.sfu.publisherToken, room: config.site.classroom, plan: this.plan, logger });
       this.remoteRoom = remote;
@@ -279,17 +292,18 @@ export class Daemon {
       await this.schedule.start();
     }
 
-    // Member classrooms signal to the SFU role only; a classroom-only daemon has no /ws/sfu.
+    // Member classrooms signal to the SFU roles only; a classroom-only daemon has no /ws/sfu.
+    const edgeRooms = this.edgeRooms;
+    const hold = edgeRooms && ((roomId: string) => edgeRooms.hold(roomId));
     const signalling =
       this.sfu &&
       new MemberSignalling({
         sfu: this.sfu,
         joinTokens: this.joinTokens,
-        // This classroom's own room follows its controller; rooms of remote publishers, their reports.
-        broadcastInfo: (roomId) =>
-          config.roles.classroom && roomId === config.site.classroom ? this.report.broadcastInfo() : this.#publishers!.info(roomId),
+        broadcastInfo: (roomId) => this.#broadcastInfo(roomId),
         // Hands go up to this classroom's own broadcast only (a remote publisher's room has none here).
         talkback: (roomId) => (config.roles.classroom && roomId === config.site.classroom ? this.talkback : undefined),
+        ...(edgeRooms ? { hold: hold!, alternates: () => edgeRooms.alternates() } : {}),
         logger,
       });
     this.#signalling = signalling;
@@ -300,6 +314,8 @@ export class Daemon {
       sfuWorkers: () => this.sfu?.pool.liveIndexes().length ?? 0,
       pipeline: () => this.studio.pipeline?.figures(),
       micArrays: () => this.micArrays.map((a) => ({ id: a.id, state: a.state })),
+      ...(this.edgeHub ? { edges: () => this.edgeHub!.view() } : {}),
+      ...(this.originLink ? { originLinkUp: () => this.originLink!.up } : {}),
     });
 
     const tls = config.api.tls && { key: readFileSync(config.api.tls.keyFile), cert: readFileSync(config.api.tls.certFile) };
@@ -312,11 +328,23 @@ export class Daemon {
       readiness: () => this.readiness(),
       metrics: this.#metrics,
       // The page loads its WebRTC device from these before it connects, and joins in one step.
-      ...(config.roles.sfu
+      ...(this.sfu
         ? {
             classroomBoot: () => {
               const routerRtpCapabilities = this.sfu?.routerCapabilities();
               return routerRtpCapabilities && { routerRtpCapabilities };
+            },
+            // An origin sends a member classroom of an edge (by its join token) to that edge.
+            classroomRedirect: (token: string) => this.edgeHub?.redirect(token),
+            register: async (served: FastifyInstance) => {
+              const whep = await registerWhep(served, {
+                sfu: this.sfu!,
+                joinTokens: this.joinTokens,
+                broadcastInfo: (roomId) => this.#broadcastInfo(roomId),
+                ...(hold ? { hold } : {}),
+                logger,
+              });
+              this.#closers.unshift({ name: 'whep', close: async () => whep.close() });
             },
           }
         : {}),
@@ -337,6 +365,9 @@ export class Daemon {
     if (publishers && config.sfu.publishers.length > 0) {
       sockets.add('/ws/publish', { accept: (request) => publishers.refuse(request), onConnection: (socket, request) => publishers.accept(socket, request) });
     }
+    const edgeHub = this.edgeHub;
+    if (edgeHub) sockets.add('/ws/edge', { accept: (request) => edgeHub.refuse(request), onConnection: (socket, request) => edgeHub.accept(socket, request) });
+    this.originLink?.start();
     sockets.add('/ws/events', {
       accept: (request, url) => (this.#socketPrincipal(request.headers.authorization, url) ? undefined : 401),
       onConnection: (socket, request, url) => this.#events!.accept(socket, this.#socketPrincipal(request.headers.authorization, url)!),
@@ -348,6 +379,7 @@ export class Daemon {
         signalling?.close();
         this.talkback.close();
         this.#publishers?.close();
+        this.edgeHub?.close();
         this.#events?.close();
         await app.close();
       },
@@ -381,6 +413,67 @@ export class Daemon {
     this.#closed = true;
     await closeAll(this.#closers, this.logger, SHUTDOWN_DEADLINE_MS);
     this.logger.info('daemon stopped');
+  }
+
+  /** An origin SFU's own part: publishers and edges. */
+  #startOrigin(sfu: Sfu): void {
+    const { config, logger } = this;
+    this.#publishers = new PublisherHub({
+      sfu,
+      publishers: config.sfu.publishers,
+      broadcastChanged: (roomId, info) => {
+        this.#signalling?.broadcastChanged(roomId, info);
+        this.edgeHub?.broadcastChanged(roomId, info);
+      },
+      logger,
+    });
+    if (config.sfu.edges.length > 0) {
+      this.edgeHub = new EdgeHub({
+        sfu,
+        edges: config.sfu.edges,
+        broadcastInfo: (roomId) => this.#broadcastInfo(roomId),
+        originUrl: () => this.urls.apiBase,
+        classroomOf: (token) => {
+          try {
+            return this.joinTokens.verify(token).classroom;
+          } catch {
+            return undefined;
+          }
+        },
+        logger,
+      });
+    }
+  }
+
+  /** An edge SFU: the link to its origin, the broadcasts pulled while watched, its reports. */
+  #startEdge(sfu: Sfu): void {
+    const { config, logger } = this;
+    const link = new OriginLink({ url: config.edge.origin!, token: config.edge.token!, logger });
+    this.originLink = link;
+    const rooms = new EdgeRooms({
+      sfu,
+      link,
+      network: sfu.network,
+      lingerMs: config.edge.lingerMs,
+      selfUrl: () => this.urls.apiBase,
+      broadcastChanged: (roomId, info) => this.#signalling?.broadcastChanged(roomId, info),
+      logger,
+    });
+    this.edgeRooms = rooms;
+    this.#closers.unshift({
+      name: 'origin-link',
+      close: async () => {
+        rooms.close();
+        link.close();
+      },
+    });
+  }
+
+  /** A broadcast's state: this classroom's own, a remote publisher's report, or (edge) the origin's word. */
+  #broadcastInfo(roomId: string) {
+    if (this.edgeRooms) return this.edgeRooms.info(roomId);
+    if (this.config.roles.classroom && roomId === this.config.site.classroom) return this.report.broadcastInfo();
+    return this.#publishers?.info(roomId) ?? { state: 'idle' as const };
   }
 
   #socketPrincipal(header: string | undefined, url: URL) {

@@ -30,6 +30,8 @@ export const ERROR_CODES = [
   'SFU_WORKER_DIED',
   'SFU_NO_BROADCAST',
   'SCHEDULE_INVALID',
+  'LINK_DOWN',
+  'LINK_ERROR',
   'INTERNAL',
 ] as const;
 

@@ -3,26 +3,45 @@ import { z } from 'zod';
 import { host, port } from './common.ts';
 
 /**
- * A broadcast classroom allowed to publish into this SFU over `/ws/publish`. Only the
- * SHA-256 of its token is kept: a plain `token` is hashed while the config is parsed, so the
- * frozen config never holds it.
+ * An entry that authenticates with a token keeps only its SHA-256: a plain `token` is hashed
+ * while the config is parsed, so the frozen config never holds it.
  */
+const tokenFields = {
+  token: z.string().min(16).optional().describe('the token (hashed at load)'),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional().describe('hex SHA-256 of the token'),
+};
+const exactlyOneToken = (p: { token?: string; sha256?: string }) => (p.token === undefined) !== (p.sha256 === undefined);
+const ONE_TOKEN = { message: 'give exactly one of token, sha256' };
+function hashToken<T extends { token?: string; sha256?: string }>({ token, ...rest }: T): Omit<T, 'token' | 'sha256'> & { sha256: string } {
+  return { ...rest, sha256: rest.sha256 ?? createHash('sha256').update(token!, 'utf8').digest('hex') } as Omit<T, 'token' | 'sha256'> & { sha256: string };
+}
+
+/** A broadcast classroom allowed to publish into this SFU over `/ws/publish`. */
 export const publisherSchema = z
   .object({
     name: z.string().min(1).describe('who publishes; shown in logs'),
-    room: z
-      .string()
-      .min(1)
-      .max(128)
-      .describe('the only room (broadcast classroom id) this publisher may open or report on'),
-    token: z.string().min(16).optional().describe('the publisher token (hashed at load)'),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/).optional().describe('hex SHA-256 of the publisher token'),
+    room: z.string().min(1).max(128).describe('the only room (broadcast classroom id) this publisher may open or report on'),
+    ...tokenFields,
   })
-  .refine((p) => (p.token === undefined) !== (p.sha256 === undefined), { message: 'give exactly one of token, sha256' })
-  .transform(({ token, ...rest }) => ({
-    ...rest,
-    sha256: rest.sha256 ?? createHash('sha256').update(token!, 'utf8').digest('hex'),
-  }));
+  .refine(exactlyOneToken, ONE_TOKEN)
+  .transform(hashToken);
+
+/**
+ * An edge SFU allowed to pull broadcasts from this one (its origin) over `/ws/edge`, and where
+ * the member classrooms near it are sent.
+ */
+export const edgeEntrySchema = z
+  .object({
+    name: z.string().min(1).max(64).describe('the edge; shown in status, metrics and logs'),
+    url: z.url().describe("the edge's public base URL, e.g. https://edge-north.district.example:8443"),
+    classrooms: z
+      .array(z.string().min(1).max(128))
+      .default([])
+      .describe('member classrooms served by this edge: their join links point at it'),
+    ...tokenFields,
+  })
+  .refine(exactlyOneToken, ONE_TOKEN)
+  .transform(hashToken);
 
 export const sfuSchema = z
   .object({
@@ -38,6 +57,7 @@ export const sfuSchema = z
       .array(publisherSchema)
       .default([])
       .describe('sfu role: broadcast classrooms that may publish over /ws/publish'),
+    edges: z.array(edgeEntrySchema).default([]).describe('sfu role (origin): edge SFUs that may pull broadcasts over /ws/edge'),
     url: z
       .url()
       .optional()
@@ -57,3 +77,4 @@ export const sfuSchema = z
 
 export type SfuSlice = z.infer<typeof sfuSchema>;
 export type PublisherEntry = z.infer<typeof publisherSchema>;
+export type EdgeEntry = z.infer<typeof edgeEntrySchema>;

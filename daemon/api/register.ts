@@ -41,7 +41,8 @@ export interface ApiHost {
   readonly talkback: Pick<TalkbackDesk, 'list' | 'accept' | 'end'>;
   readonly talkbackLine: { preview(id: string): Promise<Buffer | undefined> } | undefined;
   readonly config: { readonly site: { readonly classroom: string } };
-  readonly urls: { memberBase: string };
+  /** Where a member classroom's link points (its edge's URL, or this SFU's). */
+  memberBaseFor(classroom: string): string;
 }
 
 /** Every `/api` route module, each with its own slice of the box. */
@@ -81,6 +82,6 @@ export function registerApiRoutes(api: FastifyInstance, daemon: ApiHost): void {
   joinTokenRoutes(api, {
     joinTokens: daemon.joinTokens,
     broadcast: daemon.config.site.classroom,
-    publicUrl: () => daemon.urls.memberBase,
+    publicUrl: (classroom) => daemon.memberBaseFor(classroom),
   });
 }

@@ -4,6 +4,9 @@ import type { BroadcastRoom } from '../../pipeline/sfu/room.ts';
 import type { Sfu } from '../../pipeline/sfu/sfu.ts';
 import type { Studio } from '../broadcast/studio.ts';
 import type { CameraService } from '../cameras/camera-service.ts';
+import type { EdgeHub } from '../district/edge-hub.ts';
+import type { EdgeRooms } from '../district/edge-rooms.ts';
+import type { OriginLink } from '../district/origin-link.ts';
 import type { RemoteRoom } from '../publish/remote-room.ts';
 import type { ScheduleEngine } from '../schedule/engine.ts';
 import type { BroadcastInfo } from '../signalling/protocol.ts';
@@ -25,6 +28,10 @@ export interface BoxReportDeps {
   sfu: () => Sfu | undefined;
   room: () => BroadcastRoom | undefined;
   remoteRoom: () => RemoteRoom | undefined;
+  /** An origin SFU's edges. */
+  edgeHub: () => EdgeHub | undefined;
+  /** An edge SFU: its origin (URL and link) and the broadcasts it pulls. */
+  edge: () => { origin: string; link: OriginLink; rooms: EdgeRooms } | undefined;
 }
 
 /**
@@ -45,14 +52,28 @@ export class BoxReport {
     const sfu = this.#deps.sfu();
     const remote = this.#deps.remoteRoom();
     const viewers = await Promise.all(this.viewers().map((v) => v.stats()));
+    const edge = this.#deps.edge();
+    if (edge) {
+      return {
+        role: 'edge',
+        origin: { url: edge.origin, link: edge.link.up ? 'online' : 'offline' },
+        broadcasts: edge.rooms.holdings(),
+        sfu: sfu && { workers: sfu.pool.liveIndexes().length, rooms: await roomFigures(sfu) },
+        classrooms: viewers,
+      };
+    }
+    const edges = await this.#deps.edgeHub()?.view();
     return {
       classroom,
       ...schedule.view(),
       layout: studio.layout,
       program: studio.program,
       pipeline: studio.pipeline ? { health: studio.pipeline.health } : { health: 'offline' },
-      sfu: sfu ? { workers: sfu.pool.liveIndexes().length, spread: this.#deps.room()?.spread() ?? {} } : remote && { url: sfuUrl, link: remote.linkState },
+      sfu: sfu
+        ? { workers: sfu.pool.liveIndexes().length, spread: this.#deps.room()?.spread() ?? {}, rooms: await roomFigures(sfu) }
+        : remote && { url: sfuUrl, link: remote.linkState },
       classrooms: viewers,
+      ...(edges ? { edges } : {}),
     };
   }
 
@@ -70,6 +91,7 @@ export class BoxReport {
       ...(sfu ? { sfu: { workers: sfu.pool.liveIndexes().length, configured: sfu.pool.size } } : remote ? { sfu: { link: remote.linkState } } : {}),
       recording: { enabled: this.#deps.recordingEnabled, active: pipeline?.recording !== undefined },
       ...(disk ? { diskFreeBytes: disk.bavail * disk.bsize } : {}),
+      ...(this.#deps.edge() ? { originLink: this.#deps.edge()!.link.up } : {}),
     });
   }
 
@@ -93,4 +115,17 @@ export class BoxReport {
   viewers() {
     return (this.#deps.sfu()?.rooms() ?? []).flatMap((room) => room.viewers());
   }
+}
+
+/** Each room of an SFU: whether it is fed, what its feed takes in, its classrooms and pipes to edges. */
+function roomFigures(sfu: Sfu) {
+  return Promise.all(
+    sfu.rooms().map(async (room) => ({
+      id: room.id,
+      publishing: room.publishing,
+      feed: await room.feedFigures(),
+      classrooms: room.viewerCount,
+      edgePipes: room.pipes().length,
+    })),
+  );
 }

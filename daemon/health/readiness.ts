@@ -19,6 +19,8 @@ export interface ReadinessInput {
   recording: { enabled: boolean; active: boolean };
   /** Free bytes where recordings and state go. */
   diskFreeBytes?: number;
+  /** An edge SFU: whether its link to the origin is up (it has no lesson of its own). */
+  originLink?: boolean;
 }
 
 export interface Readiness {
@@ -70,6 +72,11 @@ export function readiness(input: ReadinessInput): Readiness {
   const recording: PartState = !input.recording.enabled ? { state: 'off' } : input.broadcast === 'live' && !input.recording.active ? { state: 'degraded', detail: 'not recording' } : { state: 'ok' };
   const disk: PartState =
     input.diskFreeBytes === undefined ? { state: 'degraded', detail: 'free space unknown' } : input.diskFreeBytes < LOW_DISK_BYTES ? { state: 'degraded', detail: `${Math.round(input.diskFreeBytes / 1024 ** 2)} MiB free` } : { state: 'ok' };
+  if (input.originLink !== undefined) {
+    // An edge is ready when it can serve classrooms: workers up and its origin reachable.
+    const origin: PartState = input.originLink ? { state: 'ok' } : { state: 'down', detail: 'no link to the origin SFU' };
+    return { ready: input.originLink && sfu.state !== 'down', parts: { sfu, origin, disk } };
+  }
   const ready = input.broadcast === 'live' && pipeline.state === 'ok' && sfu.state !== 'down';
   return { ready, parts: { broadcast: { state: input.broadcast === 'live' ? 'ok' : 'off', detail: input.broadcast }, pipeline, sfu, recording, disk, cameras, micArrays } };
 }

@@ -21,6 +21,10 @@ export interface AppDeps {
    * connects (so it joins in one step); absent on a box without the SFU role.
    */
   classroomBoot?: () => Record<string, unknown> | undefined;
+  /** Where the member page of a join token is served instead (an origin sends a classroom to its edge). */
+  classroomRedirect?: (token: string) => string | undefined;
+  /** Routes of the SFU roles outside the API (WHEP), registered before the app listens. */
+  register?: (app: FastifyInstance) => Promise<void>;
 }
 
 /**
@@ -35,7 +39,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const registry = deps.metrics.registry;
   app.get('/metrics', async (_request, reply) => reply.header('content-type', registry.contentType).send(await registry.metrics()));
-  if (deps.classroomBoot) await registerPage(app, 'classroom', { boot: deps.classroomBoot });
+  if (deps.classroomBoot) await registerPage(app, 'classroom', { boot: deps.classroomBoot, redirect: deps.classroomRedirect });
+  await deps.register?.(app);
   await registerPage(app, 'console');
   return app;
 }

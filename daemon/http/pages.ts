@@ -7,6 +7,11 @@ export interface PageOptions {
    * into the HTML as JSON at `<!--classcast:boot-->`; undefined leaves the placeholder empty.
    */
   boot?: () => Record<string, unknown> | undefined;
+  /**
+   * For the page's `?token=`: the base URL of another server that serves this page to its
+   * holder (302 there, the query kept), or undefined to serve it here.
+   */
+  redirect?: (token: string) => string | undefined;
 }
 
 /** The encoding to send, from the request's Accept-Encoding (brotli, else gzip, else none). */
@@ -43,6 +48,9 @@ export async function registerPage(app: FastifyInstance, page: 'classroom' | 'co
   const htmlAsset = assets['']!;
   app.get(`/${page}`, async (_request, reply) => reply.redirect(`/${page}/`));
   const serveHtml = async (request: FastifyRequest, reply: FastifyReply) => {
+    const token = (request.query as Record<string, unknown> | undefined)?.token;
+    const elsewhere = typeof token === 'string' ? options.redirect?.(token) : undefined;
+    if (elsewhere) return reply.redirect(`${elsewhere}/${page}/${request.url.slice(request.url.indexOf('?'))}`, 302);
     const boot = options.boot?.();
     if (!boot) return send(request, reply, htmlAsset);
     const body = html.replace('<!--classcast:boot-->', `<script id="classcast-boot" type="application/json">${scriptJson(boot)}</script>`);

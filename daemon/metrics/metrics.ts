@@ -1,6 +1,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { PipelineFigures } from '../../pipeline/media/media-pipeline.ts';
 import type { ViewerStats } from '../../pipeline/sfu/viewer.ts';
+import type { EdgeView } from '../district/edge-hub.ts';
 
 export interface MetricsSources {
   broadcastState: () => string;
@@ -8,6 +9,10 @@ export interface MetricsSources {
   sfuWorkers: () => number;
   pipeline?: () => PipelineFigures | undefined;
   micArrays?: () => { id: string; state: string }[];
+  /** An origin SFU: its edges and their links. */
+  edges?: () => Promise<EdgeView[]>;
+  /** An edge SFU: whether its link to the origin is up. */
+  originLinkUp?: () => boolean;
 }
 
 const STATES = ['idle', 'starting', 'live', 'stopping'];
@@ -127,7 +132,59 @@ export class Metrics {
         for (const array of sources.micArrays?.() ?? []) this.set({ array: array.id }, array.state === 'online' ? 1 : 0);
       },
     });
+    if (sources.edges) this.#edgeGauges(sources.edges);
+    if (sources.originLinkUp) {
+      const up = sources.originLinkUp;
+      new Gauge({
+        name: 'classcast_origin_link_up',
+        help: "Whether this edge's link to its origin is up (1) or not (0)",
+        registers,
+        collect() {
+          this.set(up() ? 1 : 0);
+        },
+      });
+    }
     this.controlActions = new Counter({ name: 'classcast_control_actions_total', help: 'Control actions by result', labelNames: ['action', 'result'], registers });
     this.processRestarts = new Counter({ name: 'classcast_process_restarts_total', help: 'Unexpected child process exits', labelNames: ['process'], registers });
+  }
+
+  /** An origin's edges: one scrape reads them once. */
+  #edgeGauges(edges: () => Promise<EdgeView[]>): void {
+    let round: { at: number; views: Promise<EdgeView[]> } | undefined;
+    const shared = () => {
+      if (!round || Date.now() - round.at > 500) round = { at: Date.now(), views: edges() };
+      return round.views;
+    };
+    const registers = [this.registry];
+    const perEdge = (name: string, help: string, pick: (e: EdgeView) => number | undefined) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['edge'],
+        registers,
+        async collect() {
+          this.reset();
+          for (const edge of await shared()) {
+            const value = pick(edge);
+            if (value !== undefined) this.set({ edge: edge.name }, value);
+          }
+        },
+      });
+    perEdge('classcast_edge_up', 'Whether each configured edge SFU is connected (1) or not (0)', (e) => (e.online ? 1 : 0));
+    perEdge('classcast_edge_classrooms', 'Member classrooms watching at each edge', (e) => e.classrooms);
+    perEdge('classcast_edge_send_kbps', 'What each edge sends its classrooms', (e) => e.sendKbps);
+    perEdge('classcast_edge_link_kbps', 'What the origin sends each edge (its pipes)', (e) => e.link.sendKbps);
+    perEdge('classcast_edge_link_loss_percent', 'Packet loss on the origin → edge link', (e) => e.link.lossPercent);
+    perEdge('classcast_edge_link_rtt_ms', 'Round trip of the origin → edge link', (e) => e.link.roundTripMs);
+    new Gauge({
+      name: 'classcast_edge_pipes',
+      help: 'Pipes from the origin to each edge, by broadcast (one copy each when all is well)',
+      labelNames: ['edge', 'room'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const edge of await shared()) for (const pull of edge.link.pulls) this.set({ edge: edge.name, room: pull.room }, pull.pipes);
+      },
+    });
   }
 }

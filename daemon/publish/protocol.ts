@@ -40,7 +40,8 @@ export const ingestPlanSchema = z.object({
   audioSsrc: z.number().int().min(1).max(0xffff_ffff),
 });
 
-const stateSchema = z.object({
+/** A broadcast's state as boxes tell each other (`BroadcastInfo`). */
+export const broadcastInfoSchema = z.object({
   state: z.enum(['idle', 'starting', 'live', 'stopping']),
   lesson: z.object({ id: z.string().max(256), title: z.string().max(512), endsAt: z.string().max(64).optional() }).optional(),
 });
@@ -51,17 +52,10 @@ export const publishRequestSchema = z.discriminatedUnion('method', [
     method: z.literal('open'),
     data: z.object({ room: z.string().min(1).max(128), plan: ingestPlanSchema }),
   }),
-  z.object({ id: z.number().int(), method: z.literal('state'), data: stateSchema }),
+  z.object({ id: z.number().int(), method: z.literal('state'), data: broadcastInfoSchema }),
   z.object({ id: z.number().int(), method: z.literal('ping'), data: z.unknown().optional() }),
 ]);
 
 export type PublishRequest = z.infer<typeof publishRequestSchema>;
 
 export const ingestEndpointsSchema = z.object({ video: ingestEndpoint, audio: ingestEndpoint });
-
-/** Frames the SFU sends back: answers and pushes. */
-export const publishReplySchema = z.union([
-  z.object({ id: z.number().int().nullable(), ok: z.literal(true), data: z.unknown() }),
-  z.object({ id: z.number().int().nullable(), ok: z.literal(false), error: z.object({ code: z.string(), message: z.string() }) }),
-  z.object({ notification: z.literal('ingest'), data: ingestEndpointsSchema }),
-]);

@@ -5,7 +5,7 @@ import type { PublisherEntry } from '../../config/schema/sfu.ts';
 import type { Sfu } from '../../pipeline/sfu/sfu.ts';
 import { bearerToken } from '../auth/bearer.ts';
 import type { BroadcastInfo } from '../signalling/protocol.ts';
-import { PublisherAuth } from './publisher-auth.ts';
+import { HashedTokens } from '../auth/hashed-tokens.ts';
 import { PublisherSession } from './publisher-session.ts';
 
 export interface PublisherHubOptions {
@@ -23,13 +23,13 @@ export interface PublisherHubOptions {
  */
 export class PublisherHub {
   readonly #options: PublisherHubOptions;
-  readonly #auth: PublisherAuth;
+  readonly #auth: HashedTokens<PublisherEntry>;
   readonly #states = new Map<string, BroadcastInfo>();
   readonly #sessions = new Set<PublisherSession>();
 
   constructor(options: PublisherHubOptions) {
     this.#options = options;
-    this.#auth = new PublisherAuth(options.publishers);
+    this.#auth = new HashedTokens(options.publishers);
   }
 
   /** For SocketRouter's `accept`: 401 unless the upgrade carries a known publisher token. */

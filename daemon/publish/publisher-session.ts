@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { ClasscastError } from '../../config/foundation/errors.ts';
 import type { PublisherEntry } from '../../config/schema/sfu.ts';
+import type { IngestPlan } from '../../pipeline/sfu/codecs.ts';
 import type { IngestEndpoints, BroadcastRoom } from '../../pipeline/sfu/room.ts';
 import type { Sfu } from '../../pipeline/sfu/sfu.ts';
 import type { BroadcastInfo } from '../signalling/protocol.ts';
@@ -74,7 +75,7 @@ export class PublisherSession {
     }
   }
 
-  async #open(roomId: string, plan: BroadcastRoom['plan']): Promise<IngestEndpoints | null> {
+  async #open(roomId: string, plan: IngestPlan): Promise<IngestEndpoints | null> {
     if (this.#publisher.room !== roomId) {
       throw new ClasscastError('FORBIDDEN', `this publisher may not open room ${roomId}`);
     }

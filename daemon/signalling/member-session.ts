@@ -23,6 +23,13 @@ export interface MemberSessionDeps {
   admit?: (session: MemberSession, token: string) => void;
   /** A socket that has not joined within this long is closed (default 10 s). */
   joinDeadlineMs?: number;
+  /**
+   * An edge SFU pulls a broadcast from its origin while a classroom holds it: called at the
+   * join (resolves once pulled, when the lesson is on), its release when the session ends.
+   */
+  hold?: (roomId: string) => Promise<() => void>;
+  /** Other SFUs' base URLs this classroom's page moves to when this one is gone (an edge's). */
+  alternates?: () => string[];
   /** Where a broadcast (room id) takes raised hands (talk-back); none: a raised hand is refused. */
   talkback?: (roomId: string) => Pick<TalkbackDesk, 'enabled' | 'raise' | 'endOwned' | 'onAirFor' | 'placeOfClassroom'> | undefined;
 }
@@ -49,6 +56,8 @@ export class MemberSession {
   #sender: Sender | undefined;
   #room: BroadcastRoom | undefined;
   #token: string | undefined;
+  /** Lets go of the broadcast an edge pulled for this classroom. */
+  #release: (() => void) | undefined;
   #windowStart = 0;
   #windowCount = 0;
   /**
@@ -120,6 +129,8 @@ export class MemberSession {
     for (const detach of this.#detach.splice(0)) detach();
     this.#viewer?.close();
     this.#viewer = undefined;
+    this.#release?.();
+    this.#release = undefined;
   }
 
   #enqueue(text: string, isBinary: boolean): void {
@@ -236,12 +247,27 @@ export class MemberSession {
     this.#claims = claims;
     this.#token = token;
     this.#logger.info({ classroom: claims.classroom, broadcast: claims.broadcast }, 'member classroom joined');
+    if (this.#deps.hold && !this.#release) {
+      const release = await this.#deps.hold(claims.broadcast);
+      // The page may have left while the edge pulled.
+      if (this.#socket.readyState === this.#socket.OPEN) this.#release = release;
+      else release();
+    }
     this.#watchRoom();
     const room = this.#deps.sfu.room(claims.broadcast);
     const info = this.#deps.broadcastInfo(claims.broadcast);
     const available = Boolean(room && room.producerIds.length > 0);
     const talkback = this.#deps.talkback?.(claims.broadcast)?.enabled ?? false;
-    const answer: JoinAnswer = { classroom: claims.classroom, broadcast: claims.broadcast, expiresAt: claims.expiresAt.toISOString(), ...info, available, talkback };
+    const alternates = this.#deps.alternates?.() ?? [];
+    const answer: JoinAnswer = {
+      classroom: claims.classroom,
+      broadcast: claims.broadcast,
+      expiresAt: claims.expiresAt.toISOString(),
+      ...info,
+      available,
+      talkback,
+      ...(alternates.length > 0 ? { alternates } : {}),
+    };
     if (!media || !room || !available || info.state !== 'live') return answer;
     try {
       const viewer = await this.#newViewer(room, media.forceTcp);

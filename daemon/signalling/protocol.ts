@@ -105,6 +105,11 @@ export interface JoinAnswer extends BroadcastInfo {
   available: boolean;
   /** Whether this classroom may raise its hand (talk-back). */
   talkback: boolean;
+  /**
+   * An edge SFU's join: other SFUs (base URLs, other edges first, then the origin) serving the
+   * same broadcast with the same token, where the page goes by itself when this one is gone.
+   */
+  alternates?: string[];
   /** When the join asked for media and the broadcast is live: everything to start playing. */
   media?: { transport: TransportAnswer; consumers: ConsumerAnswer[] };
 }

@@ -2,6 +2,8 @@ import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
 import { InvalidStateError } from '../../config/foundation/errors.ts';
 import type { IngestPlan } from './codecs.ts';
+import type { RoomFeed } from './feed.ts';
+import { sealedIngest } from './sealed-ingest.ts';
 import { BroadcastRoom, type RoomNetwork } from './room.ts';
 import { WorkerPool } from './worker-pool.ts';
 
@@ -28,6 +30,11 @@ export class Sfu {
     await this.pool.start();
   }
 
+  /** Where this SFU's transports listen and what they announce. */
+  get network(): RoomNetwork {
+    return this.#options.network;
+  }
+
   room(id: string): BroadcastRoom | undefined {
     return this.#rooms.get(id);
   }
@@ -51,12 +58,16 @@ export class Sfu {
     return undefined;
   }
 
-  /** Opens (or returns) the room of a broadcast classroom. */
-  async openRoom(id: string, plan: IngestPlan): Promise<BroadcastRoom> {
+  /**
+   * Opens (or returns) the room of a broadcast classroom: fed by its encoder through a sealed
+   * ingest made for `plan`, or by another feed (an edge SFU's pipe from its origin).
+   */
+  async openRoom(id: string, source: IngestPlan | RoomFeed): Promise<BroadcastRoom> {
     if (this.#closed) throw new InvalidStateError('sfu closed');
     const existing = this.#rooms.get(id);
     if (existing) return existing;
-    const room = new BroadcastRoom(id, this.pool, this.#options.network, plan, this.#options.logger);
+    const feed = 'open' in source ? source : sealedIngest(this.#options.network, source);
+    const room = new BroadcastRoom(id, this.pool, this.#options.network, feed, this.#options.logger);
     this.#rooms.set(id, room);
     try {
       await room.open();

@@ -46,6 +46,8 @@ export type ViewerEvents = {
   /** A consumer closed because its producer went away; the client should consume again. */
   consumerclosed: [consumerId: string];
   layerschange: [consumerId: string, spatialLayer: number | undefined];
+  /** The transport's ICE state: `disconnected` once the player stopped its consent checks. */
+  icestate: [state: types.IceState];
 };
 
 /**
@@ -74,6 +76,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> {
     this.#router = router;
     this.#transport = transport;
     transport.observer.once('close', () => this.#closeFromBelow('transport closed'));
+    transport.on('icestatechange', (state) => this.safeEmit('icestate', state));
     router.observer.once('close', () => this.#closeFromBelow('router closed'));
   }
 

@@ -36,13 +36,15 @@ export interface ReceivedMedia {
   audioBytes: number;
   audioSamples: number;
   phase: string;
+  /** What the page's status line says (why it reconnects, …). */
+  text: string;
 }
 
 /** Reads the member-classroom page's receive stats (window.classcast, see daemon/web/classroom). */
 export async function receivedMedia(page: Page): Promise<ReceivedMedia> {
   return page.evaluate(async () => {
-    const api = (window as unknown as { classcast?: { stats: () => Promise<Record<string, unknown>[]>; status: () => { phase: string } } }).classcast;
-    const result = { framesDecoded: 0, frameWidth: 0, audioBytes: 0, audioSamples: 0, phase: api?.status().phase ?? 'none' };
+    const api = (window as unknown as { classcast?: { stats: () => Promise<Record<string, unknown>[]>; status: () => { phase: string; text: string } } }).classcast;
+    const result = { framesDecoded: 0, frameWidth: 0, audioBytes: 0, audioSamples: 0, phase: api?.status().phase ?? 'none', text: api?.status().text ?? '' };
     for (const s of api ? await api.stats() : []) {
       if (s.type !== 'inbound-rtp') continue;
       if (s.kind === 'video') {

@@ -11,12 +11,16 @@ export interface DaemonProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs `classcast run --config FILE` and resolves once the daemon logged "daemon started". */
-export async function startDaemonProcess(configFile: string, timeoutMs = 60_000): Promise<DaemonProcess> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'daemon/bin/classcast.mjs'), 'run', '--config', configFile], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/**
+ * Runs `classcast run --config FILE` and resolves once the daemon logged "daemon started".
+ * `launch` starts the command another way (e.g. inside a network namespace).
+ */
+export async function startDaemonProcess(
+  configFile: string,
+  timeoutMs = 60_000,
+  launch: (command: string, args: string[]) => ChildProcess = (command, args) => spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }),
+): Promise<DaemonProcess> {
+  const child = launch(process.execPath, [path.join(ROOT, 'daemon/bin/classcast.mjs'), 'run', '--config', configFile]);
   const logs: Record<string, unknown>[] = [];
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),

@@ -17,13 +17,14 @@ function bench(args: string[]): Promise<{ code: number | null; stdout: string; s
 }
 
 describe('classcast bench', () => {
-  it('measures fan-out, added delay and first frame, each beside its baseline', async () => {
+  it('measures fan-out, added delay, first frame and the edge hop, each beside its baseline', async () => {
     const { code, stdout, stderr } = await bench(['all', '--workers', '2', '--classrooms', '6', '--seconds', '1.5', '--newcomers', '2', '--json']);
     expect(code, stderr).toBe(0);
     const result = JSON.parse(stdout) as {
       fanout: { setup: string; workers: number; classrooms: number; workerCores: number; spread: string; sentMbps: number }[];
       delay: { path: string; load: number; packets: number; p50: number }[];
       firstFrame: { setup: string; newcomers: number; videoP50: number; allKeyframes: boolean }[];
+      edgeHop: { path: string; load: number; packets: number; linkKbps?: number }[];
     };
     // Fan-out: the baseline keeps everything on one worker, the candidate spreads over two.
     expect(result.fanout.map((r) => r.workers)).toEqual([1, 2]);
@@ -48,7 +49,19 @@ describe('classcast bench', () => {
       expect(row.allKeyframes).toBe(true);
     }
     expect(result.firstFrame[1]!.videoP50).toBeLessThan(1500);
-  }, 120_000);
+    // Edge hop: the stamped packets reached a classroom on the origin and one behind an edge,
+    // and the pipe carried one copy whether 0 or 6 classrooms were behind it.
+    expect(result.edgeHop.filter((r) => r.load === 0).map((r) => r.path)).toEqual([
+      expect.stringMatching(/baseline/),
+      expect.stringMatching(/origin/),
+      expect.stringMatching(/edge/),
+    ]);
+    for (const row of result.edgeHop) expect(row.packets).toBeGreaterThan(30);
+    const [alone, loaded] = result.edgeHop.filter((r) => r.linkKbps !== undefined).map((r) => r.linkKbps!);
+    expect(alone).toBeGreaterThan(500);
+    expect(loaded! / alone!).toBeGreaterThan(0.6);
+    expect(loaded! / alone!).toBeLessThan(1.6);
+  }, 150_000);
 
   it('refuses bad arguments with usage and exit code 2', async () => {
     const { code, stderr } = await bench(['nonsense']);

@@ -4,6 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SrtpContext } from '../../pipeline/media/srtp.ts';
 import { defaultLayers } from '../../pipeline/media/targets.ts';
 import type { IngestPlan } from '../../pipeline/sfu/codecs.ts';
+import { pipeFeed } from '../../pipeline/sfu/pipe-feed.ts';
+import type { PipeEnd, PipeOut } from '../../pipeline/sfu/pipe-out.ts';
 import { Sfu } from '../../pipeline/sfu/sfu.ts';
 
 const logger = pino({ level: 'silent' });
@@ -175,5 +177,89 @@ describe('SFU rooms', () => {
     const second = await room.publish();
     expect(second.audio.srtp.send).not.toBe(first.audio.srtp.send);
     expect(room.producerIds).toHaveLength(2);
+  });
+
+  it('feeds an edge SFU through one sealed pipe that takes nothing from strangers, and closes it with the feed', async () => {
+    const origin = makeSfu(1);
+    await origin.start();
+    const edgeSfu = new Sfu({ workers: 1, logLevel: 'warn', network: { listenIp: '127.0.0.1', rtcMinPort: 30000, rtcMaxPort: 34999, ingestIp: '127.0.0.1' }, logger });
+    const sockets: Socket[] = [];
+    const socket = async () => {
+      const sock = createSocket('udp4');
+      await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
+      sockets.push(sock);
+      return sock;
+    };
+    try {
+      await edgeSfu.start();
+      const room = await origin.openRoom('demo', plan);
+      const ingest = await room.publish();
+      let pipe: PipeOut | undefined;
+      let edgeEnd: PipeEnd | undefined;
+      let released = 0;
+      const edgeRoom = await edgeSfu.openRoom(
+        'demo',
+        pipeFeed({
+          net: edgeSfu.network,
+          pull: async (end) => {
+            edgeEnd = end;
+            pipe = await room.pipeOut(end);
+            return pipe.offer;
+          },
+          released: () => (released += 1),
+        }),
+      );
+      await edgeRoom.pull();
+      // The edge has the origin's producers, under the same ids, and the pipe is sealed both ways.
+      expect(edgeRoom.producerIds).toEqual(room.producerIds);
+      expect(pipe!.offer.srtp.keyBase64).not.toBe(edgeEnd!.srtp.keyBase64);
+      expect(room.pipes()).toHaveLength(1);
+
+      const sink = await socket();
+      const heard: string[] = [];
+      sink.on('message', (msg) => {
+        const text = msg.toString('latin1');
+        if (msg[1]! < 192 || msg[1]! > 223) heard.push(['PUBLISHER', 'STRANGER'].find((w) => text.includes(w)) ?? 'other');
+      });
+      await edgeRoom.createPlainViewer('classroom at the edge', { ip: '127.0.0.1', port: sink.address().port });
+      const packet = (seq: number, words: string, ssrc = plan.audioSsrc, payloadType = plan.audioPayloadType) => {
+        const rtp = Buffer.alloc(12 + 40);
+        rtp[0] = 0x80;
+        rtp[1] = payloadType;
+        rtp.writeUInt16BE(seq, 2);
+        rtp.writeUInt32BE(seq * 480, 4);
+        rtp.writeUInt32BE(ssrc, 8);
+        rtp.write(words, 12, 'latin1');
+        return rtp;
+      };
+      // What the pipe carries of the audio producer: its SSRC and payload type on the pipe.
+      const piped = pipe!.offer.producers.find((p) => p.kind === 'audio' && !p.minus)!;
+      const pipedSsrc = piped.rtpParameters.encodings![0]!.ssrc!;
+      const pipedPt = piped.rtpParameters.codecs[0]!.payloadType;
+      const stranger = await socket();
+      const publisher = await socket();
+      const seal = new SrtpContext(ingest.audio.srtp.send);
+      const count = (word: string) => heard.filter((h) => h === word).length;
+      for (let seq = 1; seq <= 400 && count('PUBLISHER') < 20; seq += 1) {
+        // A stranger who knows the edge's end of the pipe sends the piped stream in the clear.
+        stranger.send(packet(seq, 'STRANGER', pipedSsrc, pipedPt), edgeEnd!.port, edgeEnd!.ip);
+        publisher.send(seal.protectRtp(packet(seq, 'PUBLISHER')), ingest.audio.port, ingest.audio.ip);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(count('PUBLISHER')).toBeGreaterThanOrEqual(20);
+      expect(count('STRANGER')).toBe(0);
+
+      // The lesson ends at the origin: the pipe closes with its feed; the edge lets go of its end.
+      const closed = pipe!.next('closed', 5_000);
+      room.unpublish();
+      await closed;
+      expect(room.pipes()).toHaveLength(0);
+      edgeRoom.unpublish();
+      expect(released).toBe(1);
+      expect(edgeRoom.producerIds).toEqual([]);
+    } finally {
+      for (const sock of sockets) sock.close();
+      await edgeSfu.close();
+    }
   });
 });

@@ -3,14 +3,14 @@ import { parseArgs } from 'node:util';
 import { createRootLogger } from '../../logging.ts';
 import type { Command } from '../command.ts';
 
-const SUITES = ['fanout', 'delay', 'first-frame', 'all', 'glass', 'return', 'gop'] as const;
+const SUITES = ['fanout', 'delay', 'first-frame', 'edge', 'all', 'glass', 'return', 'gop'] as const;
 type Suite = (typeof SUITES)[number];
 
 export const benchCommand: Command = {
   name: 'bench',
-  summary: 'SFU benchmarks (fan-out CPU, added delay, time to first frame; all = these three), glass-to-glass delay, the talk-back return path and picture per bit by keyframe interval, each beside a baseline',
+  summary: 'SFU benchmarks (fan-out CPU, added delay, time to first frame, the hop through an edge SFU; all = these four), glass-to-glass delay, the talk-back return path and picture per bit by keyframe interval, each beside a baseline',
   usage:
-    'classcast bench fanout|delay|first-frame|all|glass|return|gop [--workers N] [--classrooms 25,100] [--seconds S] [--newcomers N] [--width W --height H --fps F] [--json]',
+    'classcast bench fanout|delay|first-frame|edge|all|glass|return|gop [--workers N] [--classrooms 25,100] [--seconds S] [--newcomers N] [--width W --height H --fps F] [--json]',
   async run(args, ctx) {
     let parsed;
     try {
@@ -72,6 +72,12 @@ export const benchCommand: Command = {
       const rows = await runFirstFrame({ workers, newcomers, logger });
       results.firstFrame = rows;
       print(formatFirstFrame(rows));
+    }
+    if (suite === 'edge' || suite === 'all') {
+      const { runEdgeHop, formatEdgeHop } = await import('../../../scripts/bench/edge-hop.ts');
+      const rows = await runEdgeHop({ loads: [0, Math.max(...classrooms)], measureMs: seconds * 1000, logger });
+      results.edgeHop = rows;
+      print(formatEdgeHop(rows));
     }
     if (suite === 'glass') {
       // Not part of `all`: it starts the whole demo and a browser.

@@ -118,6 +118,8 @@ setInterval(async () => {
 Object.assign(window, {
   classcast: {
     status: () => last,
+    /** The SFU this page signals to now (an edge's page moves on when its edge is gone). */
+    server: () => player.server,
     hand: () => hand,
     capture: () => player.sendingTracks().map((t) => ({ kind: t.kind, state: t.readyState })),
     /** Every sound stream this classroom receives (a meter, or a test, listens to them). */

@@ -3,6 +3,7 @@ import { AudioPanel } from './audio-panel.ts';
 import { AuditPanel } from './audit-panel.ts';
 import { BroadcastPanel } from './broadcast-panel.ts';
 import { CamerasPanel } from './cameras-panel.ts';
+import { EdgesPanel } from './edges-panel.ts';
 import { byId } from './dom.ts';
 import { EventSocket } from './event-socket.ts';
 import { HealthPanel } from './health-panel.ts';
@@ -63,7 +64,11 @@ function start(token: string): void {
   const events = new EventSocket(token);
   const health = new HealthPanel(byId('health'), events);
   const broadcast = new BroadcastPanel(api, events, notify);
-  broadcast.onStatus = (status) => health.fromStatus(status);
+  const edges = new EdgesPanel(byId('edges'), byId('edges-section'));
+  broadcast.onStatus = (status) => {
+    health.fromStatus(status);
+    edges.fromStatus(status);
+  };
   const cameras = new CamerasPanel(byId('cameras'), api, events, notify);
   const audio = new AudioPanel(byId('audio'), api, events, notify);
   const schedule = new SchedulePanel(byId('schedule'), api, notify);

@@ -29,7 +29,14 @@ type CreateTransportAnswer = TransportAnswer & { rtpCapabilities: types.RtpCapab
  */
 export class LivePlayer {
   readonly #video: HTMLVideoElement;
-  readonly #wsUrl: string;
+  /**
+   * Where the page signals: its own server first, then (from an edge's join answer) the other
+   * SFUs serving the broadcast; a connection that cannot be made moves on to the next.
+   */
+  #wsUrls: string[];
+  #urlIndex = 0;
+  /** Servers of the list that could not be reached in a row (reset by a join). */
+  #unreachable = 0;
   readonly #token: string;
   readonly #onStatus: (s: PlayerStatus) => void;
   #client: SignalClient | undefined;
@@ -71,7 +78,7 @@ export class LivePlayer {
     options: { tcp?: boolean; routerRtpCapabilities?: types.RtpCapabilities; earlySocket?: WebSocket } = {},
   ) {
     this.#video = video;
-    this.#wsUrl = wsUrl;
+    this.#wsUrls = [wsUrl];
     this.#token = token;
     this.#onStatus = onStatus;
     this.#forceTcp = options.tcp === true;
@@ -89,7 +96,7 @@ export class LivePlayer {
   #preloadDevice(): Promise<Device | undefined> {
     this.#deviceReady ??= (async () => {
       if (!this.#routerCapabilities) return undefined;
-      const device = new Device();
+      const device = newDevice();
       await device.load({ routerRtpCapabilities: this.#routerCapabilities });
       this.#device = device;
       return device;
@@ -127,8 +134,17 @@ export class LivePlayer {
     this.#status('info', this.#attempt === 0 ? 'connecting' : 'reconnecting', this.#attempt === 0 ? 'Connecting…' : 'Reconnecting…');
     try {
       // The device loads while the socket opens; with it, the join brings the media too.
+      const wsUrl = this.#wsUrls[this.#urlIndex % this.#wsUrls.length]!;
       const [client, device] = await Promise.all([
-        SignalClient.open(this.#wsUrl, undefined, this.#takeEarlySocket()).then((c) => (performance.mark('classcast:socket'), c)),
+        SignalClient.open(wsUrl, undefined, wsUrl === this.#wsUrls[0] ? this.#takeEarlySocket() : undefined)
+          .then((c) => (performance.mark('classcast:socket'), c))
+          .catch((error: Error) => {
+            // This server is gone (an edge that died): the next attempt goes to the next one,
+            // at once while some other one of the list has not been tried since.
+            this.#urlIndex += 1;
+            this.#unreachable += 1;
+            throw error;
+          }),
         this.#preloadDevice().then((d) => (performance.mark('classcast:device'), d)),
       ]);
       if (generation !== this.#generation) return client.close();
@@ -138,6 +154,8 @@ export class LivePlayer {
       const media = device?.loaded ? { rtpCapabilities: device.rtpCapabilities, forceTcp: this.#forceTcp } : undefined;
       const join = await client.request('join', { token: this.#token, ...(media ? { media } : {}) });
       performance.mark('classcast:joined');
+      this.#unreachable = 0;
+      this.#learnAlternates(wsUrl, join.alternates);
       this.onTalkbackAvailable(join.talkback);
       this.#lesson = join.lesson?.title;
       this.#attempt = 0;
@@ -156,6 +174,19 @@ export class LivePlayer {
     }
   }
 
+  /** The signalling URL in use now (tests, the status line). */
+  get server(): string {
+    return this.#wsUrls[this.#urlIndex % this.#wsUrls.length]!;
+  }
+
+  /** The server in use stays first; the others it named follow, in its order. */
+  #learnAlternates(current: string, alternates: string[] | undefined): void {
+    if (!alternates || alternates.length === 0) return;
+    const others = alternates.map(signallingUrl).filter((url) => url !== current);
+    this.#wsUrls = [current, ...new Set(others)];
+    this.#urlIndex = 0;
+  }
+
   /** Step by step: a transport, then consumers (a page without embedded capabilities, a new lesson). */
   async #startMedia(generation: number): Promise<void> {
     const client = this.#client!;
@@ -164,7 +195,7 @@ export class LivePlayer {
     const answer = (await client.request('createTransport', { forceTcp })) as CreateTransportAnswer;
     if (generation !== this.#generation) return;
     if (!this.#device) {
-      this.#device = new Device();
+      this.#device = newDevice();
       await this.#device.load({ routerRtpCapabilities: answer.rtpCapabilities });
     }
     this.#openTransport(answer, forceTcp);
@@ -389,7 +420,8 @@ export class LivePlayer {
     // Capped low: a kiosk whose box restarts (10–15 s) is back within a few seconds of it, and
     // even a few hundred kiosks retrying this often are a handful of sockets a second.
     const base = Math.min(RETRY_CAP_MS, 500 * 2 ** this.#attempt);
-    const delay = Math.round(base * (0.75 + Math.random() * 0.5));
+    const untried = this.#unreachable > 0 && this.#unreachable < this.#wsUrls.length;
+    const delay = untried ? 100 : Math.round(base * (0.75 + Math.random() * 0.5));
     this.#attempt += 1;
     this.#status('warn', 'reconnecting', `Reconnecting in ${Math.ceil(delay / 1000)} s (${reason})…`);
     this.#retryTimer = window.setTimeout(() => void this.#connect(), delay);
@@ -406,6 +438,29 @@ export class LivePlayer {
   #status(level: PlayerStatus['level'], phase: string, text: string): void {
     this.#onStatus({ level, phase, text, lesson: this.#lesson });
   }
+}
+
+/**
+ * mediasoup-client picks its browser handler from the user agent. A kiosk browser with a
+ * custom user-agent string (or headless Chromium on a plain-http LAN address, where
+ * `navigator.userAgentData` is withheld) is not recognised, though it has the standard
+ * WebRTC the `Chrome111` handler uses: then that handler is taken.
+ */
+function newDevice(): Device {
+  try {
+    return new Device();
+  } catch (error) {
+    const standard = typeof RTCRtpTransceiver !== 'undefined' && 'setCodecPreferences' in RTCRtpTransceiver.prototype;
+    if (!standard) throw error;
+    return new Device({ handlerName: 'Chrome111' });
+  }
+}
+
+/** The signalling socket of an SFU, from its base URL. */
+function signallingUrl(base: string): string {
+  const url = new URL('/ws/sfu', base);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url.toString();
 }
 
 /**
