@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { PlainViewer } from '../../pipeline/sfu/plain-viewer.ts';
 import { openBenchRoom, table, until } from './common.ts';
 import { MIRROR_SSRC, readStamp } from './media-source.ts';
-import { percentile, Sink, ssrcOf } from './sink.ts';
+import { Sink, stampDelays, type StampDelayRow } from './sink.ts';
 
 export interface DelayOptions {
   workers: number;
@@ -12,13 +12,7 @@ export interface DelayOptions {
   logger: Logger;
 }
 
-export interface DelayRow {
-  path: string;
-  load: number;
-  packets: number;
-  p50: number;
-  p95: number;
-  p99: number;
+export interface DelayRow extends StampDelayRow {
   max: number;
 }
 
@@ -41,31 +35,14 @@ export async function runDelay(options: DelayOptions): Promise<DelayRow[]> {
     const paths = new Map<number, string>([[MIRROR_SSRC, 'baseline: direct UDP, no SFU']]);
     paths.set(audioSsrc(origin)!, 'through the SFU, origin router');
     if (edge) paths.set(audioSsrc(edge)!, 'through the SFU, edge router (pipeToRouter)');
-    const samples = new Map<number, number[]>();
-    sink.onPacket = (packet, at) => {
-      const ssrc = ssrcOf(packet);
-      if (ssrc === undefined || !paths.has(ssrc)) return;
-      const sent = readStamp(packet);
-      if (sent !== undefined) samples.get(ssrc)?.push(at - sent);
-    };
+    const delays = stampDelays(sink, paths, readStamp);
     await until(() => sink.packets > 50, 10_000, 'packets through the SFU');
     for (const target of options.loads) {
       // Load viewers go wherever the room puts them, like real classrooms.
       while (load.length < target) load.push(await bench.room.createPlainViewer(`load-${load.length}`, address));
-      for (const ssrc of paths.keys()) samples.set(ssrc, []);
+      delays.reset();
       await new Promise((r) => setTimeout(r, options.measureMs));
-      for (const [ssrc, path] of paths) {
-        const values = samples.get(ssrc)!;
-        rows.push({
-          path,
-          load: target,
-          packets: values.length,
-          p50: round(percentile(values, 50)),
-          p95: round(percentile(values, 95)),
-          p99: round(percentile(values, 99)),
-          max: round(Math.max(...values)),
-        });
-      }
+      rows.push(...delays.rows(target));
     }
   } finally {
     for (const v of load) v.close();
@@ -83,8 +60,4 @@ export function formatDelay(rows: DelayRow[]): string {
       rows.map((r) => [r.path, r.load, r.packets, r.p50, r.p95, r.p99, r.max]),
     ),
   ].join('\n');
-}
-
-function round(n: number): number {
-  return Math.round(n * 100) / 100;
 }

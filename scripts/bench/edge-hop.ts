@@ -5,7 +5,7 @@ import type { PlainViewer } from '../../pipeline/sfu/plain-viewer.ts';
 import { Sfu } from '../../pipeline/sfu/sfu.ts';
 import { openBenchRoom, table, until } from './common.ts';
 import { MIRROR_SSRC, readStamp } from './media-source.ts';
-import { percentile, Sink, ssrcOf } from './sink.ts';
+import { Sink, stampDelays, type StampDelayRow } from './sink.ts';
 
 export interface EdgeHopOptions {
   /** Synthetic classrooms behind the edge while measuring. */
@@ -14,13 +14,7 @@ export interface EdgeHopOptions {
   logger: Logger;
 }
 
-export interface EdgeHopRow {
-  path: string;
-  load: number;
-  packets: number;
-  p50: number;
-  p95: number;
-  p99: number;
+export interface EdgeHopRow extends StampDelayRow {
   /** What crossed the origin → edge pipe meanwhile (kbit/s). */
   linkKbps: number | undefined;
 }
@@ -70,31 +64,14 @@ export async function runEdgeHop(options: EdgeHopOptions): Promise<EdgeHopRow[]>
       [audioSsrc(direct), 'classroom on the origin (one hop)'],
       [audioSsrc(viaEdge), 'classroom on an edge (origin → pipe → edge)'],
     ]);
-    const samples = new Map<number, number[]>();
-    sink.onPacket = (packet, at) => {
-      const ssrc = ssrcOf(packet);
-      if (ssrc === undefined || !paths.has(ssrc)) return;
-      const sent = readStamp(packet);
-      if (sent !== undefined) samples.get(ssrc)?.push(at - sent);
-    };
+    const delays = stampDelays(sink, paths, readStamp);
     await until(() => sink.packets > 100, 10_000, 'packets through the edge');
     for (const target of options.loads) {
       while (load.length < target) load.push(await room.createPlainViewer(`load-${load.length}`, address));
-      for (const ssrc of paths.keys()) samples.set(ssrc, []);
+      delays.reset();
       await new Promise((r) => setTimeout(r, options.measureMs));
       const link = pipe ? (await pipe.figures()).sendKbps : undefined;
-      for (const [ssrc, path] of paths) {
-        const values = samples.get(ssrc)!;
-        rows.push({
-          path,
-          load: target,
-          packets: values.length,
-          p50: round(percentile(values, 50)),
-          p95: round(percentile(values, 95)),
-          p99: round(percentile(values, 99)),
-          linkKbps: path.includes('edge') ? link : undefined,
-        });
-      }
+      for (const { max: _max, ...row } of delays.rows(target)) rows.push({ ...row, linkKbps: row.path.includes('edge') ? link : undefined });
     }
   } finally {
     for (const v of load) v.close();
@@ -113,8 +90,4 @@ export function formatEdgeHop(rows: EdgeHopRow[]): string {
       rows.map((r) => [r.path, r.load, r.packets, r.p50, r.p95, r.p99, r.linkKbps ?? '']),
     ),
   ].join('\n');
-}
-
-function round(n: number): number {
-  return Math.round(n * 100) / 100;
 }

@@ -22,6 +22,30 @@ function makeSfu(workers: number): Sfu {
   return sfu;
 }
 
+/** An audio-sized RTP packet whose payload says who sent it (the program's sound stream by default). */
+function packet(seq: number, words: string, ssrc = plan.audioSsrc, payloadType = plan.audioPayloadType): Buffer {
+  const rtp = Buffer.alloc(12 + 40);
+  rtp[0] = 0x80;
+  rtp[1] = payloadType;
+  rtp.writeUInt16BE(seq, 2);
+  rtp.writeUInt32BE(seq * 480, 4);
+  rtp.writeUInt32BE(ssrc, 8);
+  rtp.write(words, 12, 'latin1');
+  return rtp;
+}
+
+const sockets: Socket[] = [];
+/** A UDP socket on loopback (a classroom's sink, a publisher, a stranger), closed after the test. */
+async function socket(): Promise<Socket> {
+  const sock = createSocket('udp4');
+  await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
+  sockets.push(sock);
+  return sock;
+}
+function closeSockets(): void {
+  for (const sock of sockets.splice(0)) sock.close();
+}
+
 afterEach(async () => {
   await sfu?.close();
   sfu = undefined;
@@ -96,13 +120,6 @@ describe('SFU rooms', () => {
     await s.start();
     const room = await s.openRoom('demo', plan);
     const ingest = await room.publish();
-    const sockets: Socket[] = [];
-    const socket = async () => {
-      const sock = createSocket('udp4');
-      await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
-      sockets.push(sock);
-      return sock;
-    };
     try {
       // A classroom: a browser-less consumer whose packets land here.
       const sink = await socket();
@@ -113,16 +130,6 @@ describe('SFU rooms', () => {
         if (msg[1]! < 192 || msg[1]! > 223) heard.push(['PUBLISHER', 'STRANGER'].find((w) => text.includes(w)) ?? 'other');
       });
       await room.createPlainViewer('classroom', { ip: '127.0.0.1', port: sink.address().port });
-      const packet = (seq: number, words: string) => {
-        const rtp = Buffer.alloc(12 + 40);
-        rtp[0] = 0x80;
-        rtp[1] = plan.audioPayloadType;
-        rtp.writeUInt16BE(seq, 2);
-        rtp.writeUInt32BE(seq * 480, 4);
-        rtp.writeUInt32BE(plan.audioSsrc, 8);
-        rtp.write(words, 12, 'latin1');
-        return rtp;
-      };
       // The stranger knows the port and the SSRC, and sends first, in the clear.
       const stranger = await socket();
       const publisher = await socket();
@@ -143,7 +150,7 @@ describe('SFU rooms', () => {
       // Each transport has keys of its own, and the SFU's feedback is sealed with another.
       expect(new Set([ingest.audio.srtp.send, ingest.video.srtp.send, ingest.audio.srtp.receive]).size).toBe(3);
     } finally {
-      for (const sock of sockets) sock.close();
+      closeSockets();
     }
   });
 
@@ -183,13 +190,6 @@ describe('SFU rooms', () => {
     const origin = makeSfu(1);
     await origin.start();
     const edgeSfu = new Sfu({ workers: 1, logLevel: 'warn', network: { listenIp: '127.0.0.1', rtcMinPort: 30000, rtcMaxPort: 34999, ingestIp: '127.0.0.1' }, logger });
-    const sockets: Socket[] = [];
-    const socket = async () => {
-      const sock = createSocket('udp4');
-      await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
-      sockets.push(sock);
-      return sock;
-    };
     try {
       await edgeSfu.start();
       const room = await origin.openRoom('demo', plan);
@@ -222,16 +222,6 @@ describe('SFU rooms', () => {
         if (msg[1]! < 192 || msg[1]! > 223) heard.push(['PUBLISHER', 'STRANGER'].find((w) => text.includes(w)) ?? 'other');
       });
       await edgeRoom.createPlainViewer('classroom at the edge', { ip: '127.0.0.1', port: sink.address().port });
-      const packet = (seq: number, words: string, ssrc = plan.audioSsrc, payloadType = plan.audioPayloadType) => {
-        const rtp = Buffer.alloc(12 + 40);
-        rtp[0] = 0x80;
-        rtp[1] = payloadType;
-        rtp.writeUInt16BE(seq, 2);
-        rtp.writeUInt32BE(seq * 480, 4);
-        rtp.writeUInt32BE(ssrc, 8);
-        rtp.write(words, 12, 'latin1');
-        return rtp;
-      };
       // What the pipe carries of the audio producer: its SSRC and payload type on the pipe.
       const piped = pipe!.offer.producers.find((p) => p.kind === 'audio' && !p.minus)!;
       const pipedSsrc = piped.rtpParameters.encodings![0]!.ssrc!;
@@ -258,7 +248,7 @@ describe('SFU rooms', () => {
       expect(released).toBe(1);
       expect(edgeRoom.producerIds).toEqual([]);
     } finally {
-      for (const sock of sockets) sock.close();
+      closeSockets();
       await edgeSfu.close();
     }
   });

@@ -1,15 +1,5 @@
+import type { EdgeView } from '../../district/edge-hub.ts';
 import { clock, h } from './dom.ts';
-
-interface EdgeView {
-  name: string;
-  url: string;
-  online: boolean;
-  connectedAt?: string;
-  classrooms: number;
-  sendKbps: number;
-  lossPercent: number;
-  link: { sendKbps: number; lossPercent: number; roundTripMs?: number; pulls: { room: string; pipes: number }[] };
-}
 
 /**
  * An origin SFU's edges, from `/api/status` (`edges`): each edge online or not, its
