@@ -66,24 +66,20 @@ export class EdgeRooms {
    * for the `producers` of a later pull). Returns the release to call when it leaves.
    */
   async hold(roomId: string): Promise<() => void> {
-    let held = this.#held.get(roomId);
-    if (!held) {
-      held = { holders: 0, info: { state: 'idle' }, followed: false };
-      this.#held.set(roomId, held);
-    }
-    const entry = held;
-    entry.holders += 1;
-    clearTimeout(entry.linger);
+    const held: Held = this.#held.get(roomId) ?? { holders: 0, info: { state: 'idle' }, followed: false };
+    this.#held.set(roomId, held);
+    held.holders += 1;
+    clearTimeout(held.linger);
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
-      entry.holders -= 1;
-      if (entry.holders > 0 || this.#closed) return;
-      entry.linger = setTimeout(() => void this.#drop(roomId, entry), this.#options.lingerMs);
-      entry.linger.unref();
+      held.holders -= 1;
+      if (held.holders > 0 || this.#closed) return;
+      held.linger = setTimeout(() => void this.#drop(roomId, held), this.#options.lingerMs);
+      held.linger.unref();
     };
-    await this.#ensure(roomId, entry);
+    await this.#ensure(roomId, held);
     return release;
   }
 

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { ClasscastError } from '../../config/foundation/errors.ts';
 import type { EdgeEntry } from '../../config/schema/sfu.ts';
-import type { PipeFigures, PipeOffer, PipeOut } from '../../pipeline/sfu/pipe-out.ts';
+import type { PipeEnd, PipeFigures, PipeOffer, PipeOut } from '../../pipeline/sfu/pipe-out.ts';
 import type { Sfu } from '../../pipeline/sfu/sfu.ts';
 import type { BroadcastInfo } from '../signalling/protocol.ts';
 import { answerRequestFrame } from '../signalling/request-frame.ts';
@@ -118,7 +118,7 @@ export class EdgeSession {
     }
   }
 
-  async #pull(roomId: string, edge: PipeOffer | Omit<PipeOffer, 'producers'>): Promise<PipeOffer> {
+  async #pull(roomId: string, edge: PipeEnd): Promise<PipeOffer> {
     const room = this.#deps.sfu.room(roomId);
     if (!room) throw new ClasscastError('SFU_NO_BROADCAST', `no broadcast ${roomId} here`);
     // A second pull replaces the first: one copy per broadcast crosses the link.

@@ -58,6 +58,14 @@ export async function registerWhep(app: FastifyInstance, deps: WhepDeps): Promis
     return reply.status(status).headers(CORS).send({ error: { code, message: isClasscastError(error) ? error.message : 'internal error' } });
   };
 
+  const end = (id: string) => {
+    const session = sessions.get(id);
+    if (!session) return;
+    sessions.delete(id);
+    session.viewer.close();
+    session.release();
+  };
+
   const claimsOf = (request: FastifyRequest): { token: string; claims: JoinClaims } => {
     const token = bearerToken(request.headers.authorization);
     if (!token) throw new ClasscastError('UNAUTHORIZED', 'a join token is needed (Authorization: Bearer …)');
@@ -80,12 +88,14 @@ export async function registerWhep(app: FastifyInstance, deps: WhepDeps): Promis
           throw new ClasscastError('RATE_LIMITED', `this link already plays ${MAX_SESSIONS_PER_TOKEN} times`);
         }
         const offer = parseWhepOffer(String(request.body ?? ''));
+        // A bad offer is refused before an edge pulls anything for it.
+        const codecs = playerCodecs(offer);
         release = (await deps.hold?.(claims.broadcast)) ?? (() => {});
         const room = deps.sfu.room(claims.broadcast);
         if (!room?.videoProducerId || deps.broadcastInfo(claims.broadcast).state !== 'live') {
           throw new ClasscastError('SFU_NO_BROADCAST', 'the lesson is not live; try again later');
         }
-        const { viewer, video, audio } = await room.createPlayerViewer(`whep:${claims.classroom}`, playerCodecs(offer));
+        const { viewer, video, audio } = await room.createPlayerViewer(`whep:${claims.classroom}`, codecs);
         try {
           await viewer.connect(offer.dtlsParameters);
           const consumers = new Map<string, ConsumerInfo>();
@@ -102,17 +112,10 @@ export async function registerWhep(app: FastifyInstance, deps: WhepDeps): Promis
           const id = randomUUID();
           const answer = whepAnswer(offer, viewer.transportInfo, consumers, id);
           sessions.set(id, { token, viewer, release });
-          const end = () => {
-            const session = sessions.get(id);
-            if (!session) return;
-            sessions.delete(id);
-            session.viewer.close();
-            session.release();
-          };
-          viewer.on('closed', end);
+          viewer.on('closed', () => end(id));
           // WHEP has no renegotiation: new producers (a new lesson) end the session; the player posts again.
-          viewer.on('consumerclosed', end);
-          viewer.on('icestate', (state) => state === 'disconnected' && end());
+          viewer.on('consumerclosed', () => end(id));
+          viewer.on('icestate', (state) => state === 'disconnected' && end(id));
           setTimeout(() => !viewer.closed && viewer.pictureShown(), LOW_LAYER_MS).unref();
           logger.info({ classroom: claims.classroom, broadcast: claims.broadcast, session: id }, 'WHEP player joined');
           return reply
@@ -136,9 +139,7 @@ export async function registerWhep(app: FastifyInstance, deps: WhepDeps): Promis
         const { token } = claimsOf(request);
         const session = sessions.get(request.params.id);
         if (!session || session.token !== token) throw new ClasscastError('NOT_FOUND', 'no such WHEP session');
-        sessions.delete(request.params.id);
-        session.viewer.close();
-        session.release();
+        end(request.params.id);
         return reply.status(200).headers(CORS).send();
       } catch (error) {
         return fail(reply, error);
@@ -152,11 +153,7 @@ export async function registerWhep(app: FastifyInstance, deps: WhepDeps): Promis
 
   return {
     close() {
-      for (const session of sessions.values()) {
-        session.viewer.close();
-        session.release();
-      }
-      sessions.clear();
+      for (const id of [...sessions.keys()]) end(id);
     },
   };
 }

@@ -11,7 +11,6 @@ import { Sender } from './sender.ts';
 import { Viewer } from './viewer.ts';
 import type { WorkerPool } from './worker-pool.ts';
 
-
 export type { IngestEndpoints, RoomNetwork } from './feed.ts';
 
 export type RoomEvents = {
@@ -181,10 +180,7 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
       isMinus: (producerId) => this.#minus.some((p) => p.id === producerId),
       program: () => this.audioFor(undefined),
     });
-    slot.viewers.add(viewer);
-    viewer.on('closed', () => slot.viewers.delete(viewer));
-    transport.observer.once('close', () => slot.viewers.delete(viewer));
-    return viewer;
+    return this.#place(slot, viewer, transport);
   }
 
   /**
@@ -195,10 +191,15 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
   async createPlayerViewer(name: string, codecs: types.RtpCodecCapability[]): Promise<{ viewer: Viewer; video?: string; audio?: string }> {
     const { index, slot, router, transport, piped } = await this.#newTransport(false, codecs);
     const viewer = new Viewer(name, index, router, transport, { isMinus: () => false, program: () => piped?.audio });
+    return { viewer: this.#place(slot, viewer, transport), ...piped };
+  }
+
+  /** A viewer counts on its slot (for placing the next ones) until it or its transport closes. */
+  #place(slot: Slot, viewer: Viewer, transport: types.WebRtcTransport): Viewer {
     slot.viewers.add(viewer);
     viewer.on('closed', () => slot.viewers.delete(viewer));
     transport.observer.once('close', () => slot.viewers.delete(viewer));
-    return { viewer, ...piped };
+    return viewer;
   }
 
   /**
@@ -274,7 +275,6 @@ export class BroadcastRoom extends TypedEmitter<RoomEvents> {
       throw error;
     }
   }
-
 
   /**
    * An edge SFU pulls this room: a pipe from the room's first router to the edge's end, with

@@ -96,9 +96,9 @@ export function playerCodecs(offer: WhepOffer): types.RtpCodecCapability[] {
   const video = h264.find((c) => String(c.parameters?.['profile-level-id'] ?? '').toLowerCase().startsWith('42e0')) ?? h264[0];
   const opus = offer.rtpCapabilities.codecs!.find((c) => c.mimeType.toLowerCase() === 'audio/opus');
   const codecs: types.RtpCodecCapability[] = [];
-  const [audioCodec, videoCodec] = ROUTER_CODECS;
-  if (opus) codecs.push({ ...audioCodec!, preferredPayloadType: opus.preferredPayloadType });
-  if (video) codecs.push({ ...videoCodec!, preferredPayloadType: video.preferredPayloadType });
+  const roomCodec = (kind: 'audio' | 'video') => ROUTER_CODECS.find((c) => c.kind === kind)!;
+  if (opus) codecs.push({ ...roomCodec('audio'), preferredPayloadType: opus.preferredPayloadType });
+  if (video) codecs.push({ ...roomCodec('video'), preferredPayloadType: video.preferredPayloadType });
   if (codecs.length === 0) throw new ClasscastError('BAD_REQUEST', 'the offer can receive neither H.264 (packetization-mode 1) nor Opus');
   return codecs;
 }
