@@ -34,6 +34,8 @@ export interface MemberSessionDeps {
   talkback?: (roomId: string) => Pick<TalkbackDesk, 'enabled' | 'raise' | 'endOwned' | 'onAirFor' | 'placeOfClassroom'> | undefined;
 }
 
+type JoinMedia = NonNullable<Extract<SignalRequest, { method: 'join' }>['data']['media']>;
+
 /** At most this many requests a second per connection; more get an error frame. */
 const MAX_REQUESTS_PER_SECOND = 40;
 /** Requests waiting for their turn on one connection; more get an error frame at once. */
@@ -238,7 +240,7 @@ export class MemberSession {
     return viewer;
   }
 
-  async #join(token: string, media: { rtpCapabilities: Record<string, unknown>; forceTcp?: boolean } | undefined): Promise<JoinAnswer> {
+  async #join(token: string, media: JoinMedia | undefined): Promise<JoinAnswer> {
     const claims = this.#deps.joinTokens.verify(token);
     if (this.#claims && this.#claims.broadcast !== claims.broadcast) {
       throw new ClasscastError('CONFLICT', 'this connection already joined another broadcast');
@@ -271,8 +273,12 @@ export class MemberSession {
     if (!media || !room || !available || info.state !== 'live') return answer;
     try {
       const viewer = await this.#newViewer(room, media.forceTcp);
-      const consumers = await viewer.consume(room.producerIds, media.rtpCapabilities as never);
-      return { ...answer, media: { transport: viewer.transportInfo, consumers } };
+      // With the page's DTLS parameters, the transport is connected now and the picture
+      // started: the page's ICE begins the moment it has set up its receivers.
+      const connected = media.dtlsParameters !== undefined;
+      const consumers = await viewer.consume(room.producerIds, media.rtpCapabilities as never, { startPicture: connected });
+      if (connected) await viewer.connect(media.dtlsParameters as never);
+      return { ...answer, media: { transport: viewer.transportInfo, consumers, connected } };
     } catch (error) {
       // The page can still go step by step (createTransport, consume); the join itself stands.
       this.#logger.warn({ err: error }, 'media set-up in the join failed');

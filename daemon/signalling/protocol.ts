@@ -9,6 +9,8 @@ const anyObject = z.record(z.string(), z.unknown());
 
 const rtpCapabilitiesSchema = z.object({ codecs: z.array(anyObject).optional(), headerExtensions: z.array(anyObject).optional() });
 
+const dtlsParametersSchema = z.object({ role: z.enum(['auto', 'client', 'server']).optional(), fingerprints: z.array(anyObject).min(1) });
+
 export const requestSchema = z.discriminatedUnion('method', [
   z.object({
     id: z.number().int(),
@@ -18,9 +20,13 @@ export const requestSchema = z.discriminatedUnion('method', [
       /**
        * A page that already knows the router's capabilities (the page embeds them) sends its
        * own here, and a live broadcast's transport and paused consumers come back in the join
-       * answer: one round trip instead of three.
+       * answer: one round trip instead of three. With the DTLS parameters of the certificate
+       * the page's transport will use, the SFU connects the transport before answering (no
+       * `connectTransport` before ICE can start) and starts the picture (no `resume`).
        */
-      media: z.object({ rtpCapabilities: rtpCapabilitiesSchema, forceTcp: z.boolean().optional() }).optional(),
+      media: z
+        .object({ rtpCapabilities: rtpCapabilitiesSchema, forceTcp: z.boolean().optional(), dtlsParameters: dtlsParametersSchema.optional() })
+        .optional(),
     }),
   }),
   z.object({
@@ -31,9 +37,7 @@ export const requestSchema = z.discriminatedUnion('method', [
   z.object({
     id: z.number().int(),
     method: z.literal('connectTransport'),
-    data: z.object({
-      dtlsParameters: z.object({ role: z.enum(['auto', 'client', 'server']).optional(), fingerprints: z.array(anyObject).min(1) }),
-    }),
+    data: z.object({ dtlsParameters: dtlsParametersSchema }),
   }),
   z.object({
     id: z.number().int(),
@@ -60,7 +64,7 @@ export const requestSchema = z.discriminatedUnion('method', [
   z.object({
     id: z.number().int(),
     method: z.literal('connectSendTransport'),
-    data: z.object({ dtlsParameters: z.object({ role: z.enum(['auto', 'client', 'server']).optional(), fingerprints: z.array(anyObject).min(1) }) }),
+    data: z.object({ dtlsParameters: dtlsParametersSchema }),
   }),
   z.object({
     id: z.number().int(),
@@ -95,6 +99,8 @@ export interface ConsumerAnswer {
   producerId: string;
   kind: 'audio' | 'video';
   rtpParameters: unknown;
+  /** False for a join's started picture; otherwise the page resumes it when ready. */
+  paused?: boolean;
 }
 
 /** The answer to `join`. */
@@ -111,7 +117,12 @@ export interface JoinAnswer extends BroadcastInfo {
    */
   alternates?: string[];
   /** When the join asked for media and the broadcast is live: everything to start playing. */
-  media?: { transport: TransportAnswer; consumers: ConsumerAnswer[] };
+  media?: {
+    transport: TransportAnswer;
+    consumers: ConsumerAnswer[];
+    /** The SFU connected the transport with the DTLS parameters the join brought. */
+    connected?: boolean;
+  };
 }
 
 export type Notification =

@@ -22,6 +22,7 @@ export interface ConsumerInfo {
   producerId: string;
   kind: types.MediaKind;
   rtpParameters: types.RtpParameters;
+  paused: boolean;
 }
 
 export interface ViewerStats {
@@ -97,8 +98,13 @@ export class Viewer extends TypedEmitter<ViewerEvents> {
     await this.#transport.connect({ dtlsParameters });
   }
 
-  /** Creates paused consumers for the given producers this viewer does not consume yet. */
-  async consume(producerIds: string[], rtpCapabilities: types.RtpCapabilities): Promise<ConsumerInfo[]> {
+  /**
+   * Creates paused consumers for the given producers this viewer does not consume yet.
+   * `startPicture`: the video starts at once, for a transport the browser has not connected
+   * yet (nothing can reach it before its receivers exist); mediasoup asks for its keyframe as
+   * the transport connects, with no `resume` from the page to wait for.
+   */
+  async consume(producerIds: string[], rtpCapabilities: types.RtpCapabilities, options: { startPicture?: boolean } = {}): Promise<ConsumerInfo[]> {
     this.#assertOpen();
     const have = new Set([...this.#consumers.values()].map((c) => c.producerId));
     const created: ConsumerInfo[] = [];
@@ -121,7 +127,8 @@ export class Viewer extends TypedEmitter<ViewerEvents> {
       });
       consumer.on('transportclose', () => this.#consumers.delete(consumer.id));
       consumer.on('layerschange', (layers) => this.safeEmit('layerschange', consumer.id, layers?.spatialLayer));
-      created.push({ id: consumer.id, producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters });
+      if (options.startPicture && consumer.kind === 'video') await this.resume(consumer.id);
+      created.push({ id: consumer.id, producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters, paused: consumer.paused });
     }
     return created;
   }

@@ -26,6 +26,9 @@ describe('classcast demo, end to end', () => {
           });
         });
       });
+      // What the page asks the server, in order.
+      const sent: string[] = [];
+      page.on('websocket', (socket) => socket.on('framesent', ({ payload }) => sent.push((JSON.parse(String(payload)) as { method: string }).method)));
       await page.goto(demo.info.classroomUrl);
       const media = await waitFor(
         () => receivedMedia(page),
@@ -33,6 +36,14 @@ describe('classcast demo, end to end', () => {
         45_000,
         'decoded frames and audio',
       );
+      // The join alone brings the picture: it carries the page's capabilities and its DTLS
+      // certificate's fingerprint (both made by the HTML while the script loaded), so the
+      // server connects the transport and starts the picture. The page says `shown` and
+      // resumes the sound only once the first frame is up; it never connects the transport.
+      const firstAfterJoin = sent.findIndex((method) => method === 'shown' || method === 'resume');
+      expect(sent.slice(0, firstAfterJoin)).toEqual(['join']);
+      expect(sent).toContain('shown');
+      expect(sent).not.toContain('connectTransport');
       expect(media.phase).toBe('live');
       expect(media.frameWidth).toBeGreaterThan(0);
       // A newcomer starts on the low layer (the demo's 480 px: a small first keyframe); once

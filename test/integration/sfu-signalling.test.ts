@@ -216,6 +216,31 @@ describe('/ws/sfu and /ws/publish over a real socket', () => {
     await c.request('join', { token: tokens.issue('school-1', 'room-a', 10).token, media: { rtpCapabilities: room.rtpCapabilities() } });
     expect(room.viewerCount).toBe(1);
 
+    // With the DTLS parameters of the page's certificate, the transport comes connected and
+    // the picture started: the page neither connects nor resumes it.
+    const fingerprint = { algorithm: 'sha-256', value: Array.from({ length: 32 }, (_, i) => (i + 16).toString(16).toUpperCase()).join(':') };
+    const early = await c.request('join', {
+      token: tokens.issue('school-1', 'room-a', 10).token,
+      media: { rtpCapabilities: room.rtpCapabilities(), dtlsParameters: { role: 'client', fingerprints: [fingerprint] } },
+    });
+    const started = early.data!.media as { connected: boolean; consumers: { kind: string; paused: boolean }[] };
+    expect(started.connected).toBe(true);
+    expect(started.consumers.map((k) => [k.kind, k.paused]).sort()).toEqual([
+      ['audio', true],
+      ['video', false],
+    ]);
+    expect((await c.request('connectTransport', { dtlsParameters: { role: 'client', fingerprints: [fingerprint] } })).ok).toBe(false);
+    // Without them, as before: paused consumers on a transport the page connects.
+    expect((join.data!.media as { connected: boolean }).connected).toBe(false);
+    expect((join.data!.media as { consumers: { paused: boolean }[] }).consumers.every((k) => k.paused)).toBe(true);
+    // DTLS parameters mediasoup refuses: the join stands, without media (the page goes step by step).
+    const refused = await c.request('join', {
+      token: tokens.issue('school-1', 'room-a', 10).token,
+      media: { rtpCapabilities: room.rtpCapabilities(), dtlsParameters: { role: 'client', fingerprints: [{ algorithm: 'md5', value: 'AB' }] } },
+    });
+    expect(refused.ok).toBe(true);
+    expect(refused.data!.media).toBeUndefined();
+
     // While the broadcast is not live, the join answers without media.
     await publish('idle');
     const later = await member();

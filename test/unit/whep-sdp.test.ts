@@ -47,6 +47,7 @@ describe('WHEP SDP', () => {
       id: 'c-video',
       producerId: 'p-video',
       kind: 'video',
+      paused: false,
       rtpParameters: {
         codecs: [{ mimeType: 'video/H264', payloadType: 108, clockRate: 90000, parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f' }, rtcpFeedback: [{ type: 'nack', parameter: 'pli' }] }],
         encodings: [{ ssrc: 1234 }],
@@ -58,6 +59,7 @@ describe('WHEP SDP', () => {
       id: 'c-audio',
       producerId: 'p-audio',
       kind: 'audio',
+      paused: true,
       rtpParameters: { codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: 5678 }], rtcp: { cname: 'room' } },
     };
     const answer = sdp.parse(whepAnswer(offer, transport, new Map([['0', video], ['1', audio]]), 'stream-1'));

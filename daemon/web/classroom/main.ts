@@ -1,5 +1,6 @@
 import type { types } from 'mediasoup-client';
 import type { TalkbackView } from '../../signalling/protocol.ts';
+import type { EarlyStart } from '../shared/device.ts';
 import { LivePlayer, type PlayerStatus } from '../shared/live-player.ts';
 
 type RtpCapabilities = types.RtpCapabilities;
@@ -33,10 +34,11 @@ function render(status: PlayerStatus): void {
 const bootText = document.getElementById('classcast-boot')?.textContent;
 const boot = bootText ? (JSON.parse(bootText) as { routerRtpCapabilities?: RtpCapabilities }) : {};
 
-// The socket the page's HTML opened while this script was loading.
-const earlySocket = (window as unknown as { classcastSocket?: WebSocket }).classcastSocket;
+// What the page's HTML started while this script was loading: the socket, the browser's
+// native offers, the DTLS certificate.
+const early = (window as unknown as { classcastEarly?: EarlyStart }).classcastEarly;
 
-const player = new LivePlayer(video, wsUrl, token, render, { tcp, routerRtpCapabilities: boot.routerRtpCapabilities, earlySocket });
+const player = new LivePlayer(video, wsUrl, token, render, { tcp, routerRtpCapabilities: boot.routerRtpCapabilities, early });
 if (!token) render({ level: 'error', phase: 'denied', text: 'This page needs a link with a token from the school.' });
 else player.start();
 

@@ -1,6 +1,6 @@
-import { Device } from 'mediasoup-client';
-import type { types } from 'mediasoup-client';
-import type { ConsumerAnswer, TalkbackView, TransportAnswer } from '../../signalling/protocol.ts';
+import type { Device, types } from 'mediasoup-client';
+import type { ConsumerAnswer, JoinAnswer, TalkbackView, TransportAnswer } from '../../signalling/protocol.ts';
+import { certificateDtls, newDevice, type EarlyStart } from './device.ts';
 import { SignalClient } from './signal-client.ts';
 import { TalkbackSender } from './talkback-sender.ts';
 
@@ -60,6 +60,13 @@ export class LivePlayer {
   #deviceReady: Promise<Device | undefined> | undefined;
   /** A socket the page opened before this script ran; used by the first connect only. */
   #earlySocket: WebSocket | undefined;
+  /** The browser's native offers the page made before this script ran (the device loads from them). */
+  readonly #earlyOffers: EarlyStart['offers'];
+  /**
+   * The DTLS certificate of every receive transport (made while the page loaded): its
+   * fingerprint goes with the join, and the SFU connects the transport before answering.
+   */
+  readonly #certificate: Promise<RTCCertificate | undefined>;
   #sender: TalkbackSender | undefined;
   /** Whether this classroom may raise its hand, as each join says. */
   onTalkbackAvailable: (available: boolean) => void = () => {};
@@ -75,7 +82,7 @@ export class LivePlayer {
     wsUrl: string,
     token: string,
     onStatus: (s: PlayerStatus) => void,
-    options: { tcp?: boolean; routerRtpCapabilities?: types.RtpCapabilities; earlySocket?: WebSocket } = {},
+    options: { tcp?: boolean; routerRtpCapabilities?: types.RtpCapabilities; early?: EarlyStart } = {},
   ) {
     this.#video = video;
     this.#wsUrls = [wsUrl];
@@ -83,7 +90,9 @@ export class LivePlayer {
     this.#onStatus = onStatus;
     this.#forceTcp = options.tcp === true;
     this.#routerCapabilities = options.routerRtpCapabilities;
-    this.#earlySocket = options.earlySocket;
+    this.#earlySocket = options.early?.socket;
+    this.#earlyOffers = options.early?.offers;
+    this.#certificate = (options.early?.certificate ?? Promise.resolve(undefined)).catch(() => undefined);
   }
 
   #takeEarlySocket(): WebSocket | undefined {
@@ -96,7 +105,7 @@ export class LivePlayer {
   #preloadDevice(): Promise<Device | undefined> {
     this.#deviceReady ??= (async () => {
       if (!this.#routerCapabilities) return undefined;
-      const device = newDevice();
+      const device = newDevice(this.#earlyOffers);
       await device.load({ routerRtpCapabilities: this.#routerCapabilities });
       this.#device = device;
       return device;
@@ -135,7 +144,7 @@ export class LivePlayer {
     try {
       // The device loads while the socket opens; with it, the join brings the media too.
       const wsUrl = this.#wsUrls[this.#urlIndex % this.#wsUrls.length]!;
-      const [client, device] = await Promise.all([
+      const [client, device, certificate] = await Promise.all([
         SignalClient.open(wsUrl, undefined, wsUrl === this.#wsUrls[0] ? this.#takeEarlySocket() : undefined)
           .then((c) => (performance.mark('classcast:socket'), c))
           .catch((error: Error) => {
@@ -146,12 +155,15 @@ export class LivePlayer {
             throw error;
           }),
         this.#preloadDevice().then((d) => (performance.mark('classcast:device'), d)),
+        this.#certificate,
       ]);
       if (generation !== this.#generation) return client.close();
       this.#client = client;
       client.onClose = () => this.#retry('connection lost');
       client.onNotification = (name, data) => this.#onNotification(name, data);
-      const media = device?.loaded ? { rtpCapabilities: device.rtpCapabilities, forceTcp: this.#forceTcp } : undefined;
+      const media = device?.loaded
+        ? { rtpCapabilities: device.rtpCapabilities, forceTcp: this.#forceTcp, ...(certificate ? { dtlsParameters: certificateDtls(certificate) } : {}) }
+        : undefined;
       const join = await client.request('join', { token: this.#token, ...(media ? { media } : {}) });
       performance.mark('classcast:joined');
       this.#unreachable = 0;
@@ -159,7 +171,7 @@ export class LivePlayer {
       this.onTalkbackAvailable(join.talkback);
       this.#lesson = join.lesson?.title;
       this.#attempt = 0;
-      if (join.media) await this.#play(generation, join.media.transport, join.media.consumers, media!.forceTcp);
+      if (join.media) await this.#play(generation, join.media, media!.forceTcp, certificate);
       else if (join.state === 'live' && join.available) await this.#startMedia(generation);
       else this.#status('info', 'waiting', 'Waiting for the lesson to start…');
     } catch (error) {
@@ -198,40 +210,47 @@ export class LivePlayer {
       this.#device = newDevice();
       await this.#device.load({ routerRtpCapabilities: answer.rtpCapabilities });
     }
-    this.#openTransport(answer, forceTcp);
+    this.#openTransport(answer, forceTcp, await this.#certificate, false);
     await this.#consume(generation);
   }
 
-  /** In one step: the join brought the transport and the (paused) consumers. */
-  async #play(generation: number, transport: TransportAnswer, consumers: ConsumerAnswer[], forceTcp: boolean): Promise<void> {
+  /**
+   * In one step: the join brought the transport (connected already when it took this page's
+   * certificate) and the consumers, the picture's started, the sound's paused.
+   */
+  async #play(generation: number, media: NonNullable<JoinAnswer['media']>, forceTcp: boolean, certificate: RTCCertificate | undefined): Promise<void> {
     if (generation !== this.#generation) return;
     this.#teardown();
-    this.#openTransport(transport, forceTcp);
-    await this.#attach(generation, consumers);
+    this.#openTransport(media.transport, forceTcp, certificate, media.connected === true);
+    await this.#attach(generation, media.consumers);
   }
 
-  #openTransport(answer: TransportAnswer, forceTcp: boolean): void {
+  /** `connected`: the SFU connected the transport with `certificate`'s fingerprint in the join. */
+  #openTransport(answer: TransportAnswer, forceTcp: boolean, certificate: RTCCertificate | undefined, connected: boolean): void {
     const client = this.#client!;
     const transport = this.#device!.createRecvTransport({
       id: answer.id,
       iceParameters: answer.iceParameters as types.IceParameters,
       iceCandidates: answer.iceCandidates as types.IceCandidate[],
       dtlsParameters: answer.dtlsParameters as types.DtlsParameters,
+      ...(certificate ? { additionalSettings: { certificates: [certificate] } } : {}),
     });
     this.#transport = transport;
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+      // Connected in the join: ICE starts without another round trip.
+      if (connected) return callback();
       client.request('connectTransport', { dtlsParameters }).then(() => callback(), errback);
     });
-    let connected = false;
+    let reached = false;
     transport.on('connectionstatechange', (state) => {
       if (transport !== this.#transport) return;
       if (state === 'connected') {
-        connected = true;
+        reached = true;
         performance.mark('classcast:connected');
       }
       // A firewall that drops UDP lets the signalling through but not the media: ICE fails
       // without ever connecting. Try ICE over TCP next (and UDP again if TCP fails too).
-      if (state === 'failed' && !connected) this.#forceTcp = !forceTcp;
+      if (state === 'failed' && !reached) this.#forceTcp = !forceTcp;
       if (state === 'failed' || state === 'closed') this.#retry(`network ${state}`);
       if (state === 'disconnected') {
         // ICE often recovers from a short outage by itself; give it a moment, then rebuild.
@@ -276,10 +295,13 @@ export class LivePlayer {
     // sound follows once the picture shows: the browser only plays (pulls) sound from then
     // on, and sound that arrived before would sit in its jitter buffer as extra delay for
     // seconds (it drains a buffer only by playing slightly faster).
+    // A join's picture comes started (`paused: false`): nothing to ask for.
+    const paused = new Set(answers.filter((a) => a.paused !== false).map((a) => a.id));
     const pictures = this.#consumers.filter((c) => c.kind === 'video').map((c) => c.id);
     const sounds = this.#consumers.filter((c) => c.kind !== 'video').map((c) => c.id);
     const first = pictures.length > 0 ? pictures : sounds;
-    if (first.length > 0) await client.request('resume', { consumerIds: first });
+    const toResume = first.filter((id) => paused.has(id));
+    if (toResume.length > 0) await client.request('resume', { consumerIds: toResume });
     performance.mark('classcast:resumed');
     if (first === pictures) this.#onFirstFrame(generation, sounds);
     await this.#startPlayback();
@@ -437,22 +459,6 @@ export class LivePlayer {
 
   #status(level: PlayerStatus['level'], phase: string, text: string): void {
     this.#onStatus({ level, phase, text, lesson: this.#lesson });
-  }
-}
-
-/**
- * mediasoup-client picks its browser handler from the user agent. A kiosk browser with a
- * custom user-agent string (or headless Chromium on a plain-http LAN address, where
- * `navigator.userAgentData` is withheld) is not recognised, though it has the standard
- * WebRTC the `Chrome111` handler uses: then that handler is taken.
- */
-function newDevice(): Device {
-  try {
-    return new Device();
-  } catch (error) {
-    const standard = typeof RTCRtpTransceiver !== 'undefined' && 'setCodecPreferences' in RTCRtpTransceiver.prototype;
-    if (!standard) throw error;
-    return new Device({ handlerName: 'Chrome111' });
   }
 }
 
