@@ -7,6 +7,7 @@ import type { Sender } from '../../pipeline/sfu/sender.ts';
 import type { Viewer } from '../../pipeline/sfu/viewer.ts';
 import type { JoinClaims, JoinTokens } from '../auth/join-tokens.ts';
 import type { TalkbackDesk } from '../talkback/desk.ts';
+import { chromiumRecvCapabilities } from './browser-capabilities.ts';
 import { answerRequestFrame } from './request-frame.ts';
 import { requestSchema, type BroadcastInfo, type JoinAnswer, type Notification, type SignalAnswers, type SignalMethod, type SignalRequest } from './protocol.ts';
 
@@ -272,11 +273,12 @@ export class MemberSession {
     };
     if (!media || !room || !available || info.state !== 'live') return answer;
     try {
+      const rtpCapabilities = media.rtpCapabilities ?? chromiumRecvCapabilities(media.nativeOffer!, room.rtpCapabilities());
       const viewer = await this.#newViewer(room, media.forceTcp);
       // With the page's DTLS parameters, the transport is connected now and the picture
       // started: the page's ICE begins the moment it has set up its receivers.
       const connected = media.dtlsParameters !== undefined;
-      const consumers = await viewer.consume(room.producerIds, media.rtpCapabilities as never, { startPicture: connected });
+      const consumers = await viewer.consume(room.producerIds, rtpCapabilities as never, { startPicture: connected });
       if (connected) await viewer.connect(media.dtlsParameters as never);
       return { ...answer, media: { transport: viewer.transportInfo, consumers, connected } };
     } catch (error) {

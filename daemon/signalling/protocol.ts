@@ -25,7 +25,18 @@ export const requestSchema = z.discriminatedUnion('method', [
        * `connectTransport` before ICE can start) and starts the picture (no `resume`).
        */
       media: z
-        .object({ rtpCapabilities: rtpCapabilitiesSchema, forceTcp: z.boolean().optional(), dtlsParameters: dtlsParametersSchema.optional() })
+        .object({
+          rtpCapabilities: rtpCapabilitiesSchema.optional(),
+          /**
+           * Instead of `rtpCapabilities`: the browser's native receiving offer (a Chromium's),
+           * from which the server works out what its device will receive. The page's HTML
+           * sends the join this way before its script has loaded a device.
+           */
+          nativeOffer: z.string().min(1).max(32_768).optional(),
+          forceTcp: z.boolean().optional(),
+          dtlsParameters: dtlsParametersSchema.optional(),
+        })
+        .refine((m) => (m.rtpCapabilities === undefined) !== (m.nativeOffer === undefined), { message: 'give rtpCapabilities or nativeOffer' })
         .optional(),
     }),
   }),

@@ -22,7 +22,7 @@ function bench(args: string[]): Promise<{ code: number | null; stdout: string; s
 }
 
 interface Row { path: string; frames: number; presented: number; unreadable: number; width: number; p50: number; p95: number; p99: number; shareMs?: number }
-interface JoinRow { path: string; loads: number; p50: number; p95: number; joinedP50: number; connectedP50: number; askedP50: number | null; idrOutP50: number | null; transferKb: number }
+interface JoinRow { path: string; loads: number; p50: number; p95: number; earlyJoinP50: number | null; joinedP50: number; connectedP50: number; askedP50: number | null; idrOutP50: number | null; transferKb: number }
 
 describe('classcast bench glass', () => {
   it('times the camera stamp at each stage, in the member classroom, under load and through HLS, and page loads to the first picture', async () => {
@@ -64,6 +64,9 @@ describe('classcast bench glass', () => {
     for (const row of glass.join) {
       expect(row.loads).toBe(6);
       expect(row.p50).toBeGreaterThan(row.joinedP50);
+      // The page's HTML sent the join (before the script ran), and the script took its answer.
+      expect(row.earlyJoinP50, row.path).toBeGreaterThan(0);
+      expect(row.earlyJoinP50!, row.path).toBeLessThanOrEqual(row.joinedP50);
       expect(row.transferKb).toBeGreaterThan(0);
       // The box's side, seen for every load: a keyframe request after the page opened, and an
       // IDR leaving the box after it.

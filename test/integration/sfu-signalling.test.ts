@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { Device, ortc } from 'mediasoup-client';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -7,6 +10,7 @@ import { sfuSchema } from '../../config/schema/sfu.ts';
 import { JoinTokens } from '../../daemon/auth/join-tokens.ts';
 import { PublisherHub } from '../../daemon/publish/publisher-hub.ts';
 import { RemoteRoom } from '../../daemon/publish/remote-room.ts';
+import { chromiumRecvCapabilities, nativeRtpCapabilities } from '../../daemon/signalling/browser-capabilities.ts';
 import { CLOSE_JOIN_DEADLINE } from '../../daemon/signalling/member-session.ts';
 import { MemberSignalling } from '../../daemon/signalling/member-signalling.ts';
 import { SocketRouter } from '../../daemon/ws/socket-router.ts';
@@ -247,6 +251,43 @@ describe('/ws/sfu and /ws/publish over a real socket', () => {
     const idle = await later.request('join', { token: tokens.issue('school-2', 'room-a', 10).token, media: { rtpCapabilities: room.rtpCapabilities() } });
     expect(idle.ok).toBe(true);
     expect(idle.data!.media).toBeUndefined();
+  });
+
+  it("works a Chromium page's capabilities out of its native offer, as its device does, for the join its HTML sends", async () => {
+    const room = await sfu.openRoom('room-a', plan);
+    await room.publish();
+    await publish('live');
+    const offer = readFileSync(path.join(import.meta.dirname, '../fixtures/whep-offer-chromium.sdp'), 'utf8');
+    // mediasoup-client's own Device.load over the same native offer and router capabilities.
+    const device = new Device({
+      handlerFactory: {
+        name: 'Chrome111',
+        factory: () => {
+          throw new Error('no browser here');
+        },
+        getNativeRtpCapabilities: async () => nativeRtpCapabilities(offer),
+      },
+    });
+    await device.load({ routerRtpCapabilities: room.rtpCapabilities() as never });
+    const worked = chromiumRecvCapabilities(offer, room.rtpCapabilities());
+    expect(worked).toEqual(device.rtpCapabilities);
+    expect(worked.codecs!.map((c) => c.mimeType)).toEqual(expect.arrayContaining(['audio/opus', 'video/H264']));
+
+    const c = await member();
+    const token = tokens.issue('school-1', 'room-a', 10).token;
+    const join = await c.request('join', { token, media: { nativeOffer: offer } });
+    const media = join.data!.media as { consumers: { kind: string; rtpParameters: unknown }[] };
+    expect(media.consumers.map((k) => k.kind).sort()).toEqual(['audio', 'video']);
+    // What comes back is what that device takes.
+    for (const consumer of media.consumers) expect(ortc.canReceive(consumer.rtpParameters as never, device.rtpCapabilities)).toBe(true);
+    // An offer that cannot be read: the join stands, without media.
+    const unreadable = await c.request('join', { token, media: { nativeOffer: 'v=0\r\nnot an offer' } });
+    expect(unreadable.ok).toBe(true);
+    expect(unreadable.data!.media).toBeUndefined();
+    // Capabilities both ways at once, or neither: a bad request, and the connection stays.
+    expect((await c.request('join', { token, media: { nativeOffer: offer, rtpCapabilities: room.rtpCapabilities() } })).error?.code).toBe('BAD_REQUEST');
+    expect((await c.request('join', { token, media: {} })).error?.code).toBe('BAD_REQUEST');
+    expect((await c.request('ping')).ok).toBe(true);
   });
 
   it('bounds what one member link holds: sessions per token, one transport per session, a join deadline', async () => {

@@ -1,7 +1,7 @@
 import { Device } from 'mediasoup-client';
 import type { types } from 'mediasoup-client';
 import { Chrome111 } from 'mediasoup-client/handlers/Chrome111';
-import { parse } from 'sdp-transform';
+import { nativeRtpCapabilities } from '../../signalling/browser-capabilities.ts';
 
 /**
  * What the classroom page's HTML starts before its script arrives (`window.classcastEarly`):
@@ -13,12 +13,23 @@ export interface EarlyStart {
   socket?: WebSocket;
   offers?: { recvonly: Promise<string>; sendonly: Promise<string> };
   certificate?: Promise<RTCCertificate>;
+  /**
+   * Called once, where the script would send its own join: the answer frame of the join the
+   * HTML sent (its capabilities as the receiving offer, its certificate's DTLS parameters), or
+   * null when it sent none (and never will).
+   */
+  claim?: () => Promise<EarlyJoinFrame | null>;
+  /** Notifications that came before the script took the socket over (null once taken). */
+  notifications?: { notification: string; data: unknown }[] | null;
+}
+
+export interface EarlyJoinFrame {
+  ok: boolean;
+  data?: unknown;
+  error?: { code: string; message: string };
 }
 
 type Direction = 'recvonly' | 'sendonly';
-
-/** mediasoup-client's own reading of a native offer (a static its types call private). */
-const localRtpCapabilities = (Chrome111 as unknown as { getLocalRtpCapabilities?: (sdp: object) => types.RtpCapabilities }).getLocalRtpCapabilities;
 
 /**
  * A mediasoup-client device for this browser. A Chromium whose user agent mediasoup-client
@@ -37,14 +48,14 @@ export function newDevice(offers?: EarlyStart['offers']): Device {
     if (!standard) throw error;
     device = new Device({ handlerName: 'Chrome111' });
   }
-  if (!offers || !localRtpCapabilities || device.handlerName !== 'Chrome111') return device;
+  if (!offers || device.handlerName !== 'Chrome111') return device;
   const own = Chrome111.createFactory({});
   return new Device({
     handlerFactory: {
       ...own,
       getNativeRtpCapabilities: async ({ direction }: { direction: Direction }) => {
         try {
-          return localRtpCapabilities.call(Chrome111, parse(await offers[direction]));
+          return nativeRtpCapabilities(await offers[direction]);
         } catch {
           return own.getNativeRtpCapabilities({ direction });
         }

@@ -62,6 +62,8 @@ export class LivePlayer {
   #earlySocket: WebSocket | undefined;
   /** The browser's native offers the page made before this script ran (the device loads from them). */
   readonly #earlyOffers: EarlyStart['offers'];
+  /** The join the page's HTML sent, and what came before this script (first connect only). */
+  #early: EarlyStart | undefined;
   /**
    * The DTLS certificate of every receive transport (made while the page loaded): its
    * fingerprint goes with the join, and the SFU connects the transport before answering.
@@ -92,6 +94,7 @@ export class LivePlayer {
     this.#routerCapabilities = options.routerRtpCapabilities;
     this.#earlySocket = options.early?.socket;
     this.#earlyOffers = options.early?.offers;
+    this.#early = options.early;
     this.#certificate = (options.early?.certificate ?? Promise.resolve(undefined)).catch(() => undefined);
   }
 
@@ -164,7 +167,7 @@ export class LivePlayer {
       const media = device?.loaded
         ? { rtpCapabilities: device.rtpCapabilities, forceTcp: this.#forceTcp, ...(certificate ? { dtlsParameters: certificateDtls(certificate) } : {}) }
         : undefined;
-      const join = await client.request('join', { token: this.#token, ...(media ? { media } : {}) });
+      const join = (await this.#earlyJoin(device)) ?? (await client.request('join', { token: this.#token, ...(media ? { media } : {}) }));
       performance.mark('classcast:joined');
       this.#unreachable = 0;
       this.#learnAlternates(wsUrl, join.alternates);
@@ -184,6 +187,30 @@ export class LivePlayer {
       }
       this.#retry((error as Error).message);
     }
+  }
+
+  /**
+   * The first connect's join, when the page's HTML sent it: its answer (an error answer throws
+   * as a request's would). Its media is the `Chrome111` device's: a page whose device is
+   * another handler's sets its media up step by step. Notifications that came before this
+   * script are handled now. Undefined: no join was sent early; the page sends its own.
+   */
+  async #earlyJoin(device: Device | undefined): Promise<JoinAnswer | undefined> {
+    const early = this.#early;
+    this.#early = undefined;
+    const frame = await early?.claim?.();
+    const before = early?.notifications ?? [];
+    if (early) early.notifications = null;
+    for (const { notification, data } of before) this.#onNotification(notification, data);
+    if (!frame) return undefined;
+    if (!frame.ok) {
+      const error = new Error(frame.error?.message ?? 'join failed') as Error & { code?: string };
+      error.code = frame.error?.code;
+      throw error;
+    }
+    const join = frame.data as JoinAnswer;
+    if (join.media && device?.handlerName !== 'Chrome111') delete join.media;
+    return join;
   }
 
   /** The signalling URL in use now (tests, the status line). */

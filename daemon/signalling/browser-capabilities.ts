@@ -1,0 +1,35 @@
+import { ortc, type types } from 'mediasoup-client';
+import { Chrome111 } from 'mediasoup-client/handlers/Chrome111';
+import { parse } from 'sdp-transform';
+import { ClasscastError } from '../../config/foundation/errors.ts';
+
+/** mediasoup-client's own reading of a native offer (a static its types call private). */
+const localRtpCapabilities = (Chrome111 as unknown as { getLocalRtpCapabilities: (sdp: object) => types.RtpCapabilities }).getLocalRtpCapabilities;
+
+/**
+ * A Chromium's native capabilities from the offer its `getNativeRtpCapabilities` makes (a
+ * peer connection with an audio and a video transceiver), read as mediasoup-client reads it.
+ */
+export function nativeRtpCapabilities(offerSdp: string): types.RtpCapabilities {
+  return localRtpCapabilities.call(Chrome111, parse(offerSdp));
+}
+
+/**
+ * What a page's mediasoup-client device (the `Chrome111` handler) loaded with `routerCapabilities`
+ * from the native receiving offer `offerSdp` will receive: worked out on the server exactly as
+ * `Device.load` does it, so a join sent by the page's HTML, before its script has loaded a
+ * device, brings consumers that device takes. Throws BAD_REQUEST for an offer it cannot read.
+ */
+export function chromiumRecvCapabilities(offerSdp: string, routerCapabilities: unknown): types.RtpCapabilities {
+  try {
+    const router = structuredClone(routerCapabilities) as types.RtpCapabilities;
+    ortc.validateAndNormalizeRtpCapabilities(router);
+    const native = nativeRtpCapabilities(offerSdp);
+    ortc.validateAndNormalizeRtpCapabilities(native);
+    const recv = ortc.getRecvRtpCapabilities(ortc.getExtendedRtpCapabilities(native, router, false));
+    ortc.validateAndNormalizeRtpCapabilities(recv);
+    return recv;
+  } catch (error) {
+    throw new ClasscastError('BAD_REQUEST', `cannot read the page's native offer: ${(error as Error).message}`);
+  }
+}
