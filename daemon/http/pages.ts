@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { bundlePage, type WebAsset } from '../web/bundle.ts';
+import { asset, bundlePage, type WebAsset } from '../web/bundle.ts';
 
 export interface PageOptions {
   /**
@@ -47,15 +47,21 @@ export async function registerPage(app: FastifyInstance, page: 'classroom' | 'co
   const { assets, html } = await bundlePage(page);
   const htmlAsset = assets['']!;
   app.get(`/${page}`, async (_request, reply) => reply.redirect(`/${page}/`));
+  let withBoot: { json: string; asset: WebAsset } | undefined;
   const serveHtml = async (request: FastifyRequest, reply: FastifyReply) => {
     const token = (request.query as Record<string, unknown> | undefined)?.token;
     const elsewhere = typeof token === 'string' ? options.redirect?.(token) : undefined;
     if (elsewhere) return reply.redirect(`${elsewhere}/${page}/${request.url.slice(request.url.indexOf('?'))}`, 302);
     const boot = options.boot?.();
     if (!boot) return send(request, reply, htmlAsset);
-    const body = html.replace('<!--classcast:boot-->', `<script id="classcast-boot" type="application/json">${scriptJson(boot)}</script>`);
-    // Per request, so not precompressed; a few KiB of capabilities.
-    return reply.header('content-type', htmlAsset.contentType).header('cache-control', 'no-cache').header('x-content-type-options', 'nosniff').send(body);
+    // Compressed like the script (a few KiB less through a rural link on every load), once
+    // per boot data: the router's capabilities change only with the room.
+    const json = scriptJson(boot);
+    if (withBoot?.json !== json) {
+      const body = html.replace('<!--classcast:boot-->', `<script id="classcast-boot" type="application/json">${json}</script>`);
+      withBoot = { json, asset: asset(Buffer.from(body), htmlAsset.contentType, false) };
+    }
+    return send(request, reply, withBoot.asset);
   };
   app.get(`/${page}/`, serveHtml);
   app.get<{ Params: { file: string } }>(`/${page}/:file`, async (request, reply) => {

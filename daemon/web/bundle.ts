@@ -27,7 +27,7 @@ export interface PageBundle {
   html: string;
 }
 
-function asset(body: Buffer, contentType: string, immutable: boolean): WebAsset {
+export function asset(body: Buffer, contentType: string, immutable: boolean): WebAsset {
   return {
     body,
     contentType,

@@ -39,9 +39,19 @@ describe('the member-classroom page as served', () => {
     expect(json).not.toContain('</script>');
     expect(JSON.parse(json!)).toEqual(boot);
     expect(html).toContain("new WebSocket(");
+    // Compressed like the script, and the same page once unpacked.
+    const br = await app.inject({ url: '/classroom/', headers: { 'accept-encoding': 'gzip, br' } });
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.headers['cache-control']).toBe('no-cache');
+    expect(brotliDecompressSync(br.rawPayload).toString()).toBe(html);
+    expect(br.rawPayload.length).toBeLessThan(Buffer.byteLength(html) / 2);
+    // New boot data, a new page.
+    boot = { routerRtpCapabilities: { codecs: [] } };
+    const changed = await app.inject({ url: '/classroom/', headers: { 'accept-encoding': 'br' } });
+    expect(brotliDecompressSync(changed.rawPayload).toString()).toContain('{"routerRtpCapabilities":{"codecs":[]}}');
     boot = undefined;
     const without = (await app.inject({ url: '/classroom/' })).body;
-    expect(without).not.toContain('classcast-boot');
+    expect(without).not.toContain('<script id="classcast-boot"');
   });
 
   it('answers 404 for anything else in the folder', async () => {
