@@ -37,6 +37,7 @@ describe('classcast bench glass', () => {
       expect.stringMatching(/RTP leaving the box/),
       expect.stringMatching(/leaving the SFU/),
       expect.stringMatching(/^glass/),
+      expect.stringMatching(/busy loop: baseline: camera RTSP/),
       expect.stringMatching(/busy loop: camera/),
       expect.stringMatching(/busy loop: RTP/),
       expect.stringMatching(/busy loop: glass/),
