@@ -15,6 +15,9 @@ export interface PlayerStatus {
 /** The longest wait between reconnect attempts (ms, ±25 % jitter). */
 const RETRY_CAP_MS = 3_000;
 
+/** How long the page waits for the answer to the join its HTML sent (as for any request, ms). */
+const EARLY_JOIN_TIMEOUT_MS = 10_000;
+
 /** How long the sound waits for the first picture before it is resumed anyway (ms). */
 const FIRST_FRAME_WAIT_MS = 3000;
 
@@ -198,7 +201,9 @@ export class LivePlayer {
   async #earlyJoin(device: Device | undefined): Promise<JoinAnswer | undefined> {
     const early = this.#early;
     this.#early = undefined;
-    const frame = await early?.claim?.();
+    let timer: number | undefined;
+    const deadline = new Promise<never>((_, reject) => (timer = window.setTimeout(() => reject(new Error('join timed out')), EARLY_JOIN_TIMEOUT_MS)));
+    const frame = await Promise.race([early?.claim?.(), deadline]).finally(() => window.clearTimeout(timer));
     const before = early?.notifications ?? [];
     if (early) early.notifications = null;
     for (const { notification, data } of before) this.#onNotification(notification, data);
