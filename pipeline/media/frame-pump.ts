@@ -8,6 +8,10 @@ import { mkvHeader, MkvFrameHeads } from './mkv-stream.ts';
 
 /** A keyframe request writes at once unless a frame is due (or was written) within this (ms). */
 const KEYFRAME_WAIT_MS = 8;
+/** Frames handed to the compositor and not yet out of its encoder, once it reports them. */
+const MAX_IN_FLIGHT = 1;
+/** A frame that has not come out after this long no longer holds the next one back (ms). */
+const IN_FLIGHT_STALL_MS = 250;
 
 export interface PumpSlot {
   name: string;
@@ -46,6 +50,14 @@ export type FramePumpEvents = {
  * between us and the encoder, also while ffmpeg is still opening its other inputs (a TCP
  * loopback socket would have queued megabytes: seconds of delay). A dropped frame is a longer
  * frame, never a shift of the timeline.
+ *
+ * Once the compositor reports its frames out (`frameOut`: the high layer's last packet of a
+ * frame left the box), one frame at most is inside it: a frame due while one is in there waits
+ * here, and goes, with the pictures of that moment, the instant the other is out; one due
+ * while another waits replaces it (the older is dropped). So when the box falls behind, the
+ * encoder always takes the freshest pictures instead of two older ones queued in front of them
+ * (the delay under load is one frame's work, not three), and a keyframe request goes out on the
+ * next frame the encoder starts.
  */
 export class FramePump extends TypedEmitter<FramePumpEvents> {
   readonly #slots: PumpSlot[];
@@ -70,6 +82,11 @@ export class FramePump extends TypedEmitter<FramePumpEvents> {
   #lastMs = 0;
   /** Layer flags the next written frame carries. */
   #flags = 0;
+  /** Whether the compositor reading now reports its frames out (from then on, `MAX_IN_FLIGHT` holds). */
+  #paced = false;
+  #inFlight = 0;
+  /** A write is due as soon as the frame in the compositor is out. */
+  #pending = false;
 
   constructor(options: { slots: PumpSlot[]; dir: string; fps: number; width: number; height: number; logger: Logger }) {
     super();
@@ -136,6 +153,9 @@ export class FramePump extends TypedEmitter<FramePumpEvents> {
     await this.#socket.listen((socket) => {
       // Every reader (the compositor after each start) gets a stream of its own from the top.
       this.#heads = new MkvFrameHeads();
+      this.#paced = false;
+      this.#inFlight = 0;
+      this.#pending = false;
       socket.write(mkvHeader(this.#size.width, this.#size.height * this.#slots.length));
     });
     this.#t0 = performance.now();
@@ -172,6 +192,17 @@ export class FramePump extends TypedEmitter<FramePumpEvents> {
     this.#writeNow(now);
   }
 
+  /**
+   * A frame written earlier is out of the compositor (its encoded high layer left the box):
+   * the frame waiting, if any, goes now.
+   */
+  frameOut(): void {
+    if (this.#closed) return;
+    this.#paced = true;
+    this.#inFlight = Math.max(0, this.#inFlight - 1);
+    if (this.#pending && this.#inFlight < MAX_IN_FLIGHT) this.#write();
+  }
+
   /** Writes at once, and moves the fallback tick to after this write. */
   #writeNow(now: number): void {
     const interval = 1000 / this.#fps;
@@ -204,9 +235,18 @@ export class FramePump extends TypedEmitter<FramePumpEvents> {
   #write(): void {
     const socket = this.#socket.client;
     if (socket) {
-      if (socket.writableLength > 0) {
-        this.#dropped += 1;
+      // A frame that never came out (an encoder that stalls, a report lost) is let go.
+      if (this.#paced && this.#inFlight > 0 && performance.now() - this.#lastWriteAt >= IN_FLIGHT_STALL_MS) {
+        this.#logger.debug({ inFlight: this.#inFlight }, 'frames never came out of the compositor; pacing afresh');
+        this.#inFlight = 0;
+      }
+      if (socket.writableLength > 0 || (this.#paced && this.#inFlight >= MAX_IN_FLIGHT)) {
+        // Paced: this write waits for the frame in the compositor, replacing one that waited.
+        if (!this.#paced || this.#pending) this.#dropped += 1;
+        this.#pending = this.#paced;
       } else {
+        this.#pending = false;
+        this.#inFlight += 1;
         // A tall yuv420p frame is planar: every row's Y, then every row's U, then every V.
         // Written plane by plane and sent as one, with no copy into a stacked buffer.
         const frames = this.#slots.map((slot) => slot.frame());

@@ -159,6 +159,12 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
       const layer = this.#options.targets.layers.findIndex((l) => l.ssrc === ssrc);
       if (layer >= 0 && this.#keyframeFlags) this.#keyframes.request(layer);
     });
+    // A frame of the high layer is out of the compositor: the pump hands it the next (at most
+    // one frame is inside it, so a box that falls behind drops stale frames instead of queueing).
+    const highSsrc = options.targets.layers[0]?.ssrc;
+    this.#forwarder.on('frameSent', (ssrc) => {
+      if (ssrc === highSsrc) this.#pictures?.pump?.frameOut();
+    });
   }
 
   /** Keyframe requests from the SFU, and the IDRs they forced (metrics, tests). */

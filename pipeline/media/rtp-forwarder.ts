@@ -40,6 +40,8 @@ interface StreamState extends StreamStats {
 export type RtpForwarderEvents = {
   /** A PLI or FIR from the SFU for `ssrc` (the media SSRC it asks a keyframe of). */
   keyframeRequest: [ssrc: number];
+  /** The last packet of an encoded video frame of `ssrc` (RTP marker bit) left for the SFU. */
+  frameSent: [ssrc: number];
   error: [Error];
 };
 
@@ -210,6 +212,8 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
       return;
     }
     this.#send(kind, ssrc, msg);
+    // The marker bit closes a video frame (RFC 6184 §5.1).
+    if (kind === 'video' && !isRtcp(msg) && (msg[1]! & 0x80) !== 0) this.safeEmit('frameSent', ssrc);
   }
 
   #send(kind: MediaKind, ssrc: number, msg: Buffer): void {

@@ -48,3 +48,49 @@ describe('FramePump keyframe requests', () => {
     expect(written.at(-1)!).toBeGreaterThan(written.at(-2)!);
   });
 });
+
+describe('FramePump pacing by the compositor', () => {
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('holds one frame in the compositor at most once it reports frames out, and sends the freshest when one is out', async () => {
+    const { pump, written } = await pumpWithReader();
+    // Not paced until the compositor reports a frame out: writes go as they come.
+    pump.frameOut();
+    await pause(20);
+    pump.requestKeyframe(0);
+    const inCompositor = written.length;
+    expect(flagsOf(written.at(-1)!)).toBe(1);
+    // A frame is in the compositor: the next write waits, a later one replaces it (one dropped).
+    await pause(20);
+    pump.requestKeyframe(1);
+    expect(written.length).toBe(inCompositor);
+    const dropped = pump.stats.dropped;
+    await pause(20);
+    pump.requestKeyframe(1);
+    expect(written.length).toBe(inCompositor);
+    expect(pump.stats.dropped).toBe(dropped + 1);
+    // The frame is out: the waiting write goes at once, carrying every request since.
+    pump.frameOut();
+    expect(written.length).toBe(inCompositor + 1);
+    expect(flagsOf(written.at(-1)!)).toBe(2);
+    // Out again with nothing waiting: nothing is written.
+    pump.frameOut();
+    expect(written.length).toBe(inCompositor + 1);
+  });
+
+  it('lets a frame that never comes out go after a while, so a stalled report never freezes the picture', async () => {
+    const { pump, written } = await pumpWithReader();
+    pump.frameOut();
+    await pause(20);
+    pump.requestKeyframe(0);
+    const before = written.length;
+    await pause(20);
+    pump.requestKeyframe(1);
+    expect(written.length).toBe(before);
+    // Time itself is what is tested: past the stall limit (250 ms) the next write goes.
+    await pause(300);
+    pump.requestKeyframe(1);
+    expect(written.length).toBe(before + 1);
+    expect(flagsOf(written.at(-1)!)).toBe(2);
+  });
+});
