@@ -78,10 +78,16 @@ export class FramePump extends TypedEmitter<FramePumpEvents> {
   #closed = false;
   #dropped = 0;
   #written = 0;
+  #waited = 0;
   #heads = new MkvFrameHeads();
   #lastMs = 0;
   /** Layer flags the next written frame carries. */
   #flags = 0;
+  /**
+   * Whether frames wait for the compositor (one inside it at most, as described above). Off, the
+   * pump writes whenever the socket has drained, as it did before: `bench glass` measures both.
+   */
+  holdForCompositor = true;
   /** Whether the compositor reading now reports its frames out (from then on, `MAX_IN_FLIGHT` holds). */
   #paced = false;
   #inFlight = 0;
@@ -97,9 +103,13 @@ export class FramePump extends TypedEmitter<FramePumpEvents> {
     this.#logger = options.logger.child({ component: 'frame-pump' });
   }
 
-  /** Stacked frames written and ticks dropped because ffmpeg had not taken the last one yet. */
-  get stats(): { written: number; dropped: number } {
-    return { written: this.#written, dropped: this.#dropped };
+  /**
+   * Stacked frames written; frames dropped because ffmpeg had not taken the last one yet (or a
+   * newer one replaced them while they waited); frames written once the compositor was done
+   * with the one before (they waited for it).
+   */
+  get stats(): { written: number; dropped: number; waited: number } {
+    return { written: this.#written, dropped: this.#dropped, waited: this.#waited };
   }
 
   /**
@@ -200,7 +210,10 @@ export class FramePump extends TypedEmitter<FramePumpEvents> {
     if (this.#closed) return;
     this.#paced = true;
     this.#inFlight = Math.max(0, this.#inFlight - 1);
-    if (this.#pending && this.#inFlight < MAX_IN_FLIGHT) this.#write();
+    if (!this.#pending || !this.holdForCompositor || this.#inFlight >= MAX_IN_FLIGHT) return;
+    const before = this.#written;
+    this.#write();
+    if (this.#written > before) this.#waited += 1;
   }
 
   /** Writes at once, and moves the fallback tick to after this write. */
@@ -240,10 +253,11 @@ export class FramePump extends TypedEmitter<FramePumpEvents> {
         this.#logger.debug({ inFlight: this.#inFlight }, 'frames never came out of the compositor; pacing afresh');
         this.#inFlight = 0;
       }
-      if (socket.writableLength > 0 || (this.#paced && this.#inFlight >= MAX_IN_FLIGHT)) {
-        // Paced: this write waits for the frame in the compositor, replacing one that waited.
-        if (!this.#paced || this.#pending) this.#dropped += 1;
-        this.#pending = this.#paced;
+      const holding = this.holdForCompositor && this.#paced;
+      if (socket.writableLength > 0 || (holding && this.#inFlight >= MAX_IN_FLIGHT)) {
+        // Holding: this write waits for the frame in the compositor, replacing one that waited.
+        if (!holding || this.#pending) this.#dropped += 1;
+        this.#pending = holding;
       } else {
         this.#pending = false;
         this.#inFlight += 1;

@@ -340,9 +340,28 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
     chain.forEach((r, i) => (r.shareMs = Math.round((r.p50 - (i === 0 ? 0 : chain[i - 1]!.p50)) * 10) / 10));
     const droppedUnloaded = pump.stats.dropped - droppedBefore;
     const baseline = row('baseline: camera RTSP decoded by ffmpeg', direct.delays, direct.presented, direct.unreadable, 640);
+    // The same window with the pump not holding frames for the compositor (it writes whenever
+    // the socket has drained, so up to two frames queue in ffmpeg): how it was before.
+    const queuedWindow = async (label: string): Promise<GlassRow[]> => {
+      pump.holdForCompositor = false;
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        stages.delays.encoded.length = 0;
+        stages.recording = true;
+        const queued = await pageWindow(page, options.measureMs);
+        stages.recording = false;
+        return [
+          row(`${label}baseline: frames queued in ffmpeg (pump not held): RTP leaving the box`, stages.delays.encoded, stages.delays.encoded.length, 0, size.width),
+          row(`${label}baseline: frames queued in ffmpeg (pump not held): glass`, queued.delays, queued.presented, queued.unreadable, queued.width),
+        ];
+      } finally {
+        pump.holdForCompositor = true;
+      }
+    };
+    const queuedUnloaded = await queuedWindow('');
 
     // The same window with a busy loop on one core beside everything.
-    hog = startHog(options.measureMs + 10_000);
+    hog = startHog(2 * options.measureMs + 15_000);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const droppedBeforeHog = pump.stats.dropped;
     for (const list of Object.values(stages.delays)) list.length = 0;
@@ -355,14 +374,21 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
     stages.recording = false;
     direct.recording = false;
     const droppedUnderLoad = pump.stats.dropped - droppedBeforeHog;
+    const loadedRows = {
+      baseline: row('under a one-core busy loop: baseline: camera RTSP decoded by ffmpeg', direct.delays, direct.presented, direct.unreadable, 640),
+      ingest: row('under a one-core busy loop: camera → ingest decoded in Node', stages.delays.ingest, stages.delays.ingest.length, 0, size.width),
+      encoded: row('under a one-core busy loop: RTP leaving the box', stages.delays.encoded, stages.delays.encoded.length, 0, size.width),
+    };
+    const queuedUnderLoad = await queuedWindow('under a one-core busy loop: ');
     hog.kill('SIGKILL');
     // The camera's own path (in a classroom: hardware) slows under the loop too; the baseline
     // decoded directly in the same window tells its part from classcast's.
     const underLoad = [
-      row('under a one-core busy loop: baseline: camera RTSP decoded by ffmpeg', direct.delays, direct.presented, direct.unreadable, 640),
-      row('under a one-core busy loop: camera → ingest decoded in Node', stages.delays.ingest, stages.delays.ingest.length, 0, size.width),
-      row('under a one-core busy loop: RTP leaving the box', stages.delays.encoded, stages.delays.encoded.length, 0, size.width),
+      loadedRows.baseline,
+      loadedRows.ingest,
+      loadedRows.encoded,
       row('under a one-core busy loop: glass', loaded.delays, loaded.presented, loaded.unreadable, loaded.width),
+      ...queuedUnderLoad,
     ];
 
     // What schools use instead: the same camera through ffmpeg → HLS → hls.js.
@@ -375,7 +401,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
     const hlsRow = row('baseline: same camera → ffmpeg HLS (1 s segments) → hls.js', viaHls.delays, viaHls.presented, viaHls.unreadable, viaHls.width);
 
     return {
-      rows: [baseline, ...chain, ...underLoad, hlsRow],
+      rows: [baseline, ...chain, ...queuedUnloaded, ...underLoad, hlsRow],
       join,
       ruralLink,
       keyframeIdleMs,

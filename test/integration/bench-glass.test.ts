@@ -37,10 +37,14 @@ describe('classcast bench glass', () => {
       expect.stringMatching(/RTP leaving the box/),
       expect.stringMatching(/leaving the SFU/),
       expect.stringMatching(/^glass/),
+      expect.stringMatching(/^baseline: frames queued in ffmpeg .*: RTP leaving the box/),
+      expect.stringMatching(/^baseline: frames queued in ffmpeg .*: glass/),
       expect.stringMatching(/busy loop: baseline: camera RTSP/),
       expect.stringMatching(/busy loop: camera/),
       expect.stringMatching(/busy loop: RTP/),
       expect.stringMatching(/busy loop: glass/),
+      expect.stringMatching(/busy loop: baseline: frames queued .*: RTP leaving the box/),
+      expect.stringMatching(/busy loop: baseline: frames queued .*: glass/),
       expect.stringMatching(/HLS/),
     ]);
     for (const row of glass.rows) {

@@ -59,12 +59,12 @@ describe('keyframes on request', () => {
   });
 
   /** A running pipeline whose periodic IDRs are 10 s (150 frames) apart: any sooner one is on request. */
-  async function start() {
+  async function start(canvas = { width: 320, height: 180, fps: 15, kbps: 400 }) {
     const video = await RtpSink.open();
     const audio = await RtpSink.open();
     cleanup.push(() => video.close(), () => audio.close());
-    const layers = defaultLayers(320, 180, 400);
-    const config = pipelineSchema.parse({ width: 320, height: 180, fps: 15, videoBitrateKbps: 400, keyframeIntervalMs: 10_000, lowKeyframeIntervalMs: 10_000, meters: false });
+    const layers = defaultLayers(canvas.width, canvas.height, canvas.kbps);
+    const config = pipelineSchema.parse({ width: canvas.width, height: canvas.height, fps: canvas.fps, videoBitrateKbps: canvas.kbps, keyframeIntervalMs: 10_000, lowKeyframeIntervalMs: 10_000, meters: false });
     const pipeline = new MediaPipeline({
       config,
       videoInputs: [],
@@ -116,5 +116,43 @@ describe('keyframes on request', () => {
     await waitUntil(() => log.count(low) > settled + 15, 5_000, 'a second of frames');
     expect(log.keyframesFrom(low, from)).toHaveLength(2);
     expect(pipeline.keyframeStats.forced).toBe(2);
+  });
+
+  it('hands the compositor one frame at a time: a frame due while one is inside waits for it', async () => {
+    // The default canvas: an IDR of it takes the encoder longer than the 8 ms between the
+    // frames asked for below.
+    const { pipeline, log, layers } = await start({ width: 1280, height: 720, fps: 30, kbps: 2000 });
+    await waitUntil(() => log.count(layers[0]!.ssrc) > 10, 15_000, 'frames');
+    const pump = pipeline.framePump!;
+    // The pump's writes and the frames out of the compositor, in order, with their times.
+    const events: { kind: 'write' | 'out'; at: number }[] = [];
+    pump.on('written', () => events.push({ kind: 'write', at: performance.now() }));
+    // The high layer's frames leaving, as the forwarder tells the pump (logged before the pump
+    // acts on it: it may write the next frame at once).
+    const frameOut = pump.frameOut.bind(pump);
+    pump.frameOut = () => {
+      events.push({ kind: 'out', at: performance.now() });
+      frameOut();
+    };
+    // Frames asked for faster than the compositor turns them out (each one an IDR, too).
+    const waitedBefore = pump.stats.waited;
+    const burst = setInterval(() => pump.requestKeyframe(0), 4);
+    await waitUntil(() => events.filter((e) => e.kind === 'write').length >= 40, 15_000, 'forty writes');
+    clearInterval(burst);
+    // Some writes waited for the compositor and went the moment the frame before was out.
+    expect(pump.stats.waited).toBeGreaterThan(waitedBefore);
+    // Between two writes, a frame came out (or the one inside had been there past the 250 ms
+    // after which it no longer holds the next back).
+    const firstOut = events.findIndex((e) => e.kind === 'out');
+    let lastWrite: number | undefined;
+    let outSince = true;
+    for (const event of events.slice(firstOut)) {
+      if (event.kind === 'out') outSince = true;
+      else {
+        if (lastWrite !== undefined && !outSince) expect(event.at - lastWrite).toBeGreaterThanOrEqual(250);
+        lastWrite = event.at;
+        outSince = false;
+      }
+    }
   });
 });
