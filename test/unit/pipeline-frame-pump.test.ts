@@ -52,16 +52,22 @@ describe('FramePump keyframe requests', () => {
 describe('FramePump pacing by the compositor', () => {
   const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-  it('holds one frame in the compositor at most once it reports frames out, and sends the freshest when one is out', async () => {
+  /** A pump whose compositor has reported a frame out, with one frame (layer 0 flagged) inside it since. */
+  async function oneInside(): Promise<{ pump: FramePump; written: number[]; inCompositor: number }> {
     const { pump, written } = await pumpWithReader();
     // Not paced until the compositor reports a frame out: writes go as they come.
     pump.frameOut();
+    // Past the 8 ms a keyframe request leaves after a write.
     await pause(20);
     pump.requestKeyframe(0);
-    const inCompositor = written.length;
     expect(flagsOf(written.at(-1)!)).toBe(1);
-    // A frame is in the compositor: the next write waits, a later one replaces it (one dropped).
     await pause(20);
+    return { pump, written, inCompositor: written.length };
+  }
+
+  it('holds one frame in the compositor at most once it reports frames out, and sends the freshest when one is out', async () => {
+    const { pump, written, inCompositor } = await oneInside();
+    // A frame is in the compositor: the next write waits, a later one replaces it (one dropped).
     pump.requestKeyframe(1);
     expect(written.length).toBe(inCompositor);
     const dropped = pump.stats.dropped;
@@ -79,12 +85,7 @@ describe('FramePump pacing by the compositor', () => {
   });
 
   it('lets a frame that never comes out go after a while, so a stalled report never freezes the picture', async () => {
-    const { pump, written } = await pumpWithReader();
-    pump.frameOut();
-    await pause(20);
-    pump.requestKeyframe(0);
-    const before = written.length;
-    await pause(20);
+    const { pump, written, inCompositor: before } = await oneInside();
     pump.requestKeyframe(1);
     expect(written.length).toBe(before);
     // Time itself is what is tested: past the stall limit (250 ms) the next write goes.
