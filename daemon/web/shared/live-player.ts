@@ -1,7 +1,7 @@
 import type { Device, types } from 'mediasoup-client';
 import type { ConsumerAnswer, JoinAnswer, TalkbackView, TransportAnswer } from '../../signalling/protocol.ts';
 import { certificateDtls, newDevice, type EarlyStart } from './device.ts';
-import { SignalClient } from './signal-client.ts';
+import { answerError, SignalClient } from './signal-client.ts';
 import { TalkbackSender } from './talkback-sender.ts';
 
 export interface PlayerStatus {
@@ -208,11 +208,7 @@ export class LivePlayer {
     if (early) early.notifications = null;
     for (const { notification, data } of before) this.#onNotification(notification, data);
     if (!frame) return undefined;
-    if (!frame.ok) {
-      const error = new Error(frame.error?.message ?? 'join failed') as Error & { code?: string };
-      error.code = frame.error?.code;
-      throw error;
-    }
+    if (!frame.ok) throw answerError(frame.error);
     const join = frame.data as JoinAnswer;
     if (join.media && device?.handlerName !== 'Chrome111') delete join.media;
     return join;

@@ -81,10 +81,13 @@ export class SignalClient {
     this.#pending.delete(frame.id!);
     clearTimeout(pending.timer);
     if (frame.ok) pending.resolve(frame.data);
-    else {
-      const error = new Error(frame.error?.message ?? 'request failed') as Error & { code?: string };
-      error.code = frame.error?.code;
-      pending.reject(error);
-    }
+    else pending.reject(answerError(frame.error));
   }
+}
+
+/** The error an `{ok: false}` answer stands for, its stable code on `code`. */
+export function answerError(error: { code: string; message: string } | undefined): Error & { code?: string } {
+  const out = new Error(error?.message ?? 'request failed') as Error & { code?: string };
+  out.code = error?.code;
+  return out;
 }
