@@ -64,6 +64,8 @@ export class ScheduleEngine extends TypedEmitter<ScheduleEngineEvents> {
   #queue: Promise<void> = Promise.resolve();
   #queued: Promise<void> | null = null;
   #cancelTimer: (() => void) | null = null;
+  /** The wall-clock instant the last reconcile planned for; the next wake is counted from it. */
+  #plannedAt: number | null = null;
   #closed = false;
 
   constructor(options: ScheduleEngineOptions) {
@@ -234,7 +236,11 @@ export class ScheduleEngine extends TypedEmitter<ScheduleEngineEvents> {
     if (this.#closed) return;
     this.#cancelTimer?.();
     const now = this.#clock.now();
-    const candidates = [nextChange(this.#windows(now - DAY_MS, now + 2 * DAY_MS), now)];
+    // Changes are counted from the instant the reconcile planned for, not from now: a boundary
+    // passed while it ran (a long control call, or a timer that fired a millisecond early by the
+    // wall clock) is then due at once instead of being skipped until the next cap.
+    const from = Math.min(this.#plannedAt ?? now, now);
+    const candidates = [nextChange(this.#windows(from - DAY_MS, now + 2 * DAY_MS), from)];
     if (this.#state?.manual) candidates.push(this.#state.manual.lesson.end);
     if (this.#retry) candidates.push(this.#retry.at);
     const next = Math.min(...candidates.filter((t): t is number => t !== null && t !== undefined), now + MAX_WAIT_MS);
@@ -277,8 +283,9 @@ export class ScheduleEngine extends TypedEmitter<ScheduleEngineEvents> {
 
   async #reconcile(): Promise<void> {
     if (this.#closed) return;
-    this.#refreshCalendars();
     const now = this.#clock.now();
+    this.#plannedAt = now;
+    this.#refreshCalendars();
     const desired = this.#desired(now);
     if (desired.kind === 'idle') {
       if (this.#run || this.#prepared) await this.#stopBroadcast(this.#stopReason ?? 'schedule');

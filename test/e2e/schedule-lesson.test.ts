@@ -7,7 +7,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { launchChromium, receivedMedia, waitFor } from '../helpers/browser.ts';
 import { startDaemonProcess, type DaemonProcess } from '../helpers/daemon-process.ts';
-import { MAX_WAIT_MS } from '../../daemon/schedule/engine.ts';
 import { freePort } from '../helpers/ports.ts';
 
 const PRE_ROLL_S = 3;
@@ -103,10 +102,8 @@ describe('a timetabled lesson, end to end', () => {
       await chromium.close();
     }
 
-    // It stops at the closing bell by itself. Known issue: in some full-suite runs, after the
-    // restart, the stop has come one engine wake (MAX_WAIT_MS, 30 s) after the bell instead of
-    // at it; until that is found, one wake is allowed here.
-    await waitFor(state, (s) => s.state === 'idle', end - Date.now() + 30_000 + MAX_WAIT_MS, 'idle after the lesson');
+    // It stops at the closing bell by itself.
+    await waitFor(state, (s) => s.state === 'idle', end - Date.now() + 30_000, 'idle after the lesson');
     expect(Date.now()).toBeGreaterThanOrEqual(end - 250);
 
     // Both parts are kept, each playable.

@@ -362,6 +362,48 @@ describe('schedule engine on a fake clock', () => {
     ]);
   });
 
+  it('stops at the close when the wake for it reads the wall clock a millisecond early', async () => {
+    vi.setSystemTime(t('2026-11-23T07:00'));
+    // Timers run on a monotonic clock: a long wait can end when Date.now() is still a
+    // millisecond short of its target, and the wall clock catches up while the wake runs.
+    let lag = 0;
+    const clock: Clock = {
+      now: () => {
+        const now = Date.now() - lag;
+        lag = 0;
+        return now;
+      },
+      setTimer(fn, ms) {
+        const timer = setTimeout(() => {
+          lag = ms >= 1_000 ? 1 : 0;
+          fn();
+        }, ms);
+        return () => clearTimeout(timer);
+      },
+    };
+    const control = new RecordingControl();
+    const engine = makeEngine({ oneOff: [{ id: 'l4', title: 'Art', start: '2026-11-23T08:00', end: '2026-11-23T08:45' }] }, control, undefined, clock);
+    await engine.start();
+    await advanceTo('2026-11-23T09:00');
+    expect(control.ops()).toEqual(['11-23 07:58:00 prepare l4', '11-23 08:00:00 goLive l4#1', '11-23 08:46:00 stop schedule']);
+  });
+
+  it('stops at once when the close passes while going live takes long', async () => {
+    vi.setSystemTime(t('2026-11-23T08:45:50'));
+    const control = new RecordingControl();
+    const goLive = control.goLive.bind(control);
+    control.goLive = async (run) => {
+      await goLive(run);
+      await new Promise((resolve) => setTimeout(resolve, 20_000));
+    };
+    const engine = makeEngine({ oneOff: [{ id: 'l5', title: 'Music', start: '2026-11-23T08:00', end: '2026-11-23T08:45' }] }, control);
+    // A restart in the post-roll: start() goes live, which lasts past the close.
+    const started = engine.start();
+    await advanceTo('2026-11-23T09:00');
+    await started;
+    expect(control.ops()).toEqual(['11-23 08:45:50 prepare l5', '11-23 08:45:50 goLive l5#1', '11-23 08:46:10 stop schedule']);
+  });
+
   it('notices a wall-clock jump within one capped wait', async () => {
     vi.setSystemTime(t('2026-11-23T06:00'));
     const control = new RecordingControl();
