@@ -4,6 +4,7 @@ import { InvalidStateError } from '../../config/foundation/errors.ts';
 import { Supervisor } from '../../config/foundation/process/supervisor.ts';
 import { simpleArgs } from './ffmpeg-command.ts';
 import { AUDIO_RATE, type AudioRing } from './audio-ring.ts';
+import { FramePool, releaseFrame } from './frame-pool.ts';
 import { mediaInputOptions } from './graph.ts';
 
 export interface CameraFeedOptions {
@@ -32,6 +33,7 @@ export type CameraFeedEvents = {
   /**
    * Every complete frame as it arrives, with its arrival time (ms, wall clock): the pipeline
    * writes the program camera's frames on it (FramePump.kick), probes time it (`bench glass`).
+   * The buffer is reused for a later frame: a listener that keeps it holds it (`holdFrame`).
    */
   frame: [frame: Buffer, atMs: number];
 };
@@ -50,10 +52,12 @@ export class CameraFeed extends TypedEmitter<CameraFeedEvents> {
   readonly #options: CameraFeedOptions;
   readonly #logger: Logger;
   readonly #supervisor: Supervisor;
+  readonly #pool: FramePool;
   #latest: Buffer | undefined;
   #lastFrameAt = 0;
-  #pending: Buffer[] = [];
-  #pendingBytes = 0;
+  /** The frame being read from the pipe, `#filled` bytes of it so far. */
+  #assembly: Buffer | undefined;
+  #filled = 0;
   #state: CameraFeedState = 'offline';
   #watchdog: NodeJS.Timeout | undefined;
   #closed = false;
@@ -65,6 +69,7 @@ export class CameraFeed extends TypedEmitter<CameraFeedEvents> {
     this.id = options.id;
     this.#options = options;
     this.frameBytes = (options.width * options.height * 3) / 2;
+    this.#pool = new FramePool(this.frameBytes);
     this.#logger = options.logger.child({ component: 'camera-feed', camera: options.id });
     this.#supervisor = new Supervisor({
       name: `ffmpeg-ingest-${options.id}`,
@@ -79,8 +84,7 @@ export class CameraFeed extends TypedEmitter<CameraFeedEvents> {
       stallAfterMs: Math.max(5_000, options.lossMs * 2),
     });
     this.#supervisor.on('spawn', (child) => {
-      this.#pending = [];
-      this.#pendingBytes = 0;
+      this.#filled = 0;
       child.stdout!.on('data', (data: Buffer) => this.#onData(data));
       const audio = options.audio;
       if (audio) {
@@ -108,7 +112,10 @@ export class CameraFeed extends TypedEmitter<CameraFeedEvents> {
     return this.#supervisor.pid;
   }
 
-  /** The latest frame while the camera is online, else undefined. */
+  /**
+   * The latest frame while the camera is online, else undefined. Its buffer is reused for a
+   * later frame: whoever keeps it past this tick holds it (`holdFrame`).
+   */
   latest(): Buffer | undefined {
     return this.#state === 'online' ? this.#latest : undefined;
   }
@@ -153,20 +160,24 @@ export class CameraFeed extends TypedEmitter<CameraFeedEvents> {
     return [...args, '-map', '0:a:0', '-ac', '1', '-ar', String(AUDIO_RATE), '-f', 'f32le', '-flush_packets', '1', 'pipe:3'];
   }
 
+  /** Copies the pipe's chunks into pooled frame buffers (no allocation per frame). */
   #onData(data: Buffer): void {
-    this.#pending.push(data);
-    this.#pendingBytes += data.length;
-    while (this.#pendingBytes >= this.frameBytes) {
-      const all = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending);
-      // Chunks from a child's stdout are never reused by Node: sharing their memory is safe.
-      this.#latest = all.subarray(0, this.frameBytes);
-      const rest = all.subarray(this.frameBytes);
-      this.#pending = rest.length > 0 ? [rest] : [];
-      this.#pendingBytes = rest.length;
+    let at = 0;
+    while (at < data.length) {
+      const frame = (this.#assembly ??= this.#pool.acquire());
+      const n = Math.min(data.length - at, this.frameBytes - this.#filled);
+      data.copy(frame, this.#filled, at, at + n);
+      at += n;
+      this.#filled += n;
+      if (this.#filled < this.frameBytes) return;
+      this.#assembly = undefined;
+      this.#filled = 0;
+      if (this.#latest) releaseFrame(this.#latest);
+      this.#latest = frame;
       this.#lastFrameAt = Date.now();
       this.#supervisor.alive();
       this.#frames += 1;
-      if (this.listenerCount('frame') > 0) this.safeEmit('frame', this.#latest, this.#lastFrameAt);
+      if (this.listenerCount('frame') > 0) this.safeEmit('frame', frame, this.#lastFrameAt);
       this.#setState('online');
     }
   }

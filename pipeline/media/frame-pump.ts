@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { TypedEmitter } from '../../config/foundation/emitter.ts';
 import { InvalidStateError } from '../../config/foundation/errors.ts';
 import { FeedSocket } from './feed-socket.ts';
+import { holdFrame } from './frame-pool.ts';
 import { wallClockShift, type InputSpec, type VideoSlotSource } from './graph.ts';
 import { FLAG_GRID_MS, flaggedTime, layerFlag } from './keyframe-flag.ts';
 import { mkvHeader, MkvFrameHeads } from './mkv-stream.ts';
@@ -269,15 +270,19 @@ export class FramePump extends TypedEmitter<FramePumpEvents> {
         const timeMs = flaggedTime(Math.max(Date.now(), this.#lastMs + FLAG_GRID_MS), this.#flags);
         this.#lastMs = timeMs;
         this.#flags = 0;
-        socket.cork();
-        socket.write(this.#heads.frame(timeMs, (luma * 3 * frames.length) / 2));
+        // A camera's frame buffer is reused for a later frame: held until the socket has
+        // handed these bytes to the kernel (its callback also comes when the socket is gone).
+        const releases = frames.map(holdFrame);
+        const chunks = [this.#heads.frame(timeMs, (luma * 3 * frames.length) / 2)];
         for (const [from, to] of [
           [0, luma],
           [luma, luma + luma / 4],
           [luma + luma / 4, luma + luma / 2],
         ] as const) {
-          for (const frame of frames) socket.write(frame.subarray(from, to));
+          for (const frame of frames) chunks.push(frame.subarray(from, to));
         }
+        socket.cork();
+        chunks.forEach((chunk, i) => socket.write(chunk, i === chunks.length - 1 ? () => releases.forEach((release) => release()) : undefined));
         socket.uncork();
         this.#written += 1;
         this.#lastWriteAt = performance.now();

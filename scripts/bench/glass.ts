@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { build } from 'esbuild';
 import type { Logger } from 'pino';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -215,6 +216,8 @@ export interface GlassResult {
   dropped: { unloaded: number; underLoad: number };
   /** The nice value the box ran at (-5 as its systemd unit runs it, when allowed). */
   nice: number;
+  /** The bench's own process in the unloaded window: the demo's daemon with its simulated devices. */
+  boxProcess: { cpuPercent: number; loopDelayP99Ms: number };
 }
 
 /** Reads delays from a page with the reader installed, over one window of `ms`. */
@@ -326,7 +329,17 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
     const droppedBefore = pump.stats.dropped;
     direct.recording = true;
     stages.recording = true;
+    const loopDelay = monitorEventLoopDelay({ resolution: 2 });
+    loopDelay.enable();
+    const cpuBefore = process.cpuUsage();
+    const windowStart = performance.now();
     const inPage = await pageWindow(page, options.measureMs);
+    const cpu = process.cpuUsage(cpuBefore);
+    loopDelay.disable();
+    const boxProcess = {
+      cpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / (performance.now() - windowStart)) * 100),
+      loopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e5) / 10,
+    };
     direct.recording = false;
     stages.recording = false;
     const buffersAfter = await jitterBuffers(page);
@@ -407,6 +420,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
       keyframeIdleMs,
       dropped: { unloaded: droppedUnloaded, underLoad: droppedUnderLoad },
       nice,
+      boxProcess,
     };
   } finally {
     if (hog && hog.exitCode === null) hog.kill('SIGKILL');
@@ -436,6 +450,8 @@ export function formatGlass(result: GlassResult): string {
   }
   lines.push(`frames the box dropped instead of queueing (frame pump): ${result.dropped.unloaded} unloaded, ${result.dropped.underLoad} under the busy loop`);
   lines.push(`the box ran at nice ${result.nice} (its systemd unit: -5), the busy loop at 0`);
+  const box = result.boxProcess;
+  lines.push(`the daemon's process (with the simulated cameras and microphones), unloaded window: ${box.cpuPercent} % of a core, event-loop delay p99 ${box.loopDelayP99Ms} ms`);
   const idle = result.keyframeIdleMs;
   const joinNotes = [
     `rural link: ${result.ruralLink}`,

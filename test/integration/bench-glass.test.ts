@@ -29,7 +29,7 @@ describe('classcast bench glass', () => {
     // Small and short: the mechanics, not the figures (those are in docs/benchmarks.md).
     const { code, stdout, stderr } = await bench(['glass', '--seconds', '3', '--width', '640', '--height', '360', '--fps', '15', '--json']);
     expect(code, stderr).toBe(0);
-    const { glass } = JSON.parse(stdout) as { glass: { rows: Row[]; join: JoinRow[]; ruralLink: string; keyframeIdleMs: number[]; dropped: { unloaded: number; underLoad: number } } };
+    const { glass } = JSON.parse(stdout) as { glass: { rows: Row[]; join: JoinRow[]; ruralLink: string; keyframeIdleMs: number[]; dropped: { unloaded: number; underLoad: number }; boxProcess: { cpuPercent: number; loopDelayP99Ms: number } } };
     expect(glass.rows.map((r) => r.path)).toEqual([
       expect.stringMatching(/^baseline: camera RTSP/),
       expect.stringMatching(/ingest/),
@@ -83,6 +83,9 @@ describe('classcast bench glass', () => {
     // The script is cached on a reload: far less crosses the wire.
     expect(glass.join[1]!.transferKb).toBeLessThan(glass.join[0]!.transferKb);
     expect(glass.dropped.unloaded).toBeGreaterThanOrEqual(0);
+    // The daemon's process was measured over the window: it ran (ingest, pump, forwarder).
+    expect(glass.boxProcess.cpuPercent).toBeGreaterThan(0);
+    expect(glass.boxProcess.loopDelayP99Ms).toBeGreaterThan(0);
   }, 240_000);
 });
 

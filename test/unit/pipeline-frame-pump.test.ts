@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FramePool, releaseFrame } from '../../pipeline/media/frame-pool.ts';
 import { FramePump, solidFrame } from '../../pipeline/media/frame-pump.ts';
 import { flagsOf } from '../../pipeline/media/keyframe-flag.ts';
 
@@ -93,5 +94,46 @@ describe('FramePump pacing by the compositor', () => {
     pump.requestKeyframe(1);
     expect(written.length).toBe(before + 1);
     expect(flagsOf(written.at(-1)!)).toBe(2);
+  });
+});
+
+describe('FramePump and pooled camera frames', () => {
+  it('holds a camera frame until its bytes left for the compositor', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'classcast-pump-'));
+    // A 720p frame: more than a socket buffer takes, so the write waits for the reader.
+    const pool = new FramePool((1280 * 720 * 3) / 2);
+    const frame = pool.acquire();
+    const pump = new FramePump({ slots: [{ name: 'teacher', frame: () => frame }], dir, fps: 1, width: 1280, height: 720, logger: pino({ level: 'silent' }) });
+    let writes = 0;
+    pump.on('written', () => (writes += 1));
+    await pump.start();
+    const reader = net.connect(path.join(dir, 'frames.sock'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => pump.close(), () => void reader.destroy());
+    await new Promise<void>((resolve) => reader.once('connect', () => resolve()));
+    // The camera moves on to a later frame: only the pump's hold keeps this one.
+    await new Promise<void>((resolve) => {
+      const poll = () => {
+        pump.kick();
+        if (writes > 0) resolve();
+        else setTimeout(poll, 5);
+      };
+      poll();
+    });
+    releaseFrame(frame);
+    // Nobody reads: the frame's bytes wait in the socket and the buffer stays out of the pool.
+    const other = pool.acquire();
+    expect(other).not.toBe(frame);
+    releaseFrame(other);
+    // Read: the write completes and the buffer goes back (the next one the pool hands out).
+    reader.resume();
+    await new Promise<void>((resolve) => {
+      const poll = () => {
+        const next = pool.acquire();
+        if (next === frame) return resolve();
+        releaseFrame(next);
+        setTimeout(poll, 5);
+      };
+      poll();
+    });
   });
 });
