@@ -7,7 +7,7 @@ import type { Sender } from '../../pipeline/sfu/sender.ts';
 import type { Viewer } from '../../pipeline/sfu/viewer.ts';
 import type { JoinClaims, JoinTokens } from '../auth/join-tokens.ts';
 import type { TalkbackDesk } from '../talkback/desk.ts';
-import { chromiumRecvCapabilities } from './browser-capabilities.ts';
+import { chromiumRecvCapabilities, chromiumRecvOffer } from './browser-capabilities.ts';
 import { answerRequestFrame } from './request-frame.ts';
 import { requestSchema, type BroadcastInfo, type JoinAnswer, type Notification, type SignalAnswers, type SignalMethod, type SignalRequest } from './protocol.ts';
 
@@ -280,7 +280,9 @@ export class MemberSession {
       const connected = media.dtlsParameters !== undefined;
       const consumers = await viewer.consume(room.producerIds, rtpCapabilities as never, { startPicture: connected });
       if (connected) await viewer.connect(media.dtlsParameters as never);
-      return { ...answer, media: { transport: viewer.transportInfo, consumers, connected } };
+      const transport = viewer.transportInfo;
+      const offer = connected && media.nativeOffer ? { offer: chromiumRecvOffer(transport, consumers) } : {};
+      return { ...answer, media: { transport, consumers, connected, ...offer } };
     } catch (error) {
       // The page can still go step by step (createTransport, consume); the join itself stands.
       this.#logger.warn({ err: error }, 'media set-up in the join failed');

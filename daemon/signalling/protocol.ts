@@ -133,6 +133,12 @@ export interface JoinAnswer extends BroadcastInfo {
     consumers: ConsumerAnswer[];
     /** The SFU connected the transport with the DTLS parameters the join brought. */
     connected?: boolean;
+    /**
+     * For a join sent by the page's HTML (`nativeOffer` and `dtlsParameters`): the SDP offer
+     * of the transport with these consumers, as the page's mediasoup-client device makes it,
+     * so the HTML sets its receivers up before the script arrives.
+     */
+    offer?: string;
   };
 }
 

@@ -58,7 +58,7 @@ export async function bundlePage(page: 'classroom' | 'console'): Promise<PageBun
   });
   const js = Buffer.from(result.outputFiles[0]!.contents);
   const script = `app.${createHash('sha256').update(js).digest('hex').slice(0, 16)}.js`;
-  const html = (await readFile(path.join(dir, 'index.html'), 'utf8')).replace('src="app.js"', `src="${script}"`);
+  const html = (await readFile(path.join(dir, 'index.html'), 'utf8')).replace('src="app.js"', `src="${script}"`).replace('content="app.js"', `content="${script}"`);
   const page_ = asset(Buffer.from(html), 'text/html; charset=utf-8', false);
   const code = asset(js, 'text/javascript; charset=utf-8', true);
   return {

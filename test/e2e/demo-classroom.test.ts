@@ -18,11 +18,11 @@ describe('classcast demo, end to end', () => {
     const chromium = await launchChromium();
     try {
       const page = await chromium.browser.newPage();
-      // The width of the first picture shown.
+      // The width and time of the first picture shown.
       await page.addInitScript(() => {
         document.addEventListener('DOMContentLoaded', () => {
-          document.querySelector('video')?.requestVideoFrameCallback((_now, meta) => {
-            (window as unknown as { firstWidth: number }).firstWidth = meta.width;
+          document.querySelector('video')?.requestVideoFrameCallback((now, meta) => {
+            Object.assign(window, { firstWidth: meta.width, firstAt: now });
           });
         });
       });
@@ -44,6 +44,18 @@ describe('classcast demo, end to end', () => {
       expect(sent.slice(0, firstAfterJoin)).toEqual(['join']);
       expect(sent).toContain('shown');
       expect(sent).not.toContain('connectTransport');
+      // The HTML set the receivers up from the answer's offer and the picture showed before
+      // the script ran; the script's transport then took that peer connection over (one join).
+      const marks = await page.evaluate(() => ({
+        firstAt: (window as unknown as { firstAt: number }).firstAt,
+        receivers: performance.getEntriesByName('classcast:early-receivers')[0]?.startTime,
+        script: performance.getEntriesByName('classcast:script')[0]?.startTime,
+        takenOver: performance.getEntriesByName('classcast:receivers-taken-over').length,
+      }));
+      expect(marks.receivers).toBeLessThan(marks.firstAt);
+      expect(marks.firstAt).toBeLessThan(marks.script!);
+      expect(marks.takenOver).toBe(1);
+      expect(sent.filter((method) => method === 'join')).toHaveLength(1);
       expect(media.phase).toBe('live');
       expect(media.frameWidth).toBeGreaterThan(0);
       // A newcomer starts on the low layer (the demo's 480 px: a small first keyframe); once

@@ -59,14 +59,26 @@ export async function receivedMedia(page: Page): Promise<ReceivedMedia> {
   });
 }
 
-/** Polls `probe` until `accept` holds, or fails with the last value after `timeoutMs`. */
+/**
+ * Polls `probe` until `accept` holds, or fails with the last value after `timeoutMs`. A probe
+ * that throws counts as not yet (a member page's script, `window.classcast`, comes after its
+ * first picture), and its last error ends the message.
+ */
 export async function waitFor<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
+  let failure: unknown;
   for (;;) {
-    last = await probe();
-    if (accept(last)) return last;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
+    try {
+      last = await probe();
+      failure = undefined;
+      if (accept(last)) return last;
+    } catch (error) {
+      failure = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}; last: ${failure ? String(failure) : JSON.stringify(last)}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }

@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { Device, ortc } from 'mediasoup-client';
+import { Device, ortc, type types } from 'mediasoup-client';
+import { Chrome111 } from 'mediasoup-client/handlers/Chrome111';
 import pino from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { sfuSchema } from '../../config/schema/sfu.ts';
 import { JoinTokens } from '../../daemon/auth/join-tokens.ts';
@@ -280,6 +281,47 @@ describe('/ws/sfu and /ws/publish over a real socket', () => {
     expect(media.consumers.map((k) => k.kind).sort()).toEqual(['audio', 'video']);
     // What comes back is what that device takes.
     for (const consumer of media.consumers) expect(ortc.canReceive(consumer.rtpParameters as never, device.rtpCapabilities)).toBe(true);
+    // Without DTLS parameters, no offer: the page's script sets its receivers up itself.
+    expect((join.data!.media as { offer?: string }).offer).toBeUndefined();
+
+    // The join the HTML sends (with its certificate's fingerprint) brings the transport's SDP
+    // offer: the very one mediasoup-client's Chrome111 handler sets when its transport consumes
+    // these consumers (captured from its peer connection here, as no browser runs).
+    const fingerprint = { algorithm: 'sha-256', value: Array.from({ length: 32 }, (_, i) => (i + 16).toString(16).toUpperCase()).join(':') };
+    const early = await c.request('join', { token, media: { nativeOffer: offer, dtlsParameters: { role: 'client', fingerprints: [fingerprint] } } });
+    const started = early.data!.media as { transport: { id: string; iceParameters: unknown; iceCandidates: unknown; dtlsParameters: unknown }; consumers: { id: string; producerId: string; kind: 'audio' | 'video'; rtpParameters: unknown }[]; offer: string };
+    expect(started.offer).toMatch(/^v=0/);
+    const handlerSets: string[] = [];
+    vi.stubGlobal(
+      'RTCPeerConnection',
+      class {
+        connectionState = 'new';
+        addEventListener() {}
+        removeEventListener() {}
+        close() {}
+        async setRemoteDescription(description: { sdp: string }) {
+          handlerSets.push(description.sdp);
+          throw new Error('captured');
+        }
+      },
+    );
+    vi.stubGlobal('MediaStream', class {});
+    try {
+      const pageDevice = new Device({ handlerFactory: { ...Chrome111.createFactory({}), getNativeRtpCapabilities: async () => nativeRtpCapabilities(offer) } });
+      await pageDevice.load({ routerRtpCapabilities: room.rtpCapabilities() as never });
+      const transport = pageDevice.createRecvTransport({
+        id: started.transport.id,
+        iceParameters: started.transport.iceParameters as types.IceParameters,
+        iceCandidates: started.transport.iceCandidates as types.IceCandidate[],
+        dtlsParameters: started.transport.dtlsParameters as types.DtlsParameters,
+      });
+      transport.on('connect', (_parameters, callback) => callback());
+      await Promise.allSettled(started.consumers.map((k) => transport.consume({ ...k, rtpParameters: k.rtpParameters as types.RtpParameters })));
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    expect(handlerSets[0]).toBe(started.offer);
+
     // An offer that cannot be read: the join stands, without media.
     const unreadable = await c.request('join', { token, media: { nativeOffer: 'v=0\r\nnot an offer' } });
     expect(unreadable.ok).toBe(true);

@@ -21,6 +21,19 @@ export interface EarlyStart {
   claim?: () => Promise<EarlyJoinFrame | null>;
   /** Notifications that came before the script took the socket over (null once taken). */
   notifications?: { notification: string; data: unknown }[] | null;
+  /**
+   * The receivers the HTML set up from the join answer's offer (the picture may be showing
+   * already), on a peer connection with the certificate; null when it set up none.
+   */
+  receiver?: Promise<EarlyReceiver | null>;
+}
+
+export interface EarlyReceiver {
+  pc: RTCPeerConnection;
+  /** The SFU transport it belongs to. */
+  transportId: string;
+  /** The offer it was set up from (the page's own transport makes the same). */
+  offer: string;
 }
 
 export interface EarlyJoinFrame {
@@ -39,7 +52,7 @@ type Direction = 'recvonly' | 'sendonly';
  * load then costs no peer connections of its own); any trouble with them falls back to
  * mediasoup-client's own.
  */
-export function newDevice(offers?: EarlyStart['offers']): Device {
+export function newDevice(offers?: EarlyStart['offers'], takePeerConnection?: () => RTCPeerConnection | undefined): Device {
   let device: Device;
   try {
     device = new Device();
@@ -53,6 +66,20 @@ export function newDevice(offers?: EarlyStart['offers']): Device {
   return new Device({
     handlerFactory: {
       ...own,
+      factory: (options) => {
+        const handler = own.factory(options);
+        const pc = options.direction === 'recv' ? takePeerConnection?.() : undefined;
+        if (!pc) return handler;
+        try {
+          adoptPeerConnection(handler, pc);
+        } catch (error) {
+          // Its SFU transport is connected to that peer connection: the page starts over.
+          pc.close();
+          handler.close();
+          throw error;
+        }
+        return handler;
+      },
       getNativeRtpCapabilities: async ({ direction }: { direction: Direction }) => {
         try {
           return nativeRtpCapabilities(await offers[direction]);
@@ -70,4 +97,43 @@ export function certificateDtls(certificate: RTCCertificate): types.DtlsParamete
     role: 'client',
     fingerprints: certificate.getFingerprints().map((f) => ({ algorithm: f.algorithm as types.FingerprintAlgorithm, value: f.value!.toUpperCase() })),
   };
+}
+
+/** What a `Chrome111` handler keeps of its peer connection (mediasoup-client 3.24). */
+interface HandlerPeerConnection {
+  _pc: RTCPeerConnection;
+  onIceGatheringStateChange: EventListener;
+  onIceCandidateError: EventListener;
+  onConnectionStateChange: EventListener & (() => void);
+}
+
+/**
+ * Gives a new `Chrome111` receive handler the peer connection the page's HTML set up (its
+ * receivers negotiated from the same offer the handler will make, ICE and DTLS under way or
+ * done) in place of the empty one it made: the transport's first `consume` then negotiates
+ * nothing new, and the picture already showing goes on. Throws when the handler is not shaped
+ * as expected (another mediasoup-client), before anything changed.
+ */
+export function adoptPeerConnection(handler: unknown, pc: RTCPeerConnection): void {
+  const h = handler as HandlerPeerConnection;
+  const events: [string, EventListener][] = [
+    ['icegatheringstatechange', h.onIceGatheringStateChange],
+    ['icecandidateerror', h.onIceCandidateError],
+    ['connectionstatechange', h.onConnectionStateChange],
+  ];
+  if (!(h._pc instanceof RTCPeerConnection) || events.some(([, listener]) => typeof listener !== 'function')) {
+    throw new Error('this mediasoup-client handler cannot take a peer connection over');
+  }
+  const own = h._pc;
+  for (const [event, listener] of events) {
+    own.removeEventListener(event, listener);
+    pc.addEventListener(event, listener);
+  }
+  own.close();
+  h._pc = pc;
+  performance.mark('classcast:receivers-taken-over');
+  // The transport listens from the moment the factory returns: tell it how far ICE got.
+  queueMicrotask(() => {
+    if (pc.connectionState !== 'new') h.onConnectionStateChange();
+  });
 }

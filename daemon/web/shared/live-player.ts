@@ -1,6 +1,6 @@
 import type { Device, types } from 'mediasoup-client';
 import type { ConsumerAnswer, JoinAnswer, TalkbackView, TransportAnswer } from '../../signalling/protocol.ts';
-import { certificateDtls, newDevice, type EarlyStart } from './device.ts';
+import { certificateDtls, newDevice, type EarlyReceiver, type EarlyStart } from './device.ts';
 import { answerError, SignalClient } from './signal-client.ts';
 import { TalkbackSender } from './talkback-sender.ts';
 
@@ -67,6 +67,8 @@ export class LivePlayer {
   readonly #earlyOffers: EarlyStart['offers'];
   /** The join the page's HTML sent, and what came before this script (first connect only). */
   #early: EarlyStart | undefined;
+  /** The HTML's receivers for the early join's transport, until that transport takes them over. */
+  #earlyReceiver: EarlyReceiver | undefined;
   /**
    * The DTLS certificate of every receive transport (made while the page loaded): its
    * fingerprint goes with the join, and the SFU connects the transport before answering.
@@ -111,12 +113,27 @@ export class LivePlayer {
   #preloadDevice(): Promise<Device | undefined> {
     this.#deviceReady ??= (async () => {
       if (!this.#routerCapabilities) return undefined;
-      const device = newDevice(this.#earlyOffers);
+      const device = newDevice(this.#earlyOffers, () => this.#takeEarlyReceiver());
       await device.load({ routerRtpCapabilities: this.#routerCapabilities });
       this.#device = device;
       return device;
     })().catch(() => undefined);
     return this.#deviceReady;
+  }
+
+  /** The HTML's peer connection, once, for the transport being made (the early join's). */
+  #takeEarlyReceiver(): RTCPeerConnection | undefined {
+    const receiver = this.#earlyReceiver;
+    this.#earlyReceiver = undefined;
+    return receiver?.pc;
+  }
+
+  /** The HTML's receivers are gone (not taken over): so is the picture they showed. */
+  #dropEarlyReceiver(): void {
+    if (!this.#earlyReceiver) return;
+    this.#earlyReceiver.pc.close();
+    this.#earlyReceiver = undefined;
+    this.#video.srcObject = null;
   }
 
   get transport(): types.Transport | undefined {
@@ -135,6 +152,7 @@ export class LivePlayer {
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#retryTimer);
+    this.#dropEarlyReceiver();
     this.#teardown();
     this.#client?.close();
   }
@@ -203,14 +221,19 @@ export class LivePlayer {
     this.#early = undefined;
     let timer: number | undefined;
     const deadline = new Promise<never>((_, reject) => (timer = window.setTimeout(() => reject(new Error('join timed out')), EARLY_JOIN_TIMEOUT_MS)));
-    const frame = await Promise.race([early?.claim?.(), deadline]).finally(() => window.clearTimeout(timer));
+    const [frame, receiver] = await Promise.race([Promise.all([early?.claim?.(), early?.receiver]), deadline]).finally(() => window.clearTimeout(timer));
     const before = early?.notifications ?? [];
     if (early) early.notifications = null;
     for (const { notification, data } of before) this.#onNotification(notification, data);
+    if (receiver && frame?.ok && (frame.data as JoinAnswer).media?.transport.id === receiver.transportId) this.#earlyReceiver = receiver;
+    else receiver?.pc.close();
     if (!frame) return undefined;
     if (!frame.ok) throw answerError(frame.error);
     const join = frame.data as JoinAnswer;
-    if (join.media && device?.handlerName !== 'Chrome111') delete join.media;
+    if (join.media && device?.handlerName !== 'Chrome111') {
+      delete join.media;
+      this.#dropEarlyReceiver();
+    }
     return join;
   }
 
@@ -302,18 +325,18 @@ export class LivePlayer {
     for (const consumer of this.#consumers) consumer.close();
     this.#consumers = [];
     this.#dropExtraSound();
-    const stream = new MediaStream();
     // Asked for together, mediasoup-client sets all consumers up in one SDP negotiation
     // instead of one each (a few hundred ms on a busy kiosk).
     const consumers = await Promise.all(answers.map((answer) => transport.consume({ ...answer, rtpParameters: answer.rtpParameters as types.RtpParameters })));
+    const shown: MediaStreamTrack[] = [];
     const extra: MediaStreamTrack[] = [];
     for (const consumer of consumers) {
       lowDelay(consumer.rtpReceiver);
       this.#consumers.push(consumer);
-      if (consumer.kind === 'audio' && stream.getAudioTracks().length > 0) extra.push(consumer.track);
-      else stream.addTrack(consumer.track);
+      if (consumer.kind === 'audio' && shown.some((t) => t.kind === 'audio')) extra.push(consumer.track);
+      else shown.push(consumer.track);
     }
-    this.#video.srcObject = stream;
+    this.#show(shown);
     this.#extraSound = extra.map((track) => {
       const element = new Audio();
       element.srcObject = new MediaStream([track]);
@@ -334,6 +357,22 @@ export class LivePlayer {
     if (first === pictures) this.#onFirstFrame(generation, sounds);
     await this.#startPlayback();
     this.#status('info', 'live', this.#lesson ? `Live · ${this.#lesson}` : 'Live');
+  }
+
+  /**
+   * Plays `tracks` in the video element. A picture already on screen (the HTML's receivers,
+   * taken over) stays there: its stream gains the sound instead of being replaced, which
+   * would blank the element until the next frame.
+   */
+  #show(tracks: MediaStreamTrack[]): void {
+    const current = this.#video.srcObject;
+    const pictures = tracks.filter((t) => t.kind === 'video');
+    if (current instanceof MediaStream && pictures.length > 0 && pictures.every((t) => current.getTracks().includes(t))) {
+      for (const track of current.getTracks()) if (!tracks.includes(track)) current.removeTrack(track);
+      for (const track of tracks) if (!current.getTracks().includes(track)) current.addTrack(track);
+      return;
+    }
+    this.#video.srcObject = new MediaStream(tracks);
   }
 
   /**
@@ -454,6 +493,7 @@ export class LivePlayer {
   #retry(reason: string): void {
     if (this.#stopped) return;
     this.#generation += 1;
+    this.#dropEarlyReceiver();
     this.#teardown();
     // The server ends a request whose connection went: so does the page, and its capture.
     if (this.#sender) {
