@@ -65,11 +65,15 @@ export class ShapedLink {
     }
   }
 
-  /** Debian's Chromium, headless, inside the namespace (playwright talks to it over a pipe). */
-  async launchChromium(args: string[]): Promise<Browser> {
+  /**
+   * Debian's Chromium, headless, inside the namespace (playwright talks to it over a pipe);
+   * at nice 0 with `userPriority` (see `launchBrowser`).
+   */
+  async launchChromium(args: string[], userPriority = false): Promise<Browser> {
     this.#dir ??= mkdtempSync(path.join(os.tmpdir(), 'classcast-link-'));
     const wrapper = path.join(this.#dir, 'chromium-in-link.sh');
-    writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${this.#ns} /usr/bin/chromium "$@"\n`);
+    const nice = userPriority ? `nice -n ${-os.getPriority(0)} ` : '';
+    writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${this.#ns} ${nice}/usr/bin/chromium "$@"\n`);
     chmodSync(wrapper, 0o755);
     return chromium.launch({ executablePath: wrapper, headless: true, args });
   }
