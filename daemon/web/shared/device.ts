@@ -32,8 +32,6 @@ export interface EarlyReceiver {
   pc: RTCPeerConnection;
   /** The SFU transport it belongs to. */
   transportId: string;
-  /** The offer it was set up from (the page's own transport makes the same). */
-  offer: string;
 }
 
 export interface EarlyJoinFrame {
@@ -50,7 +48,8 @@ type Direction = 'recvonly' | 'sendonly';
  * handler when the browser has the standard transceiver API. With `offers`, a `Chrome111`
  * device loads from the offers the page made while its script was on its way (the device's
  * load then costs no peer connections of its own); any trouble with them falls back to
- * mediasoup-client's own.
+ * mediasoup-client's own. With `takePeerConnection`, a receive transport it makes takes over
+ * the peer connection that returns, if any (`adoptPeerConnection`).
  */
 export function newDevice(offers?: EarlyStart['offers'], takePeerConnection?: () => RTCPeerConnection | undefined): Device {
   let device: Device;

@@ -213,8 +213,10 @@ export class LivePlayer {
   /**
    * The first connect's join, when the page's HTML sent it: its answer (an error answer throws
    * as a request's would). Its media is the `Chrome111` device's: a page whose device is
-   * another handler's sets its media up step by step. Notifications that came before this
-   * script are handled now. Undefined: no join was sent early; the page sends its own.
+   * another handler's sets its media up step by step. The receivers the HTML set up for that
+   * join's transport are kept for it to take over (and closed otherwise). Notifications that
+   * came before this script are handled now. Undefined: no join was sent early; the page
+   * sends its own.
    */
   async #earlyJoin(device: Device | undefined): Promise<JoinAnswer | undefined> {
     const early = this.#early;
