@@ -323,7 +323,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
       joinRow('join: reload (script cached)', await measureJoin(browser, demo.info.classroomUrl, 6, true, keyframes)),
     ];
     if (link instanceof ShapedLink) {
-      ruralBrowser = await link.launchChromium(browserArgs(demo.info.apiBase), true);
+      ruralBrowser = await link.launchChromium(browserArgs(demo.info.apiBase), atUserPriority(dataDir, '/usr/bin/chromium'));
       join.push(joinRow(`join over a ${RURAL_LINK_KBIT} kbit/s link: fresh profile`, await measureJoin(ruralBrowser, demo.info.classroomUrl, 6, false, keyframes)));
       await ruralBrowser.close();
     }

@@ -66,14 +66,13 @@ export class ShapedLink {
   }
 
   /**
-   * Debian's Chromium, headless, inside the namespace (playwright talks to it over a pipe);
-   * at nice 0 with `userPriority` (see `launchBrowser`).
+   * Debian's Chromium (or `executable`, a start script of it), headless, inside the namespace
+   * (playwright talks to it over a pipe).
    */
-  async launchChromium(args: string[], userPriority = false): Promise<Browser> {
+  async launchChromium(args: string[], executable = '/usr/bin/chromium'): Promise<Browser> {
     this.#dir ??= mkdtempSync(path.join(os.tmpdir(), 'classcast-link-'));
     const wrapper = path.join(this.#dir, 'chromium-in-link.sh');
-    const nice = userPriority ? `nice -n ${-os.getPriority(0)} ` : '';
-    writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${this.#ns} ${nice}/usr/bin/chromium "$@"\n`);
+    writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${this.#ns} ${executable} "$@"\n`);
     chmodSync(wrapper, 0o755);
     return chromium.launch({ executablePath: wrapper, headless: true, args });
   }
