@@ -18,8 +18,17 @@ describe('classcast demo, end to end', () => {
     const chromium = await launchChromium();
     try {
       const page = await chromium.browser.newPage();
-      // The width and time of the first picture shown.
+      // The width and time of the first picture shown, and when each peer connection was made.
       await page.addInitScript(() => {
+        const made: number[] = [];
+        const Native = window.RTCPeerConnection;
+        window.RTCPeerConnection = class extends Native {
+          constructor(...args: ConstructorParameters<typeof RTCPeerConnection>) {
+            super(...args);
+            made.push(performance.now());
+          }
+        };
+        Object.assign(window, { peerConnectionsMade: made });
         document.addEventListener('DOMContentLoaded', () => {
           document.querySelector('video')?.requestVideoFrameCallback((now, meta) => {
             Object.assign(window, { firstWidth: meta.width, firstAt: now });
@@ -51,10 +60,15 @@ describe('classcast demo, end to end', () => {
         receivers: performance.getEntriesByName('classcast:early-receivers')[0]?.startTime,
         script: performance.getEntriesByName('classcast:script')[0]?.startTime,
         takenOver: performance.getEntriesByName('classcast:receivers-taken-over').length,
+        made: (window as unknown as { peerConnectionsMade: number[] }).peerConnectionsMade,
       }));
       expect(marks.receivers).toBeLessThan(marks.firstAt);
       expect(marks.firstAt).toBeLessThan(marks.script!);
       expect(marks.takenOver).toBe(1);
+      // Before the first picture, two peer connections only: the receiving offer's and the
+      // receivers'. The sending offer (talk-back) is made once the script loads.
+      expect(marks.made.filter((at) => at < marks.firstAt)).toHaveLength(2);
+      expect(marks.made.filter((at) => at > marks.firstAt).length).toBeGreaterThan(0);
       expect(sent.filter((method) => method === 'join')).toHaveLength(1);
       expect(media.phase).toBe('live');
       expect(media.frameWidth).toBeGreaterThan(0);

@@ -8,10 +8,12 @@ import { nativeRtpCapabilities } from '../../signalling/browser-capabilities.ts'
  * the signalling socket, the browser's native offers (the two `createOffer`s a mediasoup-client
  * device makes as it loads, one per direction, with the same transceivers) and a DTLS
  * certificate whose fingerprint goes with the join, so the SFU connects the transport at once.
+ * The receiving offer goes with the join; the sending one (talk-back) is made only when the
+ * script is loaded, after the first picture, so its peer connection does not compete with it.
  */
 export interface EarlyStart {
   socket?: WebSocket;
-  offers?: { recvonly: Promise<string>; sendonly: Promise<string> };
+  offers?: { recvonly: Promise<string>; sendonly?: Promise<string> };
   certificate?: Promise<RTCCertificate>;
   /**
    * Called once, where the script would send its own join: the answer frame of the join the
@@ -80,8 +82,10 @@ export function newDevice(offers?: EarlyStart['offers'], takePeerConnection?: ()
         return handler;
       },
       getNativeRtpCapabilities: async ({ direction }: { direction: Direction }) => {
+        const offer = offers[direction];
+        if (!offer) return own.getNativeRtpCapabilities({ direction });
         try {
-          return nativeRtpCapabilities(await offers[direction]);
+          return nativeRtpCapabilities(await offer);
         } catch {
           return own.getNativeRtpCapabilities({ direction });
         }

@@ -63,7 +63,7 @@ export class LivePlayer {
   #deviceReady: Promise<Device | undefined> | undefined;
   /** A socket the page opened before this script ran; used by the first connect only. */
   #earlySocket: WebSocket | undefined;
-  /** The browser's native offers the page made before this script ran (the device loads from them). */
+  /** The browser's native offers (the device loads from them): the receiving one made before this script ran, the sending one as it was loaded. */
   readonly #earlyOffers: EarlyStart['offers'];
   /** The join the page's HTML sent, and what came before this script (first connect only). */
   #early: EarlyStart | undefined;
