@@ -38,7 +38,7 @@ with_lock() {
 # --- 1. Debian packages ---------------------------------------------------------------
 
 apt_packages=(
-  ffmpeg socat chromium fonts-dejavu-core rtsp-server-perl iproute2
+  ffmpeg socat chromium fonts-dejavu-core rtsp-server-perl iproute2 systemd
   meson ninja-build pkg-config libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev
   libabsl-dev flatbuffers-compiler libflatbuffers-dev g++ python3 patch
 )

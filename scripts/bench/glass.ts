@@ -114,10 +114,10 @@ function browserArgs(origin: string): string[] {
 
 /**
  * Debian's Chromium, headless, as in test/helpers/browser.ts (autoplay allowed, kiosk-like).
- * With `userPriority` (a directory for its start script), it runs as a member classroom's
- * browser runs on a machine it shares with the box: at the default nice 0, below the box's -5
- * (its systemd unit's); without, at this process's priority (the box's, as every page of
- * this bench ran before).
+ * With `userPriority` (a directory for its start script), at the default nice 0; without, at
+ * this process's (the box's -5). Either way in a session of its own (Playwright starts it so),
+ * which the kernel weighs as much as the box's whole session before any nice counts
+ * (autogroup): the browser competes with the box as an equal.
  */
 export async function launchBrowser(origin: string, userPriority?: string): Promise<Browser> {
   const executablePath = userPriority ? atUserPriority(userPriority, '/usr/bin/chromium') : '/usr/bin/chromium';
