@@ -278,8 +278,11 @@ export class MemberSession {
       // With the page's DTLS parameters, the transport is connected now and the picture
       // started: the page's ICE begins the moment it has set up its receivers.
       const connected = media.dtlsParameters !== undefined;
-      const consumers = await viewer.consume(room.producerIds, rtpCapabilities as never, { startPicture: connected });
-      if (connected) await viewer.connect(media.dtlsParameters as never);
+      // Connected while the consumers are made: neither waits for the other's round trips.
+      const [consumers] = await Promise.all([
+        viewer.consume(room.producerIds, rtpCapabilities as never, { startPicture: connected }),
+        connected ? viewer.connect(media.dtlsParameters as never) : undefined,
+      ]);
       const transport = viewer.transportInfo;
       const offer = connected && media.nativeOffer ? { offer: chromiumRecvOffer(transport, consumers) } : {};
       return { ...answer, media: { transport, consumers, connected, ...offer } };

@@ -107,30 +107,32 @@ export class Viewer extends TypedEmitter<ViewerEvents> {
   async consume(producerIds: string[], rtpCapabilities: types.RtpCapabilities, options: { startPicture?: boolean } = {}): Promise<ConsumerInfo[]> {
     this.#assertOpen();
     const have = new Set([...this.#consumers.values()].map((c) => c.producerId));
-    const created: ConsumerInfo[] = [];
-    for (const producerId of producerIds) {
-      if (have.has(producerId)) continue;
-      if (!this.#router.canConsume({ producerId, rtpCapabilities })) {
-        throw new ClasscastError('BAD_REQUEST', `the client cannot receive producer ${producerId}`);
-      }
-      // A newcomer starts on the lowest simulcast layer: its IDR is a fraction of the high
-      // layer's (faster to encode, to send over a thin link, to decode), so the first picture
-      // comes sooner. Once the page shows it (`pictureShown`), the classroom may have any
-      // layer, and mediasoup moves it up as far as its bandwidth estimate allows.
-      const consumer = await this.#transport.consume({ producerId, rtpCapabilities, paused: true, preferredLayers: { spatialLayer: 0 } });
-      this.#consumers.set(consumer.id, consumer);
-      consumer.on('producerclose', () => {
-        this.#consumers.delete(consumer.id);
-        this.#wanted.delete(consumer.id);
-        consumer.close();
-        this.safeEmit('consumerclosed', consumer.id);
-      });
-      consumer.on('transportclose', () => this.#consumers.delete(consumer.id));
-      consumer.on('layerschange', (layers) => this.safeEmit('layerschange', consumer.id, layers?.spatialLayer));
-      if (options.startPicture && consumer.kind === 'video') await this.resume(consumer.id);
-      created.push({ id: consumer.id, producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters, paused: consumer.paused });
-    }
-    return created;
+    const wanted = producerIds.filter((producerId) => !have.has(producerId));
+    // A producer the client cannot receive refuses the whole request before anything is made.
+    const refused = wanted.find((producerId) => !this.#router.canConsume({ producerId, rtpCapabilities }));
+    if (refused) throw new ClasscastError('BAD_REQUEST', `the client cannot receive producer ${refused}`);
+    // All at once: each is a round trip to the worker, and a joining classroom waits for the
+    // last. mediasoup numbers the MIDs as the calls are made, so they follow `producerIds`.
+    return Promise.all(wanted.map((producerId) => this.#consumeOne(producerId, rtpCapabilities, options.startPicture === true)));
+  }
+
+  async #consumeOne(producerId: string, rtpCapabilities: types.RtpCapabilities, startPicture: boolean): Promise<ConsumerInfo> {
+    // A newcomer starts on the lowest simulcast layer: its IDR is a fraction of the high
+    // layer's (faster to encode, to send over a thin link, to decode), so the first picture
+    // comes sooner. Once the page shows it (`pictureShown`), the classroom may have any
+    // layer, and mediasoup moves it up as far as its bandwidth estimate allows.
+    const consumer = await this.#transport.consume({ producerId, rtpCapabilities, paused: true, preferredLayers: { spatialLayer: 0 } });
+    this.#consumers.set(consumer.id, consumer);
+    consumer.on('producerclose', () => {
+      this.#consumers.delete(consumer.id);
+      this.#wanted.delete(consumer.id);
+      consumer.close();
+      this.safeEmit('consumerclosed', consumer.id);
+    });
+    consumer.on('transportclose', () => this.#consumers.delete(consumer.id));
+    consumer.on('layerschange', (layers) => this.safeEmit('layerschange', consumer.id, layers?.spatialLayer));
+    if (startPicture && consumer.kind === 'video') await this.resume(consumer.id);
+    return { id: consumer.id, producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters, paused: consumer.paused };
   }
 
   async resume(consumerId: string): Promise<void> {

@@ -69,6 +69,31 @@ describe('SFU rooms', () => {
     expect(tcpOnly.transportInfo.iceCandidates.every((c) => c.protocol === 'tcp')).toBe(true);
   });
 
+  it("makes a classroom's consumers at once, numbered in the producers' order, or none when it cannot receive one", async () => {
+    const s = makeSfu(1);
+    await s.start();
+    const room = await s.openRoom('demo', plan);
+    await room.publish();
+    const viewer = await room.createViewer('a');
+    const caps = room.rtpCapabilities();
+    // Sound first: a client without video refused for the picture gets no consumer at all.
+    const order = [...room.producerIds].reverse();
+    const soundOnly = { ...caps, codecs: caps.codecs!.filter((c) => c.kind === 'audio') };
+    await expect(viewer.consume(order, soundOnly)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    expect(viewer.consumerCount).toBe(0);
+    const consumers = await viewer.consume(order, caps, { startPicture: true });
+    expect(consumers.map((c) => c.producerId)).toEqual(order);
+    expect(consumers.map((c) => c.rtpParameters.mid)).toEqual(['0', '1']);
+    // The picture started; the sound waits for the page.
+    expect(consumers.map((c) => [c.kind, c.paused])).toEqual([
+      ['audio', true],
+      ['video', false],
+    ]);
+    // Asked again: nothing new.
+    expect(await viewer.consume(room.producerIds, caps)).toEqual([]);
+    expect(viewer.consumerCount).toBe(2);
+  });
+
   it('rebuilds on a live worker with new ingest ports when the origin worker dies', async () => {
     const s = makeSfu(2);
     await s.start();
