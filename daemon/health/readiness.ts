@@ -31,6 +31,8 @@ export interface Readiness {
 
 /** RTP older than this means the output stopped flowing. */
 export const OUTPUT_STALE_MS = 2_000;
+/** A compositor that lets more than this share of its frames be dropped is reported slow. */
+export const SLOW_DROPPED_SHARE = 0.5;
 /** Less free disk than this is reported (a recording would soon fail). */
 export const LOW_DISK_BYTES = 2 * 1024 ** 3;
 
@@ -44,11 +46,15 @@ export const LOW_DISK_BYTES = 2 * 1024 ** 3;
 export function readiness(input: ReadinessInput): Readiness {
   const figures = input.pipeline?.figures;
   const flowing = figures !== undefined && figures.sinceOutputMs < OUTPUT_STALE_MS;
+  // A compositor that runs slow still sends the lesson, at fewer frames: degraded, not down.
+  const slow = figures?.droppedShare !== undefined && figures.droppedShare > SLOW_DROPPED_SHARE;
   const pipeline: PartState = !input.pipeline
     ? { state: input.broadcast === 'live' ? 'down' : 'off', detail: 'no media pipeline running' }
-    : input.pipeline.health === 'online' && flowing
-      ? { state: 'ok' }
-      : { state: 'down', detail: `compositor ${input.pipeline.health}, ${flowing ? 'output flowing' : 'no output for a while'}` };
+    : input.pipeline.health !== 'online' || !flowing
+      ? { state: 'down', detail: `compositor ${input.pipeline.health}, ${flowing ? 'output flowing' : 'no output for a while'}` }
+      : slow
+        ? { state: 'degraded', detail: `compositor slow: ${figures!.outputFps} frames a second out, ${Math.round(figures!.droppedShare! * 100)} % of its frames dropped` }
+        : { state: 'ok' };
   const ingest = new Map((figures?.cameras ?? []).map((c) => [c.id, c.state]));
   const cameras = Object.fromEntries(
     input.cameras.map((c) => {
@@ -77,6 +83,6 @@ export function readiness(input: ReadinessInput): Readiness {
     const origin: PartState = input.originLink ? { state: 'ok' } : { state: 'down', detail: 'no link to the origin SFU' };
     return { ready: input.originLink && sfu.state !== 'down', parts: { sfu, origin, disk } };
   }
-  const ready = input.broadcast === 'live' && pipeline.state === 'ok' && sfu.state !== 'down';
+  const ready = input.broadcast === 'live' && (pipeline.state === 'ok' || pipeline.state === 'degraded') && sfu.state !== 'down';
   return { ready, parts: { broadcast: { state: input.broadcast === 'live' ? 'ok' : 'off', detail: input.broadcast }, pipeline, sfu, recording, disk, cameras, micArrays } };
 }

@@ -102,6 +102,8 @@ export class Metrics {
     pipelineGauge('classcast_pipeline_frames_dropped', 'Frames the running pipeline dropped rather than queue (the compositor had not taken the last one)', (p) => p.framesDropped);
     pipelineGauge('classcast_pipeline_keyframe_requests', 'Keyframe requests from the SFU to the running pipeline', (p) => p.keyframeRequests);
     pipelineGauge('classcast_pipeline_keyframes_forced', 'IDRs the running pipeline made on request', (p) => p.keyframesForced);
+    pipelineGauge('classcast_pipeline_output_fps', 'Frames a second of the high layer leaving for the SFU, over the last 5 s (0 until it has flowed that long)', (p) => p.outputFps ?? 0);
+    pipelineGauge('classcast_pipeline_dropped_share', 'Share of the frames due to the compositor that were dropped over the last 5 s, 0-1 (above 0.5 it is reported slow)', (p) => p.droppedShare ?? 0);
     new Gauge({
       name: 'classcast_camera_frames',
       help: 'Frames received from each camera by the running pipeline',

@@ -86,7 +86,19 @@ export interface PipelineFigures {
   cameras: { id: string; state: CameraFeedState; frames: number }[];
   /** ms since the last RTP packet left for the SFU (Infinity before the first). */
   sinceOutputMs: number;
+  /**
+   * Over the last `OUTPUT_RATE_WINDOW_MS`, once the output has flowed that long (undefined
+   * before): frames a second of the high layer leaving for the SFU, and the share of the
+   * frames due to the compositor that the frame pump dropped because it had not taken the one
+   * before (0–1; undefined without a pump). The output follows the program camera's rate, so
+   * the dropped share, not the rate, tells a compositor that cannot keep up.
+   */
+  outputFps: number | undefined;
+  droppedShare: number | undefined;
 }
+
+/** The window the output rate is counted over (ms). */
+export const OUTPUT_RATE_WINDOW_MS = 5_000;
 
 export interface ChannelState {
   id: string;
@@ -130,6 +142,10 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
   /** Whether the running graph honours keyframe flags (every picture through the pump). */
   #keyframeFlags = false;
   readonly #keyframes: KeyframeRequests;
+  /** Each high-layer frame of the last window: when it left (performance.now()) and the pump's counts then; oldest first. */
+  readonly #framesOut: { at: number; written: number; dropped: number }[] = [];
+  /** Since when frames have come out without a window-long gap. */
+  #flowingSince: number | undefined;
 
   constructor(options: MediaPipelineOptions) {
     super();
@@ -163,7 +179,9 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     // one frame is inside it, so a box that falls behind drops stale frames instead of queueing).
     const highSsrc = options.targets.layers[0]?.ssrc;
     this.#forwarder.on('frameSent', (ssrc) => {
-      if (ssrc === highSsrc) this.#pictures?.pump?.frameOut();
+      if (ssrc !== highSsrc) return;
+      this.#pictures?.pump?.frameOut();
+      this.#countFrameOut(performance.now());
     });
   }
 
@@ -180,14 +198,40 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
   figures(): PipelineFigures {
     const pump = this.#pictures?.pump?.stats;
     const lastOut = Math.max(0, ...this.#forwarder.stats().map((s) => s.lastAt));
+    const now = performance.now();
+    this.#forgetFramesBefore(now - OUTPUT_RATE_WINDOW_MS);
+    const counted = this.#flowingSince !== undefined && now - this.#flowingSince >= OUTPUT_RATE_WINDOW_MS;
+    const first = this.#framesOut[0];
+    const last = this.#framesOut.at(-1);
+    const due = first && last ? last.written + last.dropped - first.written - first.dropped : 0;
     return {
       framesOut: pump?.written ?? 0,
       framesDropped: pump?.dropped ?? 0,
       keyframeRequests: this.#keyframes.stats.requests,
       keyframesForced: this.#keyframes.stats.forced,
       cameras: this.cameras(),
-      sinceOutputMs: lastOut > 0 ? performance.now() - lastOut : Infinity,
+      sinceOutputMs: lastOut > 0 ? now - lastOut : Infinity,
+      outputFps: counted ? Math.round((10 * this.#framesOut.length * 1000) / OUTPUT_RATE_WINDOW_MS) / 10 : undefined,
+      droppedShare: counted && pump && due > 0 ? Math.round((100 * (last!.dropped - first!.dropped)) / due) / 100 : undefined,
     };
+  }
+
+  /**
+   * A frame of the high layer left for the SFU at `now`: counted for the output rate. A gap of
+   * a whole window (a restart, a frozen compositor) starts the count over.
+   */
+  #countFrameOut(now: number): void {
+    const last = this.#framesOut.at(-1);
+    if (last === undefined || now - last.at > OUTPUT_RATE_WINDOW_MS) this.#flowingSince = now;
+    const pump = this.#pictures?.pump?.stats;
+    this.#framesOut.push({ at: now, written: pump?.written ?? 0, dropped: pump?.dropped ?? 0 });
+    this.#forgetFramesBefore(now - OUTPUT_RATE_WINDOW_MS);
+  }
+
+  #forgetFramesBefore(since: number): void {
+    let old = 0;
+    while (old < this.#framesOut.length && this.#framesOut[old]!.at < since) old += 1;
+    if (old > 0) this.#framesOut.splice(0, old);
   }
 
   /** The frame pump feeding the compositor, if this pipeline has one (probes). */

@@ -167,6 +167,37 @@ describe('classcast demo, end to end', () => {
     events.close();
   });
 
+  it('says the compositor is slow, and stays ready, while it runs a tenth of the time', async () => {
+    const ready = async () => {
+      const response = await fetch(`${demo.info.apiBase}/readyz`);
+      return { status: response.status, body: (await response.json()) as { ready: boolean; parts: { pipeline: { state: string; detail?: string } } } };
+    };
+    const gauge = async (name: string) => Number(new RegExp(`${name} ([\\d.]+)`).exec(await (await fetch(`${demo.info.apiBase}/metrics`)).text())?.[1]);
+    // A whole window of output first, with few frames dropped (after the freeze above, the window held its gap).
+    await expect.poll(() => gauge('classcast_pipeline_output_fps'), { timeout: 30_000 }).toBeGreaterThan(10);
+    await expect.poll(() => gauge('classcast_pipeline_dropped_share'), { timeout: 30_000 }).toBeLessThan(0.5);
+    expect((await ready()).body.parts.pipeline).toEqual({ state: 'ok' });
+    const compositor = descendants(demo.child.pid!).find((p) => p.command === 'ffmpeg' && readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes('filter_complex'));
+    expect(compositor).toBeDefined();
+    // Stopped 180 ms of every 200: a few frames a second still come out.
+    const throttle = setInterval(() => {
+      process.kill(compositor!.pid, 'SIGCONT');
+      setTimeout(() => process.kill(compositor!.pid, 'SIGSTOP'), 20);
+    }, 200);
+    try {
+      await expect.poll(async () => (await ready()).body.parts.pipeline.state, { timeout: 20_000 }).toBe('degraded');
+      const slow = await ready();
+      expect(slow.status).toBe(200);
+      expect(slow.body.parts.pipeline.detail).toMatch(/^compositor slow: [\d.]+ frames a second out, \d+ % of its frames dropped$/);
+      expect(await gauge('classcast_pipeline_dropped_share')).toBeGreaterThan(0.5);
+    } finally {
+      clearInterval(throttle);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      process.kill(compositor!.pid, 'SIGCONT');
+    }
+    await expect.poll(async () => (await ready()).body.parts.pipeline.state, { timeout: 30_000 }).toBe('ok');
+  });
+
   it('stops on SIGINT and leaves no ffmpeg, relay or mediasoup worker behind', async () => {
     const pid = demo.child.pid!;
     const children = descendants(pid);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LOW_DISK_BYTES, readiness, type ReadinessInput } from '../../daemon/health/readiness.ts';
 
-const flowing = { framesOut: 100, framesDropped: 0, keyframeRequests: 0, keyframesForced: 0, cameras: [{ id: 'cam', state: 'online' as const, frames: 100 }], sinceOutputMs: 20 };
+const flowing = { framesOut: 100, framesDropped: 0, keyframeRequests: 0, keyframesForced: 0, cameras: [{ id: 'cam', state: 'online' as const, frames: 100 }], sinceOutputMs: 20, outputFps: 29.8, droppedShare: 0.1 };
 
 function input(over: Partial<ReadinessInput> = {}): ReadinessInput {
   return {
@@ -17,6 +17,14 @@ function input(over: Partial<ReadinessInput> = {}): ReadinessInput {
 }
 
 describe('readiness', () => {
+  it('reports a slow compositor once more than half its frames are dropped, when a window is counted', () => {
+    const pipeline = (droppedShare: number | undefined) => readiness(input({ pipeline: { health: 'online', figures: { ...flowing, droppedShare } } })).parts.pipeline;
+    expect(pipeline(0.5)).toEqual({ state: 'ok' });
+    expect(pipeline(0.51)).toMatchObject({ state: 'degraded' });
+    // Not yet a whole window since the output started, or no frame pump: nothing to say.
+    expect(pipeline(undefined)).toEqual({ state: 'ok' });
+  });
+
   it('is ready while a live lesson goes out, with every part ok', () => {
     const r = readiness(input());
     expect(r.ready).toBe(true);
@@ -35,7 +43,7 @@ describe('readiness', () => {
   it('stays ready but reports what is degraded: a lost camera, a mic array away, one worker down, low disk, no recording', () => {
     const r = readiness(
       input({
-        pipeline: { health: 'online', figures: { ...flowing, cameras: [{ id: 'cam', state: 'offline', frames: 3 }] } },
+        pipeline: { health: 'online', figures: { ...flowing, cameras: [{ id: 'cam', state: 'offline', frames: 3 }], outputFps: 6.4, droppedShare: 0.79 } },
         micArrays: [{ id: 'array', state: 'offline' }],
         sfu: { workers: 1, configured: 2 },
         diskFreeBytes: LOW_DISK_BYTES - 1,
@@ -44,6 +52,7 @@ describe('readiness', () => {
     );
     expect(r.ready).toBe(true);
     expect(r.parts).toMatchObject({
+      pipeline: { state: 'degraded', detail: 'compositor slow: 6.4 frames a second out, 79 % of its frames dropped' },
       cameras: { cam: { state: 'degraded' } },
       micArrays: { array: { state: 'degraded' } },
       sfu: { state: 'degraded' },
