@@ -143,7 +143,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
   #keyframeFlags = false;
   readonly #keyframes: KeyframeRequests;
   /** Each high-layer frame of the last window: when it left (performance.now()) and the pump's counts then; oldest first. */
-  readonly #framesOut: { at: number; written: number; dropped: number }[] = [];
+  readonly #recentOutput: { at: number; written: number; dropped: number }[] = [];
   /** Since when frames have come out without a window-long gap. */
   #flowingSince: number | undefined;
 
@@ -201,8 +201,8 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     const now = performance.now();
     this.#forgetFramesBefore(now - OUTPUT_RATE_WINDOW_MS);
     const counted = this.#flowingSince !== undefined && now - this.#flowingSince >= OUTPUT_RATE_WINDOW_MS;
-    const first = this.#framesOut[0];
-    const last = this.#framesOut.at(-1);
+    const first = this.#recentOutput[0];
+    const last = this.#recentOutput.at(-1);
     const due = first && last ? last.written + last.dropped - first.written - first.dropped : 0;
     return {
       framesOut: pump?.written ?? 0,
@@ -211,7 +211,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
       keyframesForced: this.#keyframes.stats.forced,
       cameras: this.cameras(),
       sinceOutputMs: lastOut > 0 ? now - lastOut : Infinity,
-      outputFps: counted ? Math.round((10 * this.#framesOut.length * 1000) / OUTPUT_RATE_WINDOW_MS) / 10 : undefined,
+      outputFps: counted ? Math.round((10 * this.#recentOutput.length * 1000) / OUTPUT_RATE_WINDOW_MS) / 10 : undefined,
       droppedShare: counted && pump && due > 0 ? Math.round((100 * (last!.dropped - first!.dropped)) / due) / 100 : undefined,
     };
   }
@@ -221,17 +221,17 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
    * a whole window (a restart, a frozen compositor) starts the count over.
    */
   #countFrameOut(now: number): void {
-    const last = this.#framesOut.at(-1);
+    const last = this.#recentOutput.at(-1);
     if (last === undefined || now - last.at > OUTPUT_RATE_WINDOW_MS) this.#flowingSince = now;
     const pump = this.#pictures?.pump?.stats;
-    this.#framesOut.push({ at: now, written: pump?.written ?? 0, dropped: pump?.dropped ?? 0 });
+    this.#recentOutput.push({ at: now, written: pump?.written ?? 0, dropped: pump?.dropped ?? 0 });
     this.#forgetFramesBefore(now - OUTPUT_RATE_WINDOW_MS);
   }
 
   #forgetFramesBefore(since: number): void {
     let old = 0;
-    while (old < this.#framesOut.length && this.#framesOut[old]!.at < since) old += 1;
-    if (old > 0) this.#framesOut.splice(0, old);
+    while (old < this.#recentOutput.length && this.#recentOutput[old]!.at < since) old += 1;
+    if (old > 0) this.#recentOutput.splice(0, old);
   }
 
   /** The frame pump feeding the compositor, if this pipeline has one (probes). */
