@@ -132,16 +132,20 @@ describe('classcast demo, end to end', () => {
     }
   });
 
+  /** The box's readiness as a load balancer reads it. */
+  const ready = async () => {
+    const response = await fetch(`${demo.info.apiBase}/readyz`);
+    return { status: response.status, body: (await response.json()) as { ready: boolean; parts: Record<string, unknown> & { pipeline: { state: string; detail?: string } } } };
+  };
+  /** The demo's compositor: the ffmpeg with the filter graph. */
+  const compositorProcess = () => descendants(demo.child.pid!).find((p) => p.command === 'ffmpeg' && readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes('filter_complex'));
+
   it('says it is not ready while the compositor is frozen, and ready again once it runs', async () => {
-    const ready = async () => {
-      const response = await fetch(`${demo.info.apiBase}/readyz`);
-      return { status: response.status, body: (await response.json()) as { ready: boolean; parts: Record<string, unknown> } };
-    };
     await expect.poll(async () => (await ready()).status, { timeout: 30_000 }).toBe(200);
     const first = await ready();
     expect(first.body.parts).toMatchObject({ broadcast: { state: 'ok' }, pipeline: { state: 'ok' }, sfu: { state: 'ok' } });
     expect(Object.keys(first.body.parts.cameras as object)).toHaveLength(2);
-    const compositor = descendants(demo.child.pid!).find((p) => p.command === 'ffmpeg' && readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes('filter_complex'));
+    const compositor = compositorProcess();
     expect(compositor).toBeDefined();
     // The console's live feed says so too, as it happens.
     const events = new WebSocket(`${demo.info.apiBase.replace(/^http/, 'ws')}/ws/events?token=${encodeURIComponent(demo.info.technicianToken)}`);
@@ -168,16 +172,12 @@ describe('classcast demo, end to end', () => {
   });
 
   it('says the compositor is slow, and stays ready, while it runs a tenth of the time', async () => {
-    const ready = async () => {
-      const response = await fetch(`${demo.info.apiBase}/readyz`);
-      return { status: response.status, body: (await response.json()) as { ready: boolean; parts: { pipeline: { state: string; detail?: string } } } };
-    };
     const gauge = async (name: string) => Number(new RegExp(`${name} ([\\d.]+)`).exec(await (await fetch(`${demo.info.apiBase}/metrics`)).text())?.[1]);
     // A whole window of output first, with few frames dropped (after the freeze above, the window held its gap).
     await expect.poll(() => gauge('classcast_pipeline_output_fps'), { timeout: 30_000 }).toBeGreaterThan(10);
     await expect.poll(() => gauge('classcast_pipeline_dropped_share'), { timeout: 30_000 }).toBeLessThan(0.5);
     expect((await ready()).body.parts.pipeline).toEqual({ state: 'ok' });
-    const compositor = descendants(demo.child.pid!).find((p) => p.command === 'ffmpeg' && readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes('filter_complex'));
+    const compositor = compositorProcess();
     expect(compositor).toBeDefined();
     // Stopped 180 ms of every 200: a few frames a second still come out.
     const throttle = setInterval(() => {
