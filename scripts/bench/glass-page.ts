@@ -9,6 +9,8 @@ import { readStamp, stampRegion } from '../../devices/camera/sim/time-stamp.ts';
 export interface GlassPageState {
   /** Delay of each camera frame's first presentation (the pipeline runs at 25 fps over a 15 fps camera, so frames repeat). */
   delays: number[];
+  /** The width each of `delays` was read at (which simulcast layer showed that frame). */
+  widths: number[];
   /** Frames presented while recording, repeats included. */
   presented: number;
   unreadable: number;
@@ -21,7 +23,7 @@ const video = document.querySelector('video')!;
 const canvas = document.createElement('canvas');
 const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
 const wallOffset = Date.now() - (performance.timeOrigin + performance.now());
-const state: GlassPageState = { delays: [], presented: 0, unreadable: 0, recording: false, width: 0 };
+const state: GlassPageState = { delays: [], widths: [], presented: 0, unreadable: 0, recording: false, width: 0 };
 let lastStamp: number | undefined;
 (window as unknown as { glass: GlassPageState }).glass = state;
 
@@ -44,7 +46,10 @@ function onFrame(_now: number, meta: VideoFrameCallbackMetadata): void {
   if (state.recording) {
     state.presented += 1;
     if (stamped === undefined) state.unreadable += 1;
-    else if (stamped !== lastStamp) state.delays.push(performance.timeOrigin + meta.expectedDisplayTime + wallOffset - stamped);
+    else if (stamped !== lastStamp) {
+      state.delays.push(performance.timeOrigin + meta.expectedDisplayTime + wallOffset - stamped);
+      state.widths.push(meta.width);
+    }
   }
   if (stamped !== undefined) lastStamp = stamped;
   video.requestVideoFrameCallback(onFrame);

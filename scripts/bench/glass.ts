@@ -42,6 +42,11 @@ export interface GlassRow {
   unreadable: number;
   /** Width of the picture read (the simulcast layer, for the page). */
   width: number;
+  /**
+   * For a page on the SFU: frames read at another width (a lower simulcast layer) in the
+   * window, left out of the figures, which are the canvas's.
+   */
+  otherLayerFrames?: number;
   p50: number;
   p95: number;
   p99: number;
@@ -142,10 +147,11 @@ export async function pageSamples(page: Page, recording: boolean, reset: boolean
   return page.evaluate(
     ([rec, clear]) => {
       const g = (window as unknown as { glass: GlassPageState }).glass;
-      const out = { ...g, delays: [...g.delays] };
+      const out = { ...g, delays: [...g.delays], widths: [...g.widths] };
       g.recording = rec;
       if (clear) {
         g.delays = [];
+        g.widths = [];
         g.presented = 0;
         g.unreadable = 0;
       }
@@ -233,6 +239,21 @@ export interface GlassResult {
   nice: number;
   /** The bench's own process in the unloaded window: the demo's daemon with its simulated devices. */
   boxProcess: { cpuPercent: number; loopDelayP99Ms: number };
+}
+
+/**
+ * A row of a member classroom's window at the canvas's width: frames the SFU sent at a lower
+ * simulcast layer (its bandwidth estimate moved the classroom down) are counted, not measured.
+ */
+function pageRow(pathName: string, state: GlassPageState, width: number): GlassRow {
+  const delays = state.delays.filter((_, i) => state.widths[i] === width);
+  return { ...row(pathName, delays, state.presented, state.unreadable, width), otherLayerFrames: state.delays.length - delays.length };
+}
+
+/** Waits until the page shows pictures `width` wide (the high layer, after a newcomer's low one). */
+async function untilShowing(page: Page, width: number): Promise<void> {
+  const showing = () => page.evaluate(() => (window as unknown as { glass: GlassPageState }).glass.width);
+  await until(showing, (w) => w === width, START_TIMEOUT_MS, `the member classroom showing the ${width} px layer`);
 }
 
 /** Reads delays from a page with the reader installed, over one window of `ms`. */
@@ -345,7 +366,8 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
     await until(() => pageSamples(page, true, false), (s) => s.delays.length >= 5, START_TIMEOUT_MS, 'stamped frames in the member classroom');
     const d = direct;
     await until(async () => d.seen, (n) => n >= 5, START_TIMEOUT_MS, 'frames from the camera');
-    // A second of warm-up (jitter buffer settling, layer switch), then the window.
+    // The high layer, a second of warm-up (jitter buffer settling), then the window.
+    await untilShowing(page, size.width);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const buffersBefore = await jitterBuffers(page);
     const droppedBefore = pump.stats.dropped;
@@ -370,7 +392,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
       return emitted > 0 ? Math.round(((buffersAfter[kind].delay - buffersBefore[kind].delay) / emitted) * 1000) : 0;
     };
     const inside = STAGES.map((stage) => row(stage.path, stages.delays[stage.name], stages.delays[stage.name].length, 0, size.width));
-    const glass = { ...row('glass: camera → pipeline → SFU → Chromium shown', inPage.delays, inPage.presented, inPage.unreadable, inPage.width), jitterBufferMs: { video: meanMs('video'), audio: meanMs('audio') } };
+    const glass = { ...pageRow('glass: camera → pipeline → SFU → Chromium shown', inPage, size.width), jitterBufferMs: { video: meanMs('video'), audio: meanMs('audio') } };
     const chain = [...inside, glass];
     chain.forEach((r, i) => (r.shareMs = Math.round((r.p50 - (i === 0 ? 0 : chain[i - 1]!.p50)) * 10) / 10));
     const droppedUnloaded = pump.stats.dropped - droppedBefore;
@@ -387,7 +409,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
         stages.recording = false;
         return [
           row(`${label}baseline: frames queued in ffmpeg (pump not held): RTP leaving the box`, stages.delays.encoded, stages.delays.encoded.length, 0, size.width),
-          row(`${label}baseline: frames queued in ffmpeg (pump not held): glass`, queued.delays, queued.presented, queued.unreadable, queued.width),
+          pageRow(`${label}baseline: frames queued in ffmpeg (pump not held): glass`, queued, size.width),
         ];
       } finally {
         pump.holdForCompositor = true;
@@ -422,7 +444,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
       loadedRows.baseline,
       loadedRows.ingest,
       loadedRows.encoded,
-      row('under a one-core busy loop: glass', loaded.delays, loaded.presented, loaded.unreadable, loaded.width),
+      pageRow('under a one-core busy loop: glass', loaded, size.width),
       ...queuedUnderLoad,
     ];
 
@@ -465,7 +487,8 @@ export function formatGlass(result: GlassResult): string {
     'path | width | frames | presented | unreadable | p50 | p95 | p99 | max | share',
   ];
   for (const r of rows) {
-    lines.push(`${r.path} | ${r.width} | ${r.frames} | ${r.presented} | ${r.unreadable} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.max} | ${r.shareMs ?? ''}`);
+    const width = r.otherLayerFrames ? `${r.width} (${r.otherLayerFrames} frames of a lower layer left out)` : r.width;
+    lines.push(`${r.path} | ${width} | ${r.frames} | ${r.presented} | ${r.unreadable} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.max} | ${r.shareMs ?? ''}`);
   }
   for (const r of rows) {
     if (r.jitterBufferMs) lines.push(`in the page, mean wait in Chromium's jitter buffer: video ${r.jitterBufferMs.video} ms, audio ${r.jitterBufferMs.audio} ms`);
