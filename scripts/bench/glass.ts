@@ -18,6 +18,7 @@ import { GlassStages, type StageName } from './glass-stages.ts';
 import { formatJoin, joinRow, measureJoin, type JoinRow } from './join.ts';
 import { idleKeyframeAnswers, KeyframeWatch } from './keyframe-watch.ts';
 import { ShapedLink } from './shaped-link.ts';
+import { SplitCores } from './split-cores.ts';
 
 /** The rural link a member classroom joins over in the bench: 1 Mbit/s each way. */
 const RURAL_LINK_KBIT = 1000;
@@ -231,6 +232,8 @@ export interface GlassResult {
   join: JoinRow[];
   /** The rural link's shape, or why it could not be made here. */
   ruralLink: string;
+  /** How the last row of loads split the cores, or why it is missing. */
+  splitCores: string;
   /** Keyframe request reaching the box → its IDR leaving, with no page loading (ms, sorted). */
   keyframeIdleMs: number[];
   /** Frames the box dropped instead of queueing: in the unloaded window and under the hog. */
@@ -310,6 +313,8 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
   const size = { width: options.width ?? 1280, height: options.height ?? 720, fps: options.fps ?? 30 };
   const stages = new GlassStages(size.width, size.height);
   const nice = asTheUnitRuns();
+  const split = SplitCores.create();
+  const splitCores = split instanceof SplitCores ? split.describe : `not measured: ${split.unavailable}`;
   try {
     // The teacher camera full screen all along: no voice tracking to cut away from it.
     demo = await startDemo({
@@ -348,12 +353,21 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
       join.push(joinRow(`join over a ${RURAL_LINK_KBIT} kbit/s link: fresh profile`, await measureJoin(ruralBrowser, demo.info.classroomUrl, 6, false, keyframes)));
       await ruralBrowser.close();
     }
-    // The same fresh loads with Chromium at the box's own priority, as this bench ran it before.
-    const asBox = await launchBrowser(demo.info.apiBase);
-    try {
-      join.push(joinRow("join: fresh profile, Chromium at the box's priority (as measured before)", await measureJoin(asBox, demo.info.classroomUrl, 6, false, keyframes)));
-    } finally {
-      await asBox.close();
+    // The same fresh loads with the page and the box on a core each: what the first picture
+    // is when neither waits for the other's work (a member PC is another machine).
+    if (split instanceof SplitCores) {
+      const { apiBase, classroomUrl } = demo.info;
+      const watch = keyframes;
+      const apart = () => chromium.launch({ executablePath: split.pageLauncher(dataDir, '/usr/bin/chromium'), headless: true, args: browserArgs(apiBase) });
+      const loads = await split.run(async () => {
+        const own = await apart();
+        try {
+          return await measureJoin(own, classroomUrl, 6, false, watch);
+        } finally {
+          await own.close();
+        }
+      });
+      join.push(joinRow('join: fresh profile, the page on a core of its own', loads));
     }
     // The same answer with no page loading on the box's cores: what the joins' pages cost it.
     const keyframeIdleMs = await idleKeyframeAnswers(keyframes, () => sfuProbe.requestKeyFrame(), 6);
@@ -461,6 +475,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
       rows: [baseline, ...chain, ...queuedUnloaded, ...underLoad, hlsRow],
       join,
       ruralLink,
+      splitCores,
       keyframeIdleMs,
       dropped: { unloaded: droppedUnloaded, underLoad: droppedUnderLoad },
       nice,
@@ -500,6 +515,7 @@ export function formatGlass(result: GlassResult): string {
   const idle = result.keyframeIdleMs;
   const joinNotes = [
     `rural link: ${result.ruralLink}`,
+    `a core of its own: ${result.splitCores}`,
     `keyframe request → IDR leaving the box with no page loading: ${idle.length ? `p50 ${idle[Math.floor((idle.length - 1) / 2)]} ms, max ${idle.at(-1)} ms (${idle.length} requests)` : 'no answer'}`,
   ];
   return `${lines.join('\n')}\n\n${formatJoin(result.join)}\n${joinNotes.join('\n')}`;
