@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -21,7 +22,7 @@ function bench(args: string[]): Promise<{ code: number | null; stdout: string; s
   });
 }
 
-interface Row { path: string; frames: number; presented: number; unreadable: number; width: number; p50: number; p95: number; p99: number; shareMs?: number }
+interface Row { path: string; frames: number; presented: number; unreadable: number; width: number; otherLayerFrames?: number; p50: number; p95: number; p99: number; shareMs?: number }
 interface JoinRow { path: string; loads: number; p50: number; p95: number; earlyJoinP50: number | null; answeredP50: number; receiversP50: number | null; connectedP50: number; askedP50: number | null; idrOutP50: number | null; scriptP50: number | null; transferKb: number }
 
 describe('classcast bench glass', () => {
@@ -29,7 +30,7 @@ describe('classcast bench glass', () => {
     // Small and short: the mechanics, not the figures (those are in docs/benchmarks.md).
     const { code, stdout, stderr } = await bench(['glass', '--seconds', '3', '--width', '640', '--height', '360', '--fps', '15', '--json']);
     expect(code, stderr).toBe(0);
-    const { glass } = JSON.parse(stdout) as { glass: { rows: Row[]; join: JoinRow[]; ruralLink: string; keyframeIdleMs: number[]; dropped: { unloaded: number; underLoad: number }; boxProcess: { cpuPercent: number; loopDelayP99Ms: number } } };
+    const { glass } = JSON.parse(stdout) as { glass: { rows: Row[]; join: JoinRow[]; ruralLink: string; splitCores: string; keyframeIdleMs: number[]; dropped: { unloaded: number; underLoad: number }; boxProcess: { cpuPercent: number; loopDelayP99Ms: number } } };
     expect(glass.rows.map((r) => r.path)).toEqual([
       expect.stringMatching(/^baseline: camera RTSP/),
       expect.stringMatching(/ingest/),
@@ -48,7 +49,10 @@ describe('classcast bench glass', () => {
       expect.stringMatching(/HLS/),
     ]);
     for (const row of glass.rows) {
-      expect(row.frames, row.path).toBeGreaterThan(5);
+      // A page's window counts the frames it read at the low layer apart (the SFU may move it
+      // down for a while); its delays are the canvas's, when it read any.
+      expect(row.frames + (row.otherLayerFrames ?? 0), row.path).toBeGreaterThan(5);
+      if (row.frames === 0) continue;
       expect(row.p50).toBeGreaterThan(0);
       expect(row.p50).toBeLessThan(10_000);
       expect(row.p95).toBeGreaterThanOrEqual(row.p50);
@@ -58,14 +62,22 @@ describe('classcast bench glass', () => {
     // Stamps survive both encodes and the scaling: nearly every presented frame reads.
     for (const row of [baseline, full]) expect(row.unreadable, row.path).toBeLessThanOrEqual(row.presented * 0.1);
     // Each stage comes after the one before it, and the page after all of them.
-    for (const [earlier, later] of [[ingest, pump], [pump, encoded], [encoded, sfu], [sfu, full]] as const) {
+    const stages = full.frames > 0 ? [[ingest, pump], [pump, encoded], [encoded, sfu], [sfu, full]] as const : [[ingest, pump], [pump, encoded], [encoded, sfu]] as const;
+    for (const [earlier, later] of stages) {
       expect(later.p50, later.path).toBeGreaterThanOrEqual(earlier.p50);
     }
     expect(full.shareMs).toBeCloseTo(full.p50 - sfu.p50, 0);
-    expect(full.width).toBeGreaterThan(0);
+    // The member page's rows are the canvas's: frames of the low layer are counted apart.
+    for (const row of glass.rows.filter((r) => /glass/.test(r.path) && !/HLS/.test(r.path))) {
+      expect(row.width, row.path).toBe(640);
+      expect(row.otherLayerFrames, row.path).toBeGreaterThanOrEqual(0);
+    }
     // Tests run as root here: the classroom behind a shaped 1 Mbit/s link joins too.
     expect(glass.ruralLink).toMatch(/^1000 kbit\/s/);
-    expect(glass.join.map((r) => r.path)).toEqual([expect.stringMatching(/fresh/), expect.stringMatching(/reload/), expect.stringMatching(/1000 kbit\/s link/), expect.stringMatching(/fresh profile, Chromium at the box's priority/)]);
+    // With two cores or more, the last row's page runs on a core of its own, the box on another.
+    const last = os.availableParallelism() - 1;
+    expect(glass.splitCores).toBe(`the box on core 0, the page's Chromium on core ${last} (taskset)`);
+    expect(glass.join.map((r) => r.path)).toEqual([expect.stringMatching(/fresh/), expect.stringMatching(/reload/), expect.stringMatching(/1000 kbit\/s link/), expect.stringMatching(/fresh profile, the page on a core of its own/)]);
     for (const row of glass.join) {
       expect(row.loads).toBe(6);
       expect(row.p50).toBeGreaterThan(row.answeredP50);
