@@ -123,10 +123,11 @@ function browserArgs(origin: string): string[] {
  * With `userPriority` (a directory for its start script), at the default nice 0; without, at
  * this process's (the box's -5). Either way in a session of its own (Playwright starts it so),
  * which the kernel weighs as much as the box's whole session before any nice counts
- * (autogroup): the browser competes with the box as an equal.
+ * (autogroup): the browser competes with the box as an equal. `executablePath`: a start
+ * script of its own instead (SplitCores.pageLauncher).
  */
-export async function launchBrowser(origin: string, userPriority?: string): Promise<Browser> {
-  const executablePath = userPriority ? atUserPriority(userPriority, '/usr/bin/chromium') : '/usr/bin/chromium';
+export async function launchBrowser(origin: string, userPriority?: string, executablePath?: string): Promise<Browser> {
+  executablePath ??= userPriority ? atUserPriority(userPriority, '/usr/bin/chromium') : '/usr/bin/chromium';
   return chromium.launch({ executablePath, headless: true, args: browserArgs(origin) });
 }
 
@@ -358,9 +359,8 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
     if (split instanceof SplitCores) {
       const { apiBase, classroomUrl } = demo.info;
       const watch = keyframes;
-      const apart = () => chromium.launch({ executablePath: split.pageLauncher(dataDir, '/usr/bin/chromium'), headless: true, args: browserArgs(apiBase) });
       const loads = await split.run(async () => {
-        const own = await apart();
+        const own = await launchBrowser(apiBase, undefined, split.pageLauncher(dataDir, '/usr/bin/chromium'));
         try {
           return await measureJoin(own, classroomUrl, 6, false, watch);
         } finally {
