@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { descendants } from '../../config/foundation/process/descendants.ts';
 
 /**
  * The member page as if on a machine of its own, on this one: the box (this process and all it
@@ -58,7 +59,7 @@ export class SplitCores {
    * meanwhile; this process itself must take it, or the row would not be what it says.
    */
   #pin(cpus: string): void {
-    for (const pid of descendants(process.pid)) {
+    for (const pid of [process.pid, ...descendants(process.pid).map((p) => p.pid)]) {
       const done = spawnSync('taskset', ['-a', '-cp', cpus, String(pid)], { stdio: 'ignore' });
       if (pid === process.pid && done.status !== 0) throw new Error(`taskset could not hold the box to cores ${cpus}`);
     }
@@ -75,28 +76,4 @@ export function cpuList(list: string): number[] {
     for (let cpu = from; cpu <= Number(range[2] ?? from); cpu += 1) cpus.push(cpu);
   }
   return cpus;
-}
-
-/** `root` and every process below it, from /proc's parent links. */
-function descendants(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // Fields after the command's closing parenthesis: state, then the parent's pid.
-      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const out: number[] = [];
-  const queue = [root];
-  while (queue.length > 0) {
-    const pid = queue.shift()!;
-    out.push(pid);
-    queue.push(...(children.get(pid) ?? []));
-  }
-  return out;
 }
