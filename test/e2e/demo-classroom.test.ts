@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { launchChromium, receivedMedia, waitFor } from '../helpers/browser.ts';
-import { startDemoProcess, type DemoProcess } from '../helpers/demo-process.ts';
+import { metric, processOf, startDemoProcess, type DemoProcess } from '../helpers/demo-process.ts';
 import { descendants, isAlive } from '../helpers/processes.ts';
 
 describe('classcast demo, end to end', () => {
@@ -138,21 +137,21 @@ describe('classcast demo, end to end', () => {
     return { status: response.status, body: (await response.json()) as { ready: boolean; parts: Record<string, unknown> & { pipeline: { state: string; detail?: string } } } };
   };
   /** The demo's compositor: the ffmpeg with the filter graph. */
-  const compositorProcess = () => descendants(demo.child.pid!).find((p) => p.command === 'ffmpeg' && readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes('filter_complex'));
+  const compositorPid = () => processOf(demo, (command, cmdline) => command === 'ffmpeg' && cmdline.includes('filter_complex'));
 
   it('says it is not ready while the compositor is frozen, and ready again once it runs', async () => {
     await expect.poll(async () => (await ready()).status, { timeout: 30_000 }).toBe(200);
     const first = await ready();
     expect(first.body.parts).toMatchObject({ broadcast: { state: 'ok' }, pipeline: { state: 'ok' }, sfu: { state: 'ok' } });
     expect(Object.keys(first.body.parts.cameras as object)).toHaveLength(2);
-    const compositor = compositorProcess();
-    expect(compositor).toBeDefined();
+    const compositor = compositorPid();
+    expect(compositor).toBeGreaterThan(0);
     // The console's live feed says so too, as it happens.
     const events = new WebSocket(`${demo.info.apiBase.replace(/^http/, 'ws')}/ws/events?token=${encodeURIComponent(demo.info.technicianToken)}`);
     const seen: { type: string; part?: string; state?: string }[] = [];
     events.on('message', (data) => seen.push(JSON.parse(String(data))));
     await new Promise((resolve, reject) => events.once('open', resolve).once('error', reject));
-    process.kill(compositor!.pid, 'SIGSTOP');
+    process.kill(compositor, 'SIGSTOP');
     try {
       await expect.poll(async () => (await ready()).status, { timeout: 15_000 }).toBe(503);
       await expect.poll(() => seen.some((e) => e.type === 'health.part' && e.part === 'pipeline' && e.state === 'down'), { timeout: 10_000 }).toBe(true);
@@ -163,7 +162,7 @@ describe('classcast demo, end to end', () => {
       expect(metrics).toMatch(/classcast_pipeline_frames_out \d+/);
       expect(metrics).toMatch(/classcast_camera_online\{camera="teacher-cam"\} 1/);
     } finally {
-      process.kill(compositor!.pid, 'SIGCONT');
+      process.kill(compositor, 'SIGCONT');
     }
     // Thawed (or, if the stall watchdog got there first, restarted): the lesson goes out again.
     await expect.poll(async () => (await ready()).status, { timeout: 30_000 }).toBe(200);
@@ -172,17 +171,17 @@ describe('classcast demo, end to end', () => {
   });
 
   it('says the compositor is slow, and stays ready, while it runs a tenth of the time', async () => {
-    const gauge = async (name: string) => Number(new RegExp(`${name} ([\\d.]+)`).exec(await (await fetch(`${demo.info.apiBase}/metrics`)).text())?.[1]);
+    const gauge = (name: string) => metric(demo, new RegExp(`${name} ([\\d.]+)`));
     // A whole window of output first, with few frames dropped (after the freeze above, the window held its gap).
     await expect.poll(() => gauge('classcast_pipeline_output_fps'), { timeout: 30_000 }).toBeGreaterThan(10);
     await expect.poll(() => gauge('classcast_pipeline_dropped_share'), { timeout: 30_000 }).toBeLessThan(0.5);
     expect((await ready()).body.parts.pipeline).toEqual({ state: 'ok' });
-    const compositor = compositorProcess();
-    expect(compositor).toBeDefined();
+    const compositor = compositorPid();
+    expect(compositor).toBeGreaterThan(0);
     // Stopped 180 ms of every 200: a few frames a second still come out.
     const throttle = setInterval(() => {
-      process.kill(compositor!.pid, 'SIGCONT');
-      setTimeout(() => process.kill(compositor!.pid, 'SIGSTOP'), 20);
+      process.kill(compositor, 'SIGCONT');
+      setTimeout(() => process.kill(compositor, 'SIGSTOP'), 20);
     }, 200);
     try {
       await expect.poll(async () => (await ready()).body.parts.pipeline.state, { timeout: 20_000 }).toBe('degraded');
@@ -193,7 +192,7 @@ describe('classcast demo, end to end', () => {
     } finally {
       clearInterval(throttle);
       await new Promise((resolve) => setTimeout(resolve, 30));
-      process.kill(compositor!.pid, 'SIGCONT');
+      process.kill(compositor, 'SIGCONT');
     }
     await expect.poll(async () => (await ready()).body.parts.pipeline.state, { timeout: 30_000 }).toBe('ok');
   });

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/browser.ts';
-import { startDemoProcess, type DemoProcess } from '../helpers/demo-process.ts';
+import { metric, processOf, startDemoProcess, type DemoProcess } from '../helpers/demo-process.ts';
 import { descendants } from '../helpers/processes.ts';
 
 /**
@@ -37,16 +36,6 @@ const FRAME_PROBE = `
 
 const presented = (page: Page) => page.evaluate(() => (window as unknown as { __frames: number[] }).__frames.slice());
 
-async function metric(demo: DemoProcess, pattern: RegExp): Promise<number | undefined> {
-  try {
-    const text = await (await fetch(`${demo.info.apiBase}/metrics`)).text();
-    const match = pattern.exec(text);
-    return match ? Number(match[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Waits until `check` is true (polled), returning when (epoch ms); fails after `timeoutMs`. */
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
@@ -78,18 +67,6 @@ async function pictureAfter(page: Page, at: number): Promise<{ gapMs: number; ag
   return { gapMs: Math.round(gapMs), againMs: Math.round(againMs) };
 }
 
-function processOf(demo: DemoProcess, match: (command: string, cmdline: string) => boolean): number {
-  for (const p of descendants(demo.child.pid!)) {
-    let cmdline = '';
-    try {
-      cmdline = readFileSync(`/proc/${p.pid}/cmdline`, 'utf8');
-    } catch {
-      continue;
-    }
-    if (match(p.command, cmdline)) return p.pid;
-  }
-  throw new Error('no such process under the demo');
-}
 
 describe('kill -9 faults during a lesson: the member classroom gets its picture back by itself', () => {
   let demo: DemoProcess;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { DemoInfo } from '../../daemon/demo/demo.ts';
+import { descendants } from './processes.ts';
 
 export type { DemoInfo };
 
@@ -65,4 +66,29 @@ export async function startDemoProcess(timeoutMs = 90_000, again?: { port: numbe
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A figure from the demo's /metrics: the first group of `pattern`, or undefined. */
+export async function metric(demo: DemoProcess, pattern: RegExp): Promise<number | undefined> {
+  try {
+    const text = await (await fetch(`${demo.info.apiBase}/metrics`)).text();
+    const match = pattern.exec(text);
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pid of the demo's descendant whose command and command line `match`. */
+export function processOf(demo: DemoProcess, match: (command: string, cmdline: string) => boolean): number {
+  for (const p of descendants(demo.child.pid!)) {
+    let cmdline = '';
+    try {
+      cmdline = readFileSync(`/proc/${p.pid}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (match(p.command, cmdline)) return p.pid;
+  }
+  throw new Error('no such process under the demo');
 }
