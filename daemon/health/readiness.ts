@@ -83,6 +83,6 @@ export function readiness(input: ReadinessInput): Readiness {
     const origin: PartState = input.originLink ? { state: 'ok' } : { state: 'down', detail: 'no link to the origin SFU' };
     return { ready: input.originLink && sfu.state !== 'down', parts: { sfu, origin, disk } };
   }
-  const ready = input.broadcast === 'live' && (pipeline.state === 'ok' || pipeline.state === 'degraded') && sfu.state !== 'down';
+  const ready = input.broadcast === 'live' && pipeline.state !== 'down' && sfu.state !== 'down';
   return { ready, parts: { broadcast: { state: input.broadcast === 'live' ? 'ok' : 'off', detail: input.broadcast }, pipeline, sfu, recording, disk, cameras, micArrays } };
 }
