@@ -7,6 +7,9 @@ import { AUDIO_RATE, type AudioRing } from './audio-ring.ts';
 import { FramePool, releaseFrame } from './frame-pool.ts';
 import { mediaInputOptions } from './graph.ts';
 
+/** How much one read of the ingest's output takes at most (a FIFO holds 64 KiB; a few, when we were slow). */
+const READ_BYTES = 256 * 1024;
+
 export interface CameraFeedOptions {
   id: string;
   url: string;
@@ -76,7 +79,8 @@ export class CameraFeed extends TypedEmitter<CameraFeedEvents> {
       command: options.ffmpegPath ?? 'ffmpeg',
       args: () => this.#args(),
       logger: this.#logger,
-      stdoutData: true,
+      // Raw frames at up to tens of MB a second: read into one reused buffer, not a new one per read.
+      stdoutInto: { bytes: READ_BYTES, onData: (data) => this.#onData(data) },
       extraPipes: options.audio ? 1 : 0,
       backoff: { initialMs: 500, maxMs: 5_000 },
       stopTimeoutMs: 1_000,
@@ -85,7 +89,6 @@ export class CameraFeed extends TypedEmitter<CameraFeedEvents> {
     });
     this.#supervisor.on('spawn', (child) => {
       this.#filled = 0;
-      child.stdout!.on('data', (data: Buffer) => this.#onData(data));
       const audio = options.audio;
       if (audio) {
         audio.reset();

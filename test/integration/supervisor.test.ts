@@ -163,4 +163,72 @@ describe('Supervisor', () => {
     expect(talker.pid).toBe(talkerPid);
     expect(talker.restarts).toBe(0);
   });
+
+  describe('stdoutInto', () => {
+    // Writes 1 MiB of a known pattern to stdout, then says it is ready and stays.
+    const WRITER = 'const b = Buffer.alloc(1 << 20); for (let i = 0; i < b.length; i += 1) b[i] = i % 251; process.stdout.write(b, () => { console.error("ready"); setInterval(() => {}, 1000); });';
+    const pattern = (bytes: number) => Buffer.from(Array.from({ length: bytes }, (_, i) => (i % (1 << 20)) % 251));
+
+    it('reads a child output whole and in order into one reused buffer, again after a restart', async () => {
+      const chunks: Buffer[] = [];
+      const buffers = new Set<ArrayBufferLike>();
+      const s = make({
+        args: ['-e', WRITER],
+        stdoutInto: {
+          bytes: 4096,
+          onData: (chunk) => {
+            buffers.add(chunk.buffer);
+            chunks.push(Buffer.from(chunk));
+          },
+        },
+      });
+      await s.start();
+      expect(s.child?.stdout).toBeNull();
+      await expect.poll(() => chunks.reduce((n, c) => n + c.length, 0), { timeout: 10_000 }).toBe(1 << 20);
+      const readyAgain = s.next('ready', 10_000);
+      process.kill(s.pid!, 'SIGKILL');
+      await readyAgain;
+      await expect.poll(() => chunks.reduce((n, c) => n + c.length, 0), { timeout: 10_000 }).toBe(2 << 20);
+      expect(Buffer.concat(chunks).equals(pattern(2 << 20))).toBe(true);
+      // Hundreds of reads, every one into the same memory: no buffer per read.
+      expect(chunks.length).toBeGreaterThanOrEqual(512);
+      expect(buffers.size).toBe(1);
+    });
+
+    it('spawns nothing when stopped while the pipe is being made', async () => {
+      const s = make({ args: ['-e', WRITER], stdoutInto: { bytes: 4096, onData: () => {} } });
+      const spawned: number[] = [];
+      s.on('spawn', (child) => spawned.push(child.pid ?? -1));
+      const started = s.start();
+      await s.stop();
+      await expect(started).rejects.toThrow(/is stopped/);
+      expect(s.state).toBe('stopped');
+      expect(s.child).toBeUndefined();
+      expect(spawned).toEqual([]);
+    });
+
+    it('fails a start whose pipe cannot be made, and retries until it can', async () => {
+      // os.tmpdir() follows TMPDIR: a directory that does not exist, until it is put back.
+      const tmpdir = process.env.TMPDIR;
+      const putBack = () => {
+        if (tmpdir === undefined) delete process.env.TMPDIR;
+        else process.env.TMPDIR = tmpdir;
+      };
+      process.env.TMPDIR = '/nonexistent/classcast-test';
+      try {
+        const s = make({ args: ['-e', WRITER], stdoutInto: { bytes: 4096, onData: () => {} } });
+        const states: string[] = [];
+        s.on('state', (state) => states.push(state));
+        await expect(s.start()).rejects.toMatchObject({ code: 'FFMPEG_START_FAILED', message: expect.stringMatching(/no pipe for its output/) });
+        expect(states).toContain('backoff');
+        expect(s.child).toBeUndefined();
+        const ready = s.next('ready', 10_000);
+        putBack();
+        await ready;
+        expect(s.state).toBe('running');
+      } finally {
+        putBack();
+      }
+    });
+  });
 });

@@ -6,6 +6,7 @@ import { redactUrlCredentials } from '../redact-url.ts';
 import { TypedEmitter } from '../emitter.ts';
 import { ClasscastError, InvalidStateError } from '../errors.ts';
 import { orphanSafe } from './orphan-safe.ts';
+import { RawPipe } from './raw-pipe.ts';
 
 export interface SupervisorOptions {
   /** Short name for logs, e.g. `ffmpeg-composite`. */
@@ -31,6 +32,12 @@ export interface SupervisorOptions {
   stdin?: 'pipe' | 'ignore';
   /** stdout as data (e.g. raw media), not lines for the log. */
   stdoutData?: boolean;
+  /**
+   * stdout as raw media at a high rate (a camera's decoded frames), read into one buffer of
+   * `bytes` that every read reuses (raw-pipe.ts): `onData` gets a view of the bytes read, valid
+   * only during the call. The child's `stdout` stream is then null.
+   */
+  stdoutInto?: { bytes: number; onData: (chunk: Buffer) => void };
   /** Extra output pipes after stderr (fd 3, 4, …), e.g. a second raw media output. */
   extraPipes?: number;
   /**
@@ -61,8 +68,8 @@ export type SupervisorEvents = {
  * orphan-safe, so they die with the daemon even when it is killed with SIGKILL.
  */
 export class Supervisor extends TypedEmitter<SupervisorEvents> {
-  readonly #options: Required<Omit<SupervisorOptions, 'env' | 'cwd' | 'readyWhen' | 'stallAfterMs'>> &
-    Pick<SupervisorOptions, 'env' | 'cwd' | 'readyWhen' | 'stallAfterMs'>;
+  readonly #options: Required<Omit<SupervisorOptions, 'env' | 'cwd' | 'readyWhen' | 'stallAfterMs' | 'stdoutInto'>> &
+    Pick<SupervisorOptions, 'env' | 'cwd' | 'readyWhen' | 'stallAfterMs' | 'stdoutInto'>;
   readonly #logger: Logger;
   readonly #backoff: Backoff;
   #state: SupervisorState = 'idle';
@@ -74,6 +81,8 @@ export class Supervisor extends TypedEmitter<SupervisorEvents> {
   /** The child's last sign of life (performance.now()), for stall detection. */
   #aliveAt = 0;
   #stallTimer: NodeJS.Timeout | undefined;
+  /** What `stdoutInto` reads into: one buffer for every child, made with the first. */
+  #readBuffer: Buffer | undefined;
 
   constructor(options: SupervisorOptions) {
     super();
@@ -165,17 +174,32 @@ export class Supervisor extends TypedEmitter<SupervisorEvents> {
     this.safeEmit('state', state);
   }
 
-  #spawnOnce(): Promise<void> {
+  async #spawnOnce(): Promise<void> {
     this.#setState('starting');
+    const raw = this.#options.stdoutInto ? await this.#openRawPipe() : undefined;
     const args = typeof this.#options.args === 'function' ? this.#options.args() : this.#options.args;
     const [command, finalArgs] = orphanSafe(this.#options.command, args);
     this.#logger.debug({ args: args.map(redactUrlCredentials) }, 'spawning');
-    const child = spawn(command, finalArgs, {
-      env: this.#options.env ?? process.env,
-      cwd: this.#options.cwd,
-      stdio: [this.#options.stdin, 'pipe', 'pipe', ...Array.from({ length: this.#options.extraPipes }, () => 'pipe' as const)],
-    });
+    let child: ChildProcess;
+    try {
+      child = spawn(command, finalArgs, {
+        env: this.#options.env ?? process.env,
+        cwd: this.#options.cwd,
+        stdio: [this.#options.stdin, raw?.childFd ?? 'pipe', 'pipe', ...Array.from({ length: this.#options.extraPipes }, () => 'pipe' as const)],
+      });
+    } finally {
+      raw?.spawned();
+    }
     this.#child = child;
+    if (raw) {
+      const into = this.#options.stdoutInto!;
+      raw.read((this.#readBuffer ??= Buffer.allocUnsafeSlow(into.bytes)), into.onData);
+      // Also when it never started (no exit follows a failed spawn).
+      child.once('exit', () => raw.close());
+      child.once('error', () => {
+        if (child.pid === undefined) raw.close();
+      });
+    }
 
     return new Promise<void>((resolve, reject) => {
       let settled = false;
@@ -208,7 +232,8 @@ export class Supervisor extends TypedEmitter<SupervisorEvents> {
         if (!settled && this.#options.readyWhen?.(line)) settle();
       };
       createInterface({ input: child.stderr! }).on('line', onLine('stderr'));
-      if (!this.#options.stdoutData) createInterface({ input: child.stdout! }).on('line', onLine('stdout'));
+      // Lines for the log unless stdout is data (`stdoutData`, or `stdoutInto`: no stream at all).
+      if (child.stdout && !this.#options.stdoutData) createInterface({ input: child.stdout }).on('line', onLine('stdout'));
 
       child.once('spawn', () => {
         this.safeEmit('spawn', child);
@@ -261,6 +286,29 @@ export class Supervisor extends TypedEmitter<SupervisorEvents> {
       // A failed start leaves an exit behind, whose handler schedules the next try.
       this.#spawnOnce().catch((error: unknown) => this.#logger.warn({ err: error }, 'restart failed'));
     }, delay);
+  }
+
+  /**
+   * The pipe for `stdoutInto`, before the child is spawned. A pipe that cannot be made fails
+   * this start as a failed spawn does (and is retried the same way); a stop that came while it
+   * was being made ends this start.
+   */
+  async #openRawPipe(): Promise<RawPipe> {
+    let raw: RawPipe;
+    try {
+      raw = await RawPipe.open();
+    } catch (error) {
+      this.#logger.error({ err: error }, 'could not make the pipe for its output');
+      if (this.#options.restart && !this.#expectExit) this.#scheduleRestart();
+      else this.#setState('stopped');
+      throw new ClasscastError('FFMPEG_START_FAILED', `${this.#options.name}: no pipe for its output`, { cause: error });
+    }
+    const state = this.#state as SupervisorState;
+    if (state === 'stopping' || state === 'stopped') {
+      raw.close();
+      throw new InvalidStateError(`${this.#options.name} is stopped`);
+    }
+    return raw;
   }
 
   #kill(child: ChildProcess): Promise<void> {
