@@ -176,9 +176,9 @@ export class Supervisor extends TypedEmitter<SupervisorEvents> {
 
   async #spawnOnce(): Promise<void> {
     this.#setState('starting');
-    const raw = this.#options.stdoutInto ? await this.#openRawPipe() : undefined;
     const args = typeof this.#options.args === 'function' ? this.#options.args() : this.#options.args;
     const [command, finalArgs] = orphanSafe(this.#options.command, args);
+    const raw = this.#options.stdoutInto ? await this.#openRawPipe() : undefined;
     this.#logger.debug({ args: args.map(redactUrlCredentials) }, 'spawning');
     let child: ChildProcess;
     try {
@@ -187,15 +187,17 @@ export class Supervisor extends TypedEmitter<SupervisorEvents> {
         cwd: this.#options.cwd,
         stdio: [this.#options.stdin, raw?.childFd ?? 'pipe', 'pipe', ...Array.from({ length: this.#options.extraPipes }, () => 'pipe' as const)],
       });
-    } finally {
-      raw?.spawned();
+    } catch (error) {
+      raw?.close();
+      throw error;
     }
+    raw?.spawned();
     this.#child = child;
     if (raw) {
       const into = this.#options.stdoutInto!;
       raw.read((this.#readBuffer ??= Buffer.allocUnsafeSlow(into.bytes)), into.onData);
-      // Also when it never started (no exit follows a failed spawn).
       child.once('exit', () => raw.close());
+      // A spawn that failed (no process) has no exit to follow.
       child.once('error', () => {
         if (child.pid === undefined) raw.close();
       });
