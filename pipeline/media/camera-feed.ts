@@ -7,8 +7,8 @@ import { AUDIO_RATE, type AudioRing } from './audio-ring.ts';
 import { FramePool, releaseFrame } from './frame-pool.ts';
 import { mediaInputOptions } from './graph.ts';
 
-/** How much one read of the ingest's output takes at most (a FIFO holds 64 KiB; a few, when we were slow). */
-const READ_BYTES = 256 * 1024;
+/** The buffer the ingest's output is read into: a FIFO holds 64 KiB, more than any one read returns. */
+const READ_BYTES = 64 * 1024;
 
 export interface CameraFeedOptions {
   id: string;

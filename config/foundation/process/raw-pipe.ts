@@ -16,7 +16,7 @@ const openAsync = promisify(open);
  * frames are 20–60 MB a second, and those buffers are memory outside V8's heap, which V8 answers
  * with garbage collections: in the daemon at 1280x720@30 it fell, in about half of the starts,
  * into a full mark-compact every 200–300 ms (40–60 ms of the event loop's time each, and a
- * core's quarter on V8's helper threads), on the thread that writes the compositor its frames.
+ * fifth of a core on V8's helper threads), on the thread that writes the compositor its frames.
  * A socket made with `onread` reads into a buffer we give it instead, but Node makes one only
  * over a file descriptor it did not create itself. So the pipe is a FIFO: made in a private
  * directory, opened at both ends and unlinked at once (nothing stays on disk); its write end
