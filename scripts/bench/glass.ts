@@ -398,16 +398,24 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
     // The high layer, a second of warm-up (jitter buffer settling), then the window; again
     // (every row of it) when the page spent most of it on a lower layer.
     await untilShowing(page, size.width);
-    const unloadedWindow = async () => {
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+    // A window of the stages and the camera decoded directly, from empty (the page's is pageWindow).
+    const startRecording = () => {
       for (const list of Object.values(stages.delays)) list.length = 0;
       d.delays = [];
       d.presented = 0;
       d.unreadable = 0;
-      const buffersBefore = await jitterBuffers(page);
-      const droppedBefore = pump.stats.dropped;
       d.recording = true;
       stages.recording = true;
+    };
+    const stopRecording = () => {
+      d.recording = false;
+      stages.recording = false;
+    };
+    const unloadedWindow = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const buffersBefore = await jitterBuffers(page);
+      const droppedBefore = pump.stats.dropped;
+      startRecording();
       const loopDelay = monitorEventLoopDelay({ resolution: 2 });
       loopDelay.enable();
       const cpuBefore = process.cpuUsage();
@@ -415,8 +423,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
       const inPage = await pageWindow(page, options.measureMs);
       const cpu = process.cpuUsage(cpuBefore);
       loopDelay.disable();
-      d.recording = false;
-      stages.recording = false;
+      stopRecording();
       return {
         inPage,
         buffersBefore,
@@ -472,18 +479,12 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
     hog = startHog(2 * options.measureMs + 15_000);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const droppedBeforeHog = pump.stats.dropped;
-    for (const list of Object.values(stages.delays)) list.length = 0;
-    direct.delays = [];
-    direct.presented = 0;
-    direct.unreadable = 0;
-    stages.recording = true;
-    direct.recording = true;
+    startRecording();
     const loaded = await pageWindow(page, options.measureMs);
-    stages.recording = false;
-    direct.recording = false;
+    stopRecording();
     const droppedUnderLoad = pump.stats.dropped - droppedBeforeHog;
     const loadedRows = {
-      baseline: row('under a one-core busy loop: baseline: camera RTSP decoded by ffmpeg', direct.delays, direct.presented, direct.unreadable, 640),
+      baseline: row('under a one-core busy loop: baseline: camera RTSP decoded by ffmpeg', d.delays, d.presented, d.unreadable, 640),
       ingest: row('under a one-core busy loop: camera → ingest decoded in Node', stages.delays.ingest, stages.delays.ingest.length, 0, size.width),
       encoded: row('under a one-core busy loop: RTP leaving the box', stages.delays.encoded, stages.delays.encoded.length, 0, size.width),
     };

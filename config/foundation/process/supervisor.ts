@@ -191,9 +191,9 @@ export class Supervisor extends TypedEmitter<SupervisorEvents> {
       raw?.close();
       throw error;
     }
-    raw?.spawned();
     this.#child = child;
     if (raw) {
+      raw.spawned();
       const into = this.#options.stdoutInto!;
       raw.read((this.#readBuffer ??= Buffer.allocUnsafeSlow(into.bytes)), into.onData);
       child.once('exit', () => raw.close());
