@@ -11,6 +11,8 @@ export interface GlassPageState {
   delays: number[];
   /** The width each of `delays` was read at (which simulcast layer showed that frame). */
   widths: number[];
+  /** The camera's stamp of each of `delays`. */
+  stamps: number[];
   /** Frames presented while recording, repeats included. */
   presented: number;
   unreadable: number;
@@ -23,7 +25,7 @@ const video = document.querySelector('video')!;
 const canvas = document.createElement('canvas');
 const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
 const wallOffset = Date.now() - (performance.timeOrigin + performance.now());
-const state: GlassPageState = { delays: [], widths: [], presented: 0, unreadable: 0, recording: false, width: 0 };
+const state: GlassPageState = { delays: [], widths: [], stamps: [], presented: 0, unreadable: 0, recording: false, width: 0 };
 let lastStamp: number | undefined;
 (window as unknown as { glass: GlassPageState }).glass = state;
 
@@ -49,6 +51,7 @@ function onFrame(_now: number, meta: VideoFrameCallbackMetadata): void {
     else if (stamped !== lastStamp) {
       state.delays.push(performance.timeOrigin + meta.expectedDisplayTime + wallOffset - stamped);
       state.widths.push(meta.width);
+      state.stamps.push(stamped);
     }
   }
   if (stamped !== undefined) lastStamp = stamped;

@@ -5,6 +5,7 @@ import type { FramePump } from '../../pipeline/media/frame-pump.ts';
 import type { RtpForwarder } from '../../pipeline/media/rtp-forwarder.ts';
 import type { BroadcastRoom } from '../../pipeline/sfu/room.ts';
 import type { PlainViewer } from '../../pipeline/sfu/plain-viewer.ts';
+import type { StageFrames } from './glass-share.ts';
 
 /**
  * The stages of `bench glass` inside the box, each timed on the camera's stamp:
@@ -34,6 +35,8 @@ const VOTING_FRAMES = 45;
 
 export class GlassStages {
   readonly delays: Record<StageName, number[]> = { ingest: [], pump: [], encoded: [], sfu: [] };
+  /** The stamp of each of `delays`: a frame is followed from stage to stage by it. */
+  readonly stamps: Record<StageName, number[]> = { ingest: [], pump: [], encoded: [], sfu: [] };
   recording = false;
   readonly #seen: Record<StageName, Set<number>> = { ingest: new Set(), pump: new Set(), encoded: new Set(), sfu: new Set() };
   readonly #pumpFrames: PumpFrame[] = [];
@@ -81,6 +84,19 @@ export class GlassStages {
     return viewer;
   }
 
+  /** One stage's frames recorded so far. */
+  frames(stage: StageName): StageFrames {
+    return { delays: this.delays[stage], stamps: this.stamps[stage] };
+  }
+
+  /** Forgets what was recorded, at `only` these stages or at all. */
+  clear(...only: StageName[]): void {
+    for (const stage of only.length > 0 ? only : (Object.keys(this.delays) as StageName[])) {
+      this.delays[stage].length = 0;
+      this.stamps[stage].length = 0;
+    }
+  }
+
   close(): void {
     for (const detach of this.#detach.splice(0)) detach();
     for (const socket of this.#sockets.splice(0)) socket.close();
@@ -95,7 +111,9 @@ export class GlassStages {
     if (stamp === undefined || this.#seen[stage].has(stamp)) return;
     this.#seen[stage].add(stamp);
     if (this.#seen[stage].size > 2000) this.#seen[stage].clear();
-    if (this.recording) this.delays[stage].push(atMs - stamp);
+    if (!this.recording) return;
+    this.delays[stage].push(atMs - stamp);
+    this.stamps[stage].push(stamp);
   }
 
   async #rtpSocket(stage: StageName, ssrc: number): Promise<Socket> {

@@ -14,6 +14,7 @@ import { even } from '../../pipeline/media/targets.ts';
 import { orphanSafe } from '../../config/foundation/process/orphan-safe.ts';
 import type { GlassPageState } from './glass-page.ts';
 import { HlsChain } from './glass-hls.ts';
+import { percentile, stageShare, type Share, type StageFrames } from './glass-share.ts';
 import { GlassStages, type StageName } from './glass-stages.ts';
 import { formatJoin, joinRow, measureJoin, type JoinRow } from './join.ts';
 import { idleKeyframeAnswers, KeyframeWatch } from './keyframe-watch.ts';
@@ -64,8 +65,12 @@ export interface GlassRow {
    * over the window (getStats `jitterBufferDelay / jitterBufferEmittedCount`), in ms.
    */
   jitterBufferMs?: { video: number; audio: number };
-  /** For a stage inside the path: its own share at p50 (this p50 − the previous stage's). */
+  /**
+   * For a stage of the path and the page: its own part of each frame's delay (this stage's
+   * delay − the stage before's, over the frames both saw; glass-share.ts), at p50 and p95.
+   */
   shareMs?: number;
+  shareP95Ms?: number;
 }
 
 const STAGES: { name: StageName; path: string }[] = [
@@ -92,12 +97,21 @@ async function jitterBuffers(page: Page): Promise<Record<'video' | 'audio', { de
 const PAGE_MODULE = path.resolve(import.meta.dirname, 'glass-page.ts');
 const START_TIMEOUT_MS = 60_000;
 
-function percentile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+/** A stage's row and its frames (for withShares), from what `stages` recorded. */
+export function stageRow(stages: GlassStages, name: StageName, pathName: string, width: number): { row: GlassRow; frames: StageFrames } {
+  const frames = stages.frames(name);
+  return { row: row(pathName, frames.delays, frames.delays.length, 0, width), frames };
 }
 
-export function row(pathName: string, delays: number[], presented: number, unreadable: number, width: number): GlassRow {
+/** `stages` (the path's, in order) with each one's share of the delay (stageShare). */
+export function withShares(stages: { row: GlassRow; frames: StageFrames }[]): GlassRow[] {
+  return stages.map(({ row: r, frames }, i) => {
+    const share = stageShare(frames, i === 0 ? undefined : stages[i - 1]!.frames);
+    return { ...r, shareMs: share.p50, shareP95Ms: share.p95 };
+  });
+}
+
+export function row(pathName: string, delays: readonly number[], presented: number, unreadable: number, width: number): GlassRow {
   const sorted = [...delays].sort((a, b) => a - b);
   const round = (v: number) => Math.round(v * 10) / 10;
   return {
@@ -156,11 +170,12 @@ export async function pageSamples(page: Page, recording: boolean, reset: boolean
   return page.evaluate(
     ([rec, clear]) => {
       const g = (window as unknown as { glass: GlassPageState }).glass;
-      const out = { ...g, delays: [...g.delays], widths: [...g.widths] };
+      const out = { ...g, delays: [...g.delays], widths: [...g.widths], stamps: [...g.stamps] };
       g.recording = rec;
       if (clear) {
         g.delays = [];
         g.widths = [];
+        g.stamps = [];
         g.presented = 0;
         g.unreadable = 0;
       }
@@ -191,6 +206,8 @@ class DirectDecoder {
   #pendingBytes = 0;
   recording = false;
   delays: number[] = [];
+  /** The camera's stamp of each of `delays`. */
+  stamps: number[] = [];
   presented = 0;
   unreadable = 0;
   seen = 0;
@@ -219,7 +236,10 @@ class DirectDecoder {
       const stamped = readStamp((x, y) => frame[y * width + x]!, width, height);
       this.presented += 1;
       if (stamped === undefined) this.unreadable += 1;
-      else if (stamped !== this.#lastStamp) this.delays.push(now - stamped);
+      else if (stamped !== this.#lastStamp) {
+        this.delays.push(now - stamped);
+        this.stamps.push(stamped);
+      }
       if (stamped !== undefined) this.#lastStamp = stamped;
     }
   }
@@ -244,6 +264,11 @@ export interface GlassResult {
   splitCores: string;
   /** Keyframe request reaching the box → its IDR leaving, with no page loading (ms, sorted). */
   keyframeIdleMs: number[];
+  /**
+   * classcast's part of the delay, frame by frame: the page showing a frame − the camera's
+   * RTSP decoding it directly, over the frames both read, unloaded and under the busy loop.
+   */
+  classcastShare: { unloaded: Share; underLoad: Share };
   /** Frames the box dropped instead of queueing: in the unloaded window and under the hog. */
   dropped: { unloaded: number; underLoad: number };
   /** The nice value the box ran at (-5 as its systemd unit runs it, when allowed). */
@@ -259,8 +284,14 @@ export interface GlassResult {
  * simulcast layer (its bandwidth estimate moved the classroom down) are counted, not measured.
  */
 function pageRow(pathName: string, state: GlassPageState, width: number): GlassRow {
-  const delays = state.delays.filter((_, i) => state.widths[i] === width);
+  const { delays } = canvasFrames(state, width);
   return { ...row(pathName, delays, state.presented, state.unreadable, width), otherLayerFrames: state.delays.length - delays.length };
+}
+
+/** The page's frames read `width` wide (the canvas's layer). */
+export function canvasFrames(state: Pick<GlassPageState, 'delays' | 'widths' | 'stamps'>, width: number): StageFrames {
+  const kept = state.delays.flatMap((_, i) => (state.widths[i] === width ? [i] : []));
+  return { delays: kept.map((i) => state.delays[i]!), stamps: kept.map((i) => state.stamps[i]!) };
 }
 
 /** More than half of a window's frames came at a layer other than `width` (the canvas's). */
@@ -400,8 +431,9 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
     await untilShowing(page, size.width);
     // A window of the stages and the camera decoded directly, from empty (the page's is pageWindow).
     const startRecording = () => {
-      for (const list of Object.values(stages.delays)) list.length = 0;
+      stages.clear();
       d.delays = [];
+      d.stamps = [];
       d.presented = 0;
       d.unreadable = 0;
       d.recording = true;
@@ -449,19 +481,19 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
       const emitted = buffersAfter[kind].emitted - buffersBefore[kind].emitted;
       return emitted > 0 ? Math.round(((buffersAfter[kind].delay - buffersBefore[kind].delay) / emitted) * 1000) : 0;
     };
-    const inside = STAGES.map((stage) => row(stage.path, stages.delays[stage.name], stages.delays[stage.name].length, 0, size.width));
+    const inside = STAGES.map((stage) => stageRow(stages, stage.name, stage.path, size.width));
     const glass = { ...pageRow('glass: camera → pipeline → SFU → Chromium shown', inPage, size.width), jitterBufferMs: { video: meanMs('video'), audio: meanMs('audio') } };
-    const chain = [...inside, glass];
-    chain.forEach((r, i) => (r.shareMs = Math.round((r.p50 - (i === 0 ? 0 : chain[i - 1]!.p50)) * 10) / 10));
+    const chain = withShares([...inside, { row: glass, frames: canvasFrames(inPage, size.width) }]);
     const droppedUnloaded = unloaded.dropped;
     const baseline = row('baseline: camera RTSP decoded by ffmpeg', d.delays, d.presented, d.unreadable, 640);
+    const shareUnloaded = stageShare(canvasFrames(inPage, size.width), d);
     // The same window with the pump not holding frames for the compositor (it writes whenever
     // the socket has drained, so up to two frames queue in ffmpeg): how it was before.
     const queuedWindow = async (label: string): Promise<GlassRow[]> => {
       pump.holdForCompositor = false;
       try {
         await new Promise((resolve) => setTimeout(resolve, 1000));
-        stages.delays.encoded.length = 0;
+        stages.clear('encoded');
         stages.recording = true;
         const queued = await pageWindow(page, options.measureMs);
         stages.recording = false;
@@ -483,6 +515,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
     const loaded = await pageWindow(page, options.measureMs);
     stopRecording();
     const droppedUnderLoad = pump.stats.dropped - droppedBeforeHog;
+    const shareUnderLoad = stageShare(canvasFrames(loaded, size.width), d);
     const loadedRows = {
       baseline: row('under a one-core busy loop: baseline: camera RTSP decoded by ffmpeg', d.delays, d.presented, d.unreadable, 640),
       ingest: row('under a one-core busy loop: camera → ingest decoded in Node', stages.delays.ingest, stages.delays.ingest.length, 0, size.width),
@@ -515,6 +548,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
       ruralLink,
       splitCores,
       keyframeIdleMs,
+      classcastShare: { unloaded: shareUnloaded, underLoad: shareUnderLoad },
       dropped: { unloaded: droppedUnloaded, underLoad: droppedUnderLoad },
       nice,
       boxProcess,
@@ -534,19 +568,29 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
   }
 }
 
+/** What the share column holds, for the tables' headings. */
+export const SHARE_NOTE = 'share = the stage\'s own part of each frame\'s delay, over the frames it and the stage before both saw';
+
+/** A row's share cell: p50 / p95, or empty (a row outside the chain). */
+export function shareCell(r: GlassRow): string {
+  return r.shareMs === undefined ? '' : `${r.shareMs} / ${r.shareP95Ms}`;
+}
+
 export function formatGlass(result: GlassResult): string {
   const rows = result.rows;
   const lines = [
-    'glass-to-glass delay, ms from the camera writing a frame (stages: cumulative; share = this stage\'s part of the p50)',
-    'path | width | frames | presented | unreadable | p50 | p95 | p99 | max | share',
+    `glass-to-glass delay, ms from the camera writing a frame (stages: cumulative; ${SHARE_NOTE})`,
+    'path | width | frames | presented | unreadable | p50 | p95 | p99 | max | share p50 / p95',
   ];
   for (const r of rows) {
     const width = r.otherLayerFrames ? `${r.width} (${r.otherLayerFrames} frames of a lower layer left out)` : r.width;
-    lines.push(`${r.path} | ${width} | ${r.frames} | ${r.presented} | ${r.unreadable} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.max} | ${r.shareMs ?? ''}`);
+    lines.push(`${r.path} | ${width} | ${r.frames} | ${r.presented} | ${r.unreadable} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.max} | ${shareCell(r)}`);
   }
   for (const r of rows) {
     if (r.jitterBufferMs) lines.push(`in the page, mean wait in Chromium's jitter buffer: video ${r.jitterBufferMs.video} ms, audio ${r.jitterBufferMs.audio} ms`);
   }
+  const share = (s: Share) => (s.frames > 0 ? `p50 ${s.p50} ms, p95 ${s.p95} ms (${s.frames} frames)` : 'no frame read at both');
+  lines.push(`classcast's share, frame by frame (shown in the page − the camera decoded directly): ${share(result.classcastShare.unloaded)}; under the busy loop ${share(result.classcastShare.underLoad)}`);
   lines.push(`frames the box dropped instead of queueing (frame pump): ${result.dropped.unloaded} unloaded, ${result.dropped.underLoad} under the busy loop`);
   lines.push(`the box ran at nice ${result.nice} (its systemd unit: -5), the busy loop at 0`);
   const box = result.boxProcess;

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Browser } from 'playwright-core';
 import { startDemo } from '../../daemon/demo/demo.ts';
 import { GlassStages } from './glass-stages.ts';
-import { asTheUnitRuns, installPageReader, launchBrowser, pageSamples, pageWindow, row, until, type GlassRow } from './glass.ts';
+import { asTheUnitRuns, installPageReader, launchBrowser, pageSamples, pageWindow, row, SHARE_NOTE, shareCell, stageRow, until, withShares, type GlassRow } from './glass.ts';
 
 const CAMERA_MODULE = path.resolve(import.meta.dirname, 'talkback-camera.ts');
 const START_TIMEOUT_MS = 60_000;
@@ -81,13 +81,12 @@ export async function runReturnPath(options: ReturnPathOptions): Promise<ReturnP
     stages.recording = true;
     const shown = await pageWindow(monitor, options.measureMs);
     stages.recording = false;
-    const chain = [
-      row('baseline: member page → SFU, decoded in the box (talk-back ingest)', stages.delays.ingest, stages.delays.ingest.length, 0, size.width),
-      row('stage: → frame pump wrote it', stages.delays.pump, stages.delays.pump.length, 0, size.width),
-      row('stage: → composited, encoded, RTP leaving the box', stages.delays.encoded, stages.delays.encoded.length, 0, size.width),
-      row('return glass: member page → box → program monitor shown', shown.delays, shown.presented, shown.unreadable, shown.width),
-    ];
-    chain.forEach((r, i) => (r.shareMs = Math.round((r.p50 - (i === 0 ? 0 : chain[i - 1]!.p50)) * 10) / 10));
+    const chain = withShares([
+      stageRow(stages, 'ingest', 'baseline: member page → SFU, decoded in the box (talk-back ingest)', size.width),
+      stageRow(stages, 'pump', 'stage: → frame pump wrote it', size.width),
+      stageRow(stages, 'encoded', 'stage: → composited, encoded, RTP leaving the box', size.width),
+      { row: row('return glass: member page → box → program monitor shown', shown.delays, shown.presented, shown.unreadable, shown.width), frames: shown },
+    ]);
     return { rows: chain, onAirMs, nice };
   } finally {
     stages.close();
@@ -99,9 +98,9 @@ export async function runReturnPath(options: ReturnPathOptions): Promise<ReturnP
 
 export function formatReturnPath(result: ReturnPathResult): string {
   const lines = [
-    'talk-back return path, ms from the member page drawing a frame (cumulative; share = this stage\'s part of the p50)',
-    'path | width | frames | presented | unreadable | p50 | p95 | p99 | max | share',
-    ...result.rows.map((r) => `${r.path} | ${r.width} | ${r.frames} | ${r.presented} | ${r.unreadable} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.max} | ${r.shareMs ?? ''}`),
+    `talk-back return path, ms from the member page drawing a frame (cumulative; ${SHARE_NOTE})`,
+    'path | width | frames | presented | unreadable | p50 | p95 | p99 | max | share p50 / p95',
+    ...result.rows.map((r) => `${r.path} | ${r.width} | ${r.frames} | ${r.presented} | ${r.unreadable} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.max} | ${shareCell(r)}`),
     `accepted → the room's first picture decoded in the box: ${result.onAirMs} ms`,
     `the box ran at nice ${result.nice} (its systemd unit: -5)`,
   ];
