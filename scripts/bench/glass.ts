@@ -516,22 +516,20 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
     stopRecording();
     const droppedUnderLoad = pump.stats.dropped - droppedBeforeHog;
     const shareUnderLoad = stageShare(canvasFrames(loaded, size.width), d);
-    const loadedRows = {
-      baseline: row('under a one-core busy loop: baseline: camera RTSP decoded by ffmpeg', d.delays, d.presented, d.unreadable, 640),
-      ingest: row('under a one-core busy loop: camera → ingest decoded in Node', stages.delays.ingest, stages.delays.ingest.length, 0, size.width),
-      encoded: row('under a one-core busy loop: RTP leaving the box', stages.delays.encoded, stages.delays.encoded.length, 0, size.width),
-    };
+    // The camera's own path (in a classroom: hardware) slows under the loop too; the baseline
+    // decoded directly in the same window tells its part from classcast's. The shares tell the
+    // box's part (ingest → RTP leaving it) from the page's (Chromium on the same cores).
+    const loadedRows = [
+      row('under a one-core busy loop: baseline: camera RTSP decoded by ffmpeg', d.delays, d.presented, d.unreadable, 640),
+      ...withShares([
+        stageRow(stages, 'ingest', 'under a one-core busy loop: camera → ingest decoded in Node', size.width),
+        stageRow(stages, 'encoded', 'under a one-core busy loop: RTP leaving the box', size.width),
+        { row: pageRow('under a one-core busy loop: glass', loaded, size.width), frames: canvasFrames(loaded, size.width) },
+      ]),
+    ];
     const queuedUnderLoad = await queuedWindow('under a one-core busy loop: ');
     hog.kill('SIGKILL');
-    // The camera's own path (in a classroom: hardware) slows under the loop too; the baseline
-    // decoded directly in the same window tells its part from classcast's.
-    const underLoad = [
-      loadedRows.baseline,
-      loadedRows.ingest,
-      loadedRows.encoded,
-      pageRow('under a one-core busy loop: glass', loaded, size.width),
-      ...queuedUnderLoad,
-    ];
+    const underLoad = [...loadedRows, ...queuedUnderLoad];
 
     // What schools use instead: the same camera through ffmpeg → HLS → hls.js.
     hls = await HlsChain.start(camera.rtspUrl, size.fps, await mkdtemp(path.join(dataDir, 'hls-')));

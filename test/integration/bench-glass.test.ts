@@ -70,6 +70,12 @@ describe('classcast bench glass', () => {
     // The first stage's share is its whole delay from the camera; composing and encoding take time.
     expect(ingest.shareMs).toBe(ingest.p50);
     expect(encoded.shareMs).toBeGreaterThan(0);
+    // Under the busy loop too, frame by frame: the box's part (ingest → RTP leaving it), then the page's.
+    const [loadedIngest, loadedEncoded, loadedGlass] = glass.rows.slice(9, 12) as [Row, Row, Row];
+    for (const stage of loadedGlass.frames > 0 ? [loadedIngest, loadedEncoded, loadedGlass] : [loadedIngest, loadedEncoded]) {
+      expect(stage.shareMs, stage.path).toBeGreaterThanOrEqual(0);
+    }
+    expect(loadedEncoded.shareMs).toBeGreaterThan(0);
     // classcast's own part, frame by frame: the page showed each frame after the camera's
     // stream decoded directly did.
     if (full.frames > 0) {
