@@ -13,6 +13,7 @@ import { rtspInputOptions } from '../../pipeline/media/graph.ts';
 import { even } from '../../pipeline/media/targets.ts';
 import { orphanSafe } from '../../config/foundation/process/orphan-safe.ts';
 import type { GlassPageState } from './glass-page.ts';
+import { watchMajorGcs, type MajorGcs } from './gc-watch.ts';
 import { HlsChain } from './glass-hls.ts';
 import { percentile, stageShare, type Share, type StageFrames } from './glass-share.ts';
 import { GlassStages, type StageName } from './glass-stages.ts';
@@ -274,7 +275,7 @@ export interface GlassResult {
   /** The nice value the box ran at (-5 as its systemd unit runs it, when allowed). */
   nice: number;
   /** The bench's own process in the unloaded window: the demo's daemon with its simulated devices. */
-  boxProcess: { cpuPercent: number; loopDelayP99Ms: number };
+  boxProcess: { cpuPercent: number; loopDelayP99Ms: number; majorGcs: MajorGcs };
   /** Unloaded windows measured and not kept, the page on a lower layer for most of each. */
   windowRetries: number;
 }
@@ -450,20 +451,24 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
       startRecording();
       const loopDelay = monitorEventLoopDelay({ resolution: 2 });
       loopDelay.enable();
+      const gcs = watchMajorGcs();
       const cpuBefore = process.cpuUsage();
       const windowStart = performance.now();
       const inPage = await pageWindow(page, options.measureMs);
       const cpu = process.cpuUsage(cpuBefore);
+      const windowMs = performance.now() - windowStart;
       loopDelay.disable();
       stopRecording();
+      const majorGcs = await gcs.stop();
       return {
         inPage,
         buffersBefore,
         buffersAfter: await jitterBuffers(page),
         dropped: pump.stats.dropped - droppedBefore,
         boxProcess: {
-          cpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / (performance.now() - windowStart)) * 100),
+          cpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / windowMs) * 100),
           loopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e5) / 10,
+          majorGcs,
         },
       };
     };
@@ -592,7 +597,7 @@ export function formatGlass(result: GlassResult): string {
   lines.push(`frames the box dropped instead of queueing (frame pump): ${result.dropped.unloaded} unloaded, ${result.dropped.underLoad} under the busy loop`);
   lines.push(`the box ran at nice ${result.nice} (its systemd unit: -5), the busy loop at 0`);
   const box = result.boxProcess;
-  lines.push(`the daemon's process (with the simulated cameras and microphones), unloaded window: ${box.cpuPercent} % of a core, event-loop delay p99 ${box.loopDelayP99Ms} ms`);
+  lines.push(`the daemon's process (with the simulated cameras and microphones), unloaded window: ${box.cpuPercent} % of a core, event-loop delay p99 ${box.loopDelayP99Ms} ms, ${box.majorGcs.count} full collections (${box.majorGcs.ms} ms)`);
   if (result.windowRetries > 0) {
     lines.push(`the unloaded window was measured ${result.windowRetries + 1} times: the SFU had the page on a lower layer for most of the ${result.windowRetries === 1 ? 'first' : `first ${result.windowRetries}`}`);
   }
