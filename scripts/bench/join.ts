@@ -3,6 +3,14 @@ import type { KeyframeWatch } from './keyframe-watch.ts';
 
 /** One page load of the member classroom: its marks, ms from navigation start. */
 export interface JoinSample {
+  /**
+   * The page's own start, before its join (NaN where it did not get there): its HTML's script
+   * ran; its socket opened; the browser's native offer and the DTLS certificate were ready.
+   */
+  htmlRan: number;
+  socketOpen: number;
+  offerReady: number;
+  certificateReady: number;
   /** The page's HTML sent the join (NaN: it sent none). */
   earlyJoin: number;
   /** The join's answer arrived (token checked, transport connected, picture started). */
@@ -30,6 +38,10 @@ export interface JoinRow {
   p95: number;
   max: number;
   /** Medians of the marks on the way. */
+  htmlRanP50: number;
+  socketOpenP50: number;
+  offerReadyP50: number;
+  certificateReadyP50: number;
   earlyJoinP50: number;
   answeredP50: number;
   receiversP50: number;
@@ -86,6 +98,10 @@ export async function measureJoin(browser: Browser, url: string, loads: number, 
       await page.waitForFunction(() => performance.getEntriesByName('classcast:script').length > 0, undefined, { timeout: 20_000, polling: 20 });
       // No named helpers inside: the bundler's name-keeping wrapper does not exist in the page.
       const marks = await page.evaluate(() => ({
+        htmlRan: performance.getEntriesByName('classcast:early-start')[0]?.startTime ?? Number.NaN,
+        socketOpen: performance.getEntriesByName('classcast:early-socket')[0]?.startTime ?? Number.NaN,
+        offerReady: performance.getEntriesByName('classcast:early-offer')[0]?.startTime ?? Number.NaN,
+        certificateReady: performance.getEntriesByName('classcast:early-certificate')[0]?.startTime ?? Number.NaN,
         earlyJoin: performance.getEntriesByName('classcast:early-join')[0]?.startTime ?? Number.NaN,
         answered: (performance.getEntriesByName('classcast:early-answer')[0] ?? performance.getEntriesByName('classcast:joined')[0])?.startTime ?? Number.NaN,
         receivers: performance.getEntriesByName('classcast:early-receivers')[0]?.startTime ?? Number.NaN,
@@ -117,6 +133,10 @@ export function joinRow(path: string, samples: JoinSample[]): JoinRow {
     p50: round(percentile(first, 0.5)),
     p95: round(percentile(first, 0.95)),
     max: round(first.at(-1) ?? 0),
+    htmlRanP50: round(percentile(sorted((s) => s.htmlRan), 0.5)),
+    socketOpenP50: round(percentile(sorted((s) => s.socketOpen), 0.5)),
+    offerReadyP50: round(percentile(sorted((s) => s.offerReady), 0.5)),
+    certificateReadyP50: round(percentile(sorted((s) => s.certificateReady), 0.5)),
     earlyJoinP50: round(percentile(sorted((s) => s.earlyJoin), 0.5)),
     answeredP50: round(percentile(sorted((s) => s.answered), 0.5)),
     receiversP50: round(percentile(sorted((s) => s.receivers), 0.5)),
@@ -131,12 +151,12 @@ export function joinRow(path: string, samples: JoinSample[]): JoinRow {
 export function formatJoin(rows: JoinRow[]): string {
   const lines = [
     'page open → first picture, ms; the marks on the way are medians, ms from page open',
-    'path | loads | p50 | p95 | max | HTML sent the join | answer in hand | receivers set up | ICE+DTLS connected | keyframe asked | IDR left the box | script runs | transferred KiB',
+    'path | loads | p50 | p95 | max | HTML ran, socket open, offer, certificate | HTML sent the join | answer in hand | receivers set up | ICE+DTLS connected | keyframe asked | IDR left the box | script runs | transferred KiB',
   ];
   const mark = (v: number) => (Number.isNaN(v) ? '–' : String(v));
   for (const r of rows) {
     lines.push(
-      `${r.path} | ${r.loads} | ${r.p50} | ${r.p95} | ${r.max} | ${[r.earlyJoinP50, r.answeredP50, r.receiversP50, r.connectedP50, r.askedP50, r.idrOutP50, r.scriptP50].map(mark).join(' | ')} | ${r.transferKb}`,
+      `${r.path} | ${r.loads} | ${r.p50} | ${r.p95} | ${r.max} | ${[r.htmlRanP50, r.socketOpenP50, r.offerReadyP50, r.certificateReadyP50].map(mark).join(', ')} | ${[r.earlyJoinP50, r.answeredP50, r.receiversP50, r.connectedP50, r.askedP50, r.idrOutP50, r.scriptP50].map(mark).join(' | ')} | ${r.transferKb}`,
     );
   }
   return lines.join('\n');

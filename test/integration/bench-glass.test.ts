@@ -22,7 +22,7 @@ function bench(args: string[]): Promise<{ code: number | null; stdout: string; s
 }
 
 interface Row { path: string; frames: number; presented: number; unreadable: number; width: number; otherLayerFrames?: number; p50: number; p95: number; p99: number; shareMs?: number; shareP95Ms?: number }
-interface JoinRow { path: string; loads: number; p50: number; p95: number; earlyJoinP50: number | null; answeredP50: number; receiversP50: number | null; connectedP50: number; askedP50: number | null; idrOutP50: number | null; scriptP50: number | null; transferKb: number }
+interface JoinRow { path: string; loads: number; p50: number; p95: number; htmlRanP50: number; socketOpenP50: number; offerReadyP50: number; certificateReadyP50: number; earlyJoinP50: number | null; answeredP50: number; receiversP50: number | null; connectedP50: number; askedP50: number | null; idrOutP50: number | null; scriptP50: number | null; transferKb: number }
 
 describe('classcast bench glass', () => {
   it('times the camera stamp at each stage, in the member classroom, under load and through HLS, and page loads to the first picture', async () => {
@@ -102,6 +102,13 @@ describe('classcast bench glass', () => {
       // The page's HTML sent the join, took its answer and set its receivers up from it, all
       // before the picture showed; its script came too.
       expect(row.earlyJoinP50, row.path).toBeGreaterThan(0);
+      // Its own start, in order: the HTML's script ran, then its socket opened and the offer and
+      // the certificate were ready, each before the join went.
+      expect(row.htmlRanP50, row.path).toBeGreaterThan(0);
+      for (const ready of [row.socketOpenP50, row.offerReadyP50, row.certificateReadyP50]) {
+        expect(ready, row.path).toBeGreaterThanOrEqual(row.htmlRanP50);
+        expect(ready, row.path).toBeLessThanOrEqual(row.earlyJoinP50!);
+      }
       expect(row.earlyJoinP50!, row.path).toBeLessThanOrEqual(row.answeredP50);
       expect(row.receiversP50!, row.path).toBeGreaterThanOrEqual(row.answeredP50);
       expect(row.receiversP50!, row.path).toBeLessThan(row.p50);
