@@ -37,6 +37,8 @@ export interface JoinRow {
   p50: number;
   p95: number;
   max: number;
+  /** The slowest load's own marks (an outlier's steps, which the medians hide). */
+  slowest: JoinSample;
   /** Medians of the marks on the way. */
   htmlRanP50: number;
   socketOpenP50: number;
@@ -133,6 +135,7 @@ export function joinRow(path: string, samples: JoinSample[]): JoinRow {
     p50: round(percentile(first, 0.5)),
     p95: round(percentile(first, 0.95)),
     max: round(first.at(-1) ?? 0),
+    slowest: samples.reduce((a, b) => (b.firstFrame > a.firstFrame ? b : a)),
     htmlRanP50: round(percentile(sorted((s) => s.htmlRan), 0.5)),
     socketOpenP50: round(percentile(sorted((s) => s.socketOpen), 0.5)),
     offerReadyP50: round(percentile(sorted((s) => s.offerReady), 0.5)),
@@ -158,6 +161,16 @@ export function formatJoin(rows: JoinRow[]): string {
     lines.push(
       `${r.path} | ${r.loads} | ${r.p50} | ${r.p95} | ${r.max} | ${[r.htmlRanP50, r.socketOpenP50, r.offerReadyP50, r.certificateReadyP50].map(mark).join(', ')} | ${[r.earlyJoinP50, r.answeredP50, r.receiversP50, r.connectedP50, r.askedP50, r.idrOutP50, r.scriptP50].map(mark).join(' | ')} | ${r.transferKb}`,
     );
+  }
+  // A load far slower than the rest, step by step: where its time went.
+  for (const r of rows.filter((row) => row.max > 2 * row.p50)) {
+    const s = r.slowest;
+    const steps: [string, number][] = [
+      ['HTML ran', s.htmlRan], ['socket open', s.socketOpen], ['offer', s.offerReady], ['certificate', s.certificateReady],
+      ['join sent', s.earlyJoin], ['answer', s.answered], ['receivers', s.receivers], ['connected', s.connected],
+      ['keyframe asked', s.keyframeAsked], ['IDR out', s.idrOut], ['first picture', s.firstFrame],
+    ];
+    lines.push(`slowest load of "${r.path}", ms from page open: ${steps.map(([name, v]) => `${name} ${mark(Math.round(v))}`).join(', ')}`);
   }
   return lines.join('\n');
 }

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { formatJoin, joinRow, type JoinSample } from '../../scripts/bench/join.ts';
+
+const load = (firstFrame: number, connected: number): JoinSample => ({
+  htmlRan: 100, socketOpen: 180, offerReady: 190, certificateReady: 170, earlyJoin: 200, answered: 260, receivers: 330,
+  connected, keyframeAsked: connected + 10, idrOut: connected + 50, firstFrame, script: firstFrame + 100, transferBytes: 50_000,
+});
+
+describe('bench glass: page loads to the first picture', () => {
+  it('keeps the slowest load\'s own marks, and prints them when it is far slower than the rest', () => {
+    const row = joinRow('join: fresh', [load(500, 350), load(8800, 8300), load(520, 360)]);
+    expect(row.max).toBe(8800);
+    expect(row.slowest.connected).toBe(8300);
+    expect(row.connectedP50).toBe(360);
+    const text = formatJoin([row]);
+    expect(text).toContain('slowest load of "join: fresh", ms from page open: HTML ran 100, socket open 180, offer 190, certificate 170, join sent 200, answer 260, receivers 330, connected 8300, keyframe asked 8310, IDR out 8350, first picture 8800');
+    // Loads alike: no such line.
+    expect(formatJoin([joinRow('join: fresh', [load(500, 350), load(600, 360), load(520, 360)])])).not.toContain('slowest load');
+  });
+});
