@@ -488,10 +488,11 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
     };
     const inside = STAGES.map((stage) => stageRow(stages, stage.name, stage.path, size.width));
     const glass = { ...pageRow('glass: camera → pipeline → SFU → Chromium shown', inPage, size.width), jitterBufferMs: { video: meanMs('video'), audio: meanMs('audio') } };
-    const chain = withShares([...inside, { row: glass, frames: canvasFrames(inPage, size.width) }]);
+    const shown = canvasFrames(inPage, size.width);
+    const chain = withShares([...inside, { row: glass, frames: shown }]);
     const droppedUnloaded = unloaded.dropped;
     const baseline = row('baseline: camera RTSP decoded by ffmpeg', d.delays, d.presented, d.unreadable, 640);
-    const shareUnloaded = stageShare(canvasFrames(inPage, size.width), d);
+    const shareUnloaded = stageShare(shown, d);
     // The same window with the pump not holding frames for the compositor (it writes whenever
     // the socket has drained, so up to two frames queue in ffmpeg): how it was before.
     const queuedWindow = async (label: string): Promise<GlassRow[]> => {
@@ -520,7 +521,8 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
     const loaded = await pageWindow(page, options.measureMs);
     stopRecording();
     const droppedUnderLoad = pump.stats.dropped - droppedBeforeHog;
-    const shareUnderLoad = stageShare(canvasFrames(loaded, size.width), d);
+    const shownUnderLoad = canvasFrames(loaded, size.width);
+    const shareUnderLoad = stageShare(shownUnderLoad, d);
     // The camera's own path (in a classroom: hardware) slows under the loop too; the baseline
     // decoded directly in the same window tells its part from classcast's. The shares tell the
     // box's part (ingest → RTP leaving it) from the page's (Chromium on the same cores).
@@ -529,7 +531,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
       ...withShares([
         stageRow(stages, 'ingest', 'under a one-core busy loop: camera → ingest decoded in Node', size.width),
         stageRow(stages, 'encoded', 'under a one-core busy loop: RTP leaving the box', size.width),
-        { row: pageRow('under a one-core busy loop: glass', loaded, size.width), frames: canvasFrames(loaded, size.width) },
+        { row: pageRow('under a one-core busy loop: glass', loaded, size.width), frames: shownUnderLoad },
       ]),
     ];
     const queuedUnderLoad = await queuedWindow('under a one-core busy loop: ');
