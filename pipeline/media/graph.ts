@@ -1,5 +1,5 @@
 import type { AudioChannelConfig, Layout, PipelineSlice } from '../../config/schema/pipeline.ts';
-import { halfSize, insetSize, OVERLAYS, overlayY, placeLayout, type Canvas } from './layouts.ts';
+import { OVERLAYS, overlayY, placeLayout, scaleFilterName, scaleSize, type Canvas, type OverlayName } from './layouts.ts';
 import { METER_FRAMES } from './meters.ts';
 
 /** One ffmpeg input: `options` go before `-i url`. */
@@ -275,30 +275,38 @@ export function buildGraph(options: GraphOptions): GraphPlan {
   }
 
   // --- video ---
-  const half = halfSize(canvas);
-  const inset = insetSize(canvas);
   const teacher = slotSource('teacher');
   const students = slotSource('students');
   const courseware = slotSource('courseware');
-  for (const [who, src] of [
-    ['t', teacher],
-    ['s', students],
+  const placement = placeLayout(options.layout, canvas);
+  // Each overlay's picture is scaled from the camera by a scale of its own, which scales only
+  // while the overlay is shown (see layouts.ts): hidden, it passes the frame on untouched.
+  const overlayPicture = (name: OverlayName) => {
+    const { w, h } = scaleSize(placement, name, canvas);
+    return `${scaleFilterName(name)}=w=${w}:h=${h}:flags=fast_bilinear`;
+  };
+  for (const [who, src, half, inset] of [
+    ['t', teacher, 'th', 'ti'],
+    ['s', students, 'sh', 'si'],
   ] as const) {
     chains.push(
-      `[${src}]split=2[${who}_full][${who}_h0]`,
-      `[${who}_h0]scale=${half.width}:${half.height}:flags=fast_bilinear,split=2[${who}_half][${who}_i0]`,
-      `[${who}_i0]scale=${inset.width}:${inset.height}:flags=fast_bilinear[${who}_inset]`,
+      `[${src}]split=3[${who}_full][${who}_h0][${who}_i0]`,
+      `[${who}_h0]${overlayPicture(half)}[${who}_half]`,
+      `[${who}_i0]${overlayPicture(inset)}[${who}_inset]`,
     );
   }
-  const placement = placeLayout(options.layout, canvas);
   flatPicture('black', 'black');
   chains.push(`[black][t_full][s_full][${courseware}]streamselect@bg=inputs=4:map=${placement.background}[bg]`);
-  const overlaySource: Record<(typeof OVERLAYS)[number], string> = { th: 't_half', sh: 's_half', ti: 't_inset', si: 's_inset' };
+  const overlaySource: Record<OverlayName, string> = { th: 't_half', sh: 's_half', ti: 't_inset', si: 's_inset' };
   let below = 'bg';
   for (const name of OVERLAYS) {
     const out = `ov_${name}`;
+    // `repeatlast=0`: with it on, the overlay's frame sync copied the whole canvas before each
+    // overlay (it keeps the main frame in case the second input's next frame comes later), four
+    // copies a frame. Off, the overlay still waits for its second input's frame of the same
+    // time; only after that input's end would it stop drawing it, and it ends with the graph.
     chains.push(
-      `[${below}][${overlaySource[name]}]overlay@${name}=x=${placement.overlays[name]}:y=${overlayY(name, canvas)}:eval=frame:format=yuv420:repeatlast=1[${out}]`,
+      `[${below}][${overlaySource[name]}]overlay@${name}=x=${placement.overlays[name]}:y=${overlayY(name, canvas)}:eval=frame:format=yuv420:repeatlast=0[${out}]`,
     );
     below = out;
   }

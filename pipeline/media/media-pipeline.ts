@@ -13,7 +13,7 @@ import type { FramePump } from './frame-pump.ts';
 import { GraphControl } from './graph-control.ts';
 import { buildGraph, gainFilterName, volumeOf, type GraphOptions, type VideoSlots } from './graph.ts';
 import { gridOrigin, KeyframeRequests, MAX_FLAGGED_LAYERS } from './keyframe-flag.ts';
-import { layoutCommands, placeLayout } from './layouts.ts';
+import { layoutSteps, placeLayout } from './layouts.ts';
 import { meterParser, parseMeterLine } from './meters.ts';
 import { directSlots, PictureIngest, type Places, type VideoInput } from './picture-ingest.ts';
 import { checkChange, cutTo, placesOf, programSources, talkbackSource, type Program, type ProgramChange } from './program.ts';
@@ -122,6 +122,8 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
   readonly #forwarder: RtpForwarder;
   readonly #mix = new Map<string, { gainDb: number; muted: boolean }>();
   #layout: Layout;
+  /** The last layout switch's steps (see layoutSteps): the next switch is sent after them. */
+  #switching: Promise<void> = Promise.resolve();
   #supervisor: Supervisor | undefined;
   #control: GraphControl | undefined;
   #workDir: string | undefined;
@@ -468,7 +470,14 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
       const canvas = this.#options.targets.layers[0]!;
       const from = placeLayout(this.#layout, canvas);
       this.#layout = change.layout;
-      await this.#send(layoutCommands(placeLayout(change.layout, canvas), from));
+      const steps = layoutSteps(canvas, placeLayout(change.layout, canvas), from);
+      // One switch after the other: interleaved, an earlier switch's last step could stop the
+      // scale of an overlay a later switch shows.
+      const switched = this.#switching.then(async () => {
+        for (const step of steps) await this.#send(step);
+      });
+      this.#switching = switched.catch(() => undefined);
+      await switched;
     }
     this.#pictures?.show(this.#layout, this.#places);
     this.safeEmit('program', this.program);

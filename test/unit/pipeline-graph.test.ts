@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LAYOUTS, pipelineSchema, type PipelineSlice } from '../../config/schema/pipeline.ts';
 import { alsaInput, buildGraph, escapeFilterValue, volumeOf, wallClockShift, type InputSpec, type VideoSlots } from '../../pipeline/media/graph.ts';
-import { BACKGROUND, layoutCommands, overlayY, placeLayout } from '../../pipeline/media/layouts.ts';
+import { BACKGROUND, layoutSteps, OVERLAYS, overlaySize, overlayY, placeLayout, scaleSize, type OverlayName } from '../../pipeline/media/layouts.ts';
 import { assignCameras, directSlots } from '../../pipeline/media/picture-ingest.ts';
 import { meterParser, parseMeterLine } from '../../pipeline/media/meters.ts';
 
@@ -60,16 +60,44 @@ describe('layouts', () => {
   });
 
   it('switches with only the commands that change something', () => {
-    const full = layoutCommands(placeLayout('pip', canvas));
-    expect(full).toHaveLength(5);
-    expect(layoutCommands(placeLayout('teacher', canvas), placeLayout('pip', canvas))).toEqual(['overlay@si x 1280']);
-    expect(layoutCommands(placeLayout('side-by-side', canvas), placeLayout('teacher', canvas))).toEqual([
-      'overlay@th x 0',
-      'overlay@sh x 640',
-      `streamselect@bg map ${BACKGROUND.black}`,
+    expect(layoutSteps(canvas, placeLayout('teacher', canvas), placeLayout('pip', canvas))).toEqual([['overlay@si x 1280'], ['scale@si w iw', 'scale@si h ih']]);
+    expect(layoutSteps(canvas, placeLayout('side-by-side', canvas), placeLayout('teacher', canvas))).toEqual([
+      ['scale@th w 640', 'scale@th h 360', 'scale@sh w 640', 'scale@sh h 360'],
+      ['overlay@th x 0', 'overlay@sh x 640', `streamselect@bg map ${BACKGROUND.black}`],
     ]);
-    expect(layoutCommands(placeLayout('pip', canvas), placeLayout('pip', canvas))).toEqual([]);
+    expect(layoutSteps(canvas, placeLayout('pip', canvas), placeLayout('pip', canvas))).toEqual([]);
+    // From nothing: every overlay's scale, every position and the background.
+    expect(layoutSteps(canvas, placeLayout('pip', canvas)).flat()).toHaveLength(4 * 2 + 5);
   });
+
+  it.each(LAYOUTS.flatMap((from) => LAYOUTS.filter((to) => to !== from).map((to) => [from, to] as const)))(
+    'keeps every frame whole from %s to %s: a scale takes its size before its overlay comes on, and stops after it leaves',
+    (from, to) => {
+      const steps = layoutSteps(canvas, placeLayout(to, canvas), placeLayout(from, canvas));
+      // The state after each step, one step at a time; commands of one step may land a frame apart.
+      const x = { ...placeLayout(from, canvas).overlays };
+      const size = Object.fromEntries(OVERLAYS.map((name) => [name, scaleSize(placeLayout(from, canvas), name, canvas)])) as Record<OverlayName, { w: string; h: string }>;
+      const whole = () => {
+        for (const name of OVERLAYS) {
+          if (x[name] >= canvas.width) continue;
+          const want = overlaySize(name, canvas);
+          expect(size[name], `${name} on the canvas`).toEqual({ w: String(want.width), h: String(want.height) });
+        }
+      };
+      for (const step of steps) {
+        // Any one command of the step may land before the others.
+        for (const command of step) {
+          const [target, key, value] = command.split(' ') as [string, string, string];
+          const name = target.split('@')[1] as OverlayName;
+          if (target.startsWith('overlay@')) x[name] = Number(value);
+          if (target.startsWith('scale@')) size[name] = { ...size[name], [key]: value };
+          whole();
+        }
+      }
+      expect(x).toEqual(placeLayout(to, canvas).overlays);
+      for (const name of OVERLAYS) expect(size[name]).toEqual(scaleSize(placeLayout(to, canvas), name, canvas));
+    },
+  );
 });
 
 describe('graph builder', () => {
@@ -89,6 +117,10 @@ describe('graph builder', () => {
     expect(plan.filter).toContain(`streamselect@bg=inputs=4:map=${placement.background}`);
     for (const [name, x] of Object.entries(placement.overlays)) {
       expect(plan.filter).toContain(`overlay@${name}=x=${x}:y=`);
+      // Only a shown overlay's picture is scaled; a hidden one passes untouched.
+      const { w, h } = scaleSize(placement, name as OverlayName, canvas);
+      expect(plan.filter).toContain(`scale@${name}=w=${w}:h=${h}:`);
+      expect(w === 'iw').toBe(x >= canvas.width);
     }
   });
 
