@@ -21,6 +21,7 @@ import { formatJoin, joinRow, measureJoin, type JoinRow } from './join.ts';
 import { idleKeyframeAnswers, KeyframeWatch } from './keyframe-watch.ts';
 import { ShapedLink } from './shaped-link.ts';
 import { SplitCores } from './split-cores.ts';
+import { cpuPercent, cpuTicks } from './workers-cpu.ts';
 
 /** The rural link a member classroom joins over in the bench: 1 Mbit/s each way. */
 const RURAL_LINK_KBIT = 1000;
@@ -274,8 +275,11 @@ export interface GlassResult {
   dropped: { unloaded: number; underLoad: number };
   /** The nice value the box ran at (-5 as its systemd unit runs it, when allowed). */
   nice: number;
-  /** The bench's own process in the unloaded window: the demo's daemon with its simulated devices. */
-  boxProcess: { cpuPercent: number; loopDelayP99Ms: number; majorGcs: MajorGcs };
+  /**
+   * The bench's own process in the unloaded window (the demo's daemon with its simulated
+   * devices), and the compositor's ffmpeg in the same window.
+   */
+  boxProcess: { cpuPercent: number; loopDelayP99Ms: number; majorGcs: MajorGcs; compositorCpuPercent: number };
   /** Unloaded windows measured and not kept, the page on a lower layer for most of each. */
   windowRetries: number;
 }
@@ -453,9 +457,13 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
       loopDelay.enable();
       const gcs = watchMajorGcs();
       const cpuBefore = process.cpuUsage();
+      // The compositor's ffmpeg, the same process through the window (a restart would show as 0).
+      const compositorPid = pipeline.encoderPid;
+      const compositorBefore = compositorPid === undefined ? 0 : cpuTicks(compositorPid);
       const windowStart = performance.now();
       const inPage = await pageWindow(page, options.measureMs);
       const cpu = process.cpuUsage(cpuBefore);
+      const compositorTicks = compositorPid === undefined || pipeline.encoderPid !== compositorPid ? 0 : cpuTicks(compositorPid) - compositorBefore;
       const windowMs = performance.now() - windowStart;
       loopDelay.disable();
       stopRecording();
@@ -469,6 +477,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
           cpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / windowMs) * 100),
           loopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e5) / 10,
           majorGcs,
+          compositorCpuPercent: cpuPercent(compositorTicks, windowMs),
         },
       };
     };
@@ -599,7 +608,7 @@ export function formatGlass(result: GlassResult): string {
   lines.push(`frames the box dropped instead of queueing (frame pump): ${result.dropped.unloaded} unloaded, ${result.dropped.underLoad} under the busy loop`);
   lines.push(`the box ran at nice ${result.nice} (its systemd unit: -5), the busy loop at 0`);
   const box = result.boxProcess;
-  lines.push(`the daemon's process (with the simulated cameras and microphones), unloaded window: ${box.cpuPercent} % of a core, event-loop delay p99 ${box.loopDelayP99Ms} ms, ${box.majorGcs.count} full collections (${box.majorGcs.ms} ms)`);
+  lines.push(`the daemon's process (with the simulated cameras and microphones), unloaded window: ${box.cpuPercent} % of a core, event-loop delay p99 ${box.loopDelayP99Ms} ms, ${box.majorGcs.count} full collections (${box.majorGcs.ms} ms); the compositor's ffmpeg: ${box.compositorCpuPercent} % of a core`);
   if (result.windowRetries > 0) {
     lines.push(`the unloaded window was measured ${result.windowRetries + 1} times: the SFU had the page on a lower layer for most of the ${result.windowRetries === 1 ? 'first' : `first ${result.windowRetries}`}`);
   }

@@ -29,7 +29,7 @@ describe('classcast bench glass', () => {
     // Small and short: the mechanics, not the figures (those are in docs/benchmarks.md).
     const { code, stdout, stderr } = await bench(['glass', '--seconds', '3', '--width', '640', '--height', '360', '--fps', '15', '--json']);
     expect(code, stderr).toBe(0);
-    const { glass } = JSON.parse(stdout) as { glass: { rows: Row[]; join: JoinRow[]; ruralLink: string; splitCores: string; keyframeIdleMs: number[]; dropped: { unloaded: number; underLoad: number }; boxProcess: { cpuPercent: number; loopDelayP99Ms: number; majorGcs: { count: number; ms: number } }; windowRetries: number; classcastShare: Record<'unloaded' | 'underLoad', { p50: number; p95: number; frames: number }> } };
+    const { glass } = JSON.parse(stdout) as { glass: { rows: Row[]; join: JoinRow[]; ruralLink: string; splitCores: string; keyframeIdleMs: number[]; dropped: { unloaded: number; underLoad: number }; boxProcess: { cpuPercent: number; loopDelayP99Ms: number; majorGcs: { count: number; ms: number }; compositorCpuPercent: number }; windowRetries: number; classcastShare: Record<'unloaded' | 'underLoad', { p50: number; p95: number; frames: number }> } };
     expect(glass.rows.map((r) => r.path)).toEqual([
       expect.stringMatching(/^baseline: camera RTSP/),
       expect.stringMatching(/ingest/),
@@ -132,6 +132,9 @@ describe('classcast bench glass', () => {
     expect(glass.boxProcess.loopDelayP99Ms).toBeGreaterThan(0);
     expect(glass.boxProcess.majorGcs.count).toBeGreaterThanOrEqual(0);
     expect(glass.boxProcess.majorGcs.ms).toBeGreaterThanOrEqual(0);
+    // The compositor encoded every frame of the window: it used CPU, and less than both cores.
+    expect(glass.boxProcess.compositorCpuPercent).toBeGreaterThan(0);
+    expect(glass.boxProcess.compositorCpuPercent).toBeLessThan(200);
     // A window mostly on the low layer is measured again, twice at most.
     expect([0, 1, 2]).toContain(glass.windowRetries);
   }, 240_000);
