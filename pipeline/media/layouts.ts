@@ -10,8 +10,7 @@ import type { Layout } from '../../config/schema/pipeline.ts';
  *   away without blending a pixel.
  * Each overlay's picture is made by a scale of its own (`scale@th` for `overlay@th`, from the
  * camera at canvas size), which scales only while its overlay is shown: hidden, it is told
- * `iw`x`ih` and passes the frame on untouched. The four scales were most of the graph's cost
- * (about 3.5 ms a frame at 1280x720), paid whatever the layout showed.
+ * `iw`x`ih` and passes the frame on untouched (see MEDIA.md, "Layouts", for what it saves).
  */
 export const BACKGROUND = { black: 0, teacher: 1, students: 2, courseware: 3 } as const;
 export const OVERLAYS = ['th', 'sh', 'ti', 'si'] as const;
