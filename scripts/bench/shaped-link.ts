@@ -26,6 +26,8 @@ export class ShapedLink {
   readonly #ns: string;
   readonly #hostIf: string;
   #dir: string | undefined;
+  /** A process that ends without closing the link (a bench that threw) still removes it. */
+  readonly #onExit = () => this.close();
 
   private constructor(ns: string, hostIf: string, hostIp: string, nsIp: string) {
     this.#ns = ns;
@@ -58,6 +60,7 @@ export class ShapedLink {
       inNs('ip', 'link', 'set', 'lo', 'up');
       run('tc', ...tbf(hostIf, options.downKbit));
       if (options.upKbit !== undefined) inNs('tc', ...tbf(nsIf, options.upKbit));
+      process.once('exit', link.#onExit);
       return link;
     } catch (error) {
       link.close();
@@ -78,6 +81,7 @@ export class ShapedLink {
   }
 
   close(): void {
+    process.off('exit', this.#onExit);
     for (const args of [['link', 'del', this.#hostIf], ['netns', 'del', this.#ns]]) {
       try {
         run('ip', ...args);
