@@ -29,15 +29,19 @@ export interface JoinSample {
   script: number;
   /** Bytes the page transferred over HTTP (HTML and script, as sent: compressed or not). */
   transferBytes: number;
+  /** Why the load did not get to its picture and its script in time (absent: it did). */
+  failed?: string;
 }
 
 export interface JoinRow {
   path: string;
   loads: number;
+  /** Loads that did not get to their picture and script in time: outside p50/p95/max, printed with their marks. */
+  failed: number;
   p50: number;
   p95: number;
   max: number;
-  /** The slowest load's own marks (an outlier's steps, which the medians hide). */
+  /** The slowest load's own marks (an outlier's steps, which the medians hide): a failed load first. */
   slowest: JoinSample;
   /** Medians of the marks on the way. */
   htmlRanP50: number;
@@ -53,6 +57,15 @@ export interface JoinRow {
   scriptP50: number;
   transferKb: number;
 }
+
+/** How long a load may take to each of its page, its picture and its script. */
+const LOAD_TIMEOUT_MS = 20_000;
+
+/** The marks of a page that could not be read (closed or crashed). */
+const NO_MARKS = {
+  htmlRan: Number.NaN, socketOpen: Number.NaN, offerReady: Number.NaN, certificateReady: Number.NaN, earlyJoin: Number.NaN,
+  answered: Number.NaN, receivers: Number.NaN, connected: Number.NaN, script: Number.NaN, firstFrame: Number.NaN,
+};
 
 // Runs in the page before any of its scripts: the time of the first presented frame.
 const FIRST_FRAME_PROBE = `
@@ -82,7 +95,7 @@ export async function measureJoin(browser: Browser, url: string, loads: number, 
     if (shared) {
       // One load first to fill the cache.
       const page = await shared.newPage();
-      await page.goto(url);
+      await page.goto(url, { waitUntil: 'domcontentloaded', timeout: LOAD_TIMEOUT_MS }).catch(() => undefined);
       await page.waitForFunction(() => (window as unknown as { __firstFrame?: number }).__firstFrame !== undefined, undefined, { timeout: 20_000 }).catch(() => undefined);
       await page.close();
     }
@@ -94,10 +107,21 @@ export async function measureJoin(browser: Browser, url: string, loads: number, 
       page.on('requestfinished', (request) => {
         void request.sizes().then((sizes) => (transferBytes += sizes.responseBodySize + sizes.responseHeadersSize)).catch(() => undefined);
       });
-      await page.goto(url);
-      await page.waitForFunction(() => ((window as unknown as { __firstFrame?: number }).__firstFrame ?? 0) > 0, undefined, { timeout: 20_000, polling: 20 });
-      // The script follows the first picture: its mark and its bytes count too.
-      await page.waitForFunction(() => performance.getEntriesByName('classcast:script').length > 0, undefined, { timeout: 20_000, polling: 20 });
+      // A load that does not get there is kept with the marks it reached, not the end of the
+      // run: the row counts it and prints where it stopped. Not waiting for the page's `load`
+      // event: the picture comes first and the script after it; each is waited for below.
+      let failed: string | undefined;
+      try {
+        await page.goto(url, { waitUntil: 'domcontentloaded', timeout: LOAD_TIMEOUT_MS });
+        failed = 'no picture';
+        await page.waitForFunction(() => ((window as unknown as { __firstFrame?: number }).__firstFrame ?? 0) > 0, undefined, { timeout: LOAD_TIMEOUT_MS, polling: 20 });
+        // The script follows the first picture: its mark and its bytes count too.
+        failed = 'no script after the picture';
+        await page.waitForFunction(() => performance.getEntriesByName('classcast:script').length > 0, undefined, { timeout: LOAD_TIMEOUT_MS, polling: 20 });
+        failed = undefined;
+      } catch (error) {
+        failed = `${failed ?? 'no page'} within ${LOAD_TIMEOUT_MS / 1000} s (${(error as Error).message.split('\n')[0]})`;
+      }
       // No named helpers inside: the bundler's name-keeping wrapper does not exist in the page.
       const marks = await page.evaluate(() => ({
         htmlRan: performance.getEntriesByName('classcast:early-start')[0]?.startTime ?? Number.NaN,
@@ -109,13 +133,13 @@ export async function measureJoin(browser: Browser, url: string, loads: number, 
         receivers: performance.getEntriesByName('classcast:early-receivers')[0]?.startTime ?? Number.NaN,
         connected: (performance.getEntriesByName('classcast:early-connected')[0] ?? performance.getEntriesByName('classcast:connected')[0])?.startTime ?? Number.NaN,
         script: performance.getEntriesByName('classcast:script')[0]?.startTime ?? Number.NaN,
-        firstFrame: (window as unknown as { __firstFrame: number }).__firstFrame,
+        firstFrame: (window as unknown as { __firstFrame?: number }).__firstFrame || Number.NaN,
         origin: performance.timeOrigin,
-      }));
+      })).catch(() => ({ ...NO_MARKS, origin: Number.NaN }));
       // The box's side, on the same clock (one machine): ms from navigation too.
       const { origin, ...pageMarks } = marks;
       const box = keyframes?.after(origin) ?? {};
-      samples.push({ ...pageMarks, keyframeAsked: box.askedMs ?? Number.NaN, idrOut: box.idrOutMs ?? Number.NaN, transferBytes });
+      samples.push({ ...pageMarks, keyframeAsked: box.askedMs ?? Number.NaN, idrOut: box.idrOutMs ?? Number.NaN, transferBytes, ...(failed ? { failed } : {}) });
       await page.close();
       if (!shared) await context.close();
     }
@@ -126,16 +150,18 @@ export async function measureJoin(browser: Browser, url: string, loads: number, 
 }
 
 export function joinRow(path: string, samples: JoinSample[]): JoinRow {
+  const done = samples.filter((s) => !s.failed);
   const sorted = (pick: (s: JoinSample) => number) => samples.map(pick).sort((a, b) => a - b);
-  const first = sorted((s) => s.firstFrame);
+  const first = done.map((s) => s.firstFrame).sort((a, b) => a - b);
   const round = (v: number) => Math.round(v);
   return {
     path,
     loads: samples.length,
+    failed: samples.length - done.length,
     p50: round(percentile(first, 0.5)),
     p95: round(percentile(first, 0.95)),
-    max: round(first.at(-1) ?? 0),
-    slowest: samples.reduce((a, b) => (b.firstFrame > a.firstFrame ? b : a)),
+    max: round(first.at(-1) ?? Number.NaN),
+    slowest: samples.find((s) => s.failed) ?? done.reduce((a, b) => (b.firstFrame > a.firstFrame ? b : a)),
     htmlRanP50: round(percentile(sorted((s) => s.htmlRan), 0.5)),
     socketOpenP50: round(percentile(sorted((s) => s.socketOpen), 0.5)),
     offerReadyP50: round(percentile(sorted((s) => s.offerReady), 0.5)),
@@ -159,18 +185,19 @@ export function formatJoin(rows: JoinRow[]): string {
   const mark = (v: number) => (Number.isNaN(v) ? '–' : String(v));
   for (const r of rows) {
     lines.push(
-      `${r.path} | ${r.loads} | ${r.p50} | ${r.p95} | ${r.max} | ${[r.htmlRanP50, r.socketOpenP50, r.offerReadyP50, r.certificateReadyP50].map(mark).join(', ')} | ${[r.earlyJoinP50, r.answeredP50, r.receiversP50, r.connectedP50, r.askedP50, r.idrOutP50, r.scriptP50].map(mark).join(' | ')} | ${r.transferKb}`,
+      `${r.path} | ${r.loads}${r.failed > 0 ? ` (${r.failed} failed)` : ''} | ${r.p50} | ${r.p95} | ${r.max} | ${[r.htmlRanP50, r.socketOpenP50, r.offerReadyP50, r.certificateReadyP50].map(mark).join(', ')} | ${[r.earlyJoinP50, r.answeredP50, r.receiversP50, r.connectedP50, r.askedP50, r.idrOutP50, r.scriptP50].map(mark).join(' | ')} | ${r.transferKb}`,
     );
   }
-  // A load far slower than the rest, step by step: where its time went.
-  for (const r of rows.filter((row) => row.max > 2 * row.p50)) {
+  // A load far slower than the rest, or one that failed, step by step: where its time went.
+  for (const r of rows.filter((row) => row.failed > 0 || row.max > 2 * row.p50)) {
     const s = r.slowest;
     const steps: [string, number][] = [
       ['HTML ran', s.htmlRan], ['socket open', s.socketOpen], ['offer', s.offerReady], ['certificate', s.certificateReady],
       ['join sent', s.earlyJoin], ['answer', s.answered], ['receivers', s.receivers], ['connected', s.connected],
       ['keyframe asked', s.keyframeAsked], ['IDR out', s.idrOut], ['first picture', s.firstFrame],
     ];
-    lines.push(`slowest load of "${r.path}", ms from page open: ${steps.map(([name, v]) => `${name} ${mark(Math.round(v))}`).join(', ')}`);
+    const which = s.failed ? `a failed load of "${r.path}" (${s.failed})` : `slowest load of "${r.path}"`;
+    lines.push(`${which}, ms from page open: ${steps.map(([name, v]) => `${name} ${mark(Math.round(v))}`).join(', ')}`);
   }
   return lines.join('\n');
 }

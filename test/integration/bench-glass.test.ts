@@ -22,7 +22,7 @@ function bench(args: string[]): Promise<{ code: number | null; stdout: string; s
 }
 
 interface Row { path: string; frames: number; presented: number; unreadable: number; width: number; otherLayerFrames?: number; p50: number; p95: number; p99: number; shareMs?: number; shareP95Ms?: number }
-interface JoinRow { path: string; loads: number; p50: number; p95: number; max: number; slowest: { firstFrame: number; earlyJoin: number }; htmlRanP50: number; socketOpenP50: number; offerReadyP50: number; certificateReadyP50: number; earlyJoinP50: number | null; answeredP50: number; receiversP50: number | null; connectedP50: number; askedP50: number | null; idrOutP50: number | null; scriptP50: number | null; transferKb: number }
+interface JoinRow { path: string; loads: number; failed: number; p50: number; p95: number; max: number; slowest: { firstFrame: number; earlyJoin: number; failed?: string }; htmlRanP50: number; socketOpenP50: number; offerReadyP50: number; certificateReadyP50: number; earlyJoinP50: number | null; answeredP50: number; receiversP50: number | null; connectedP50: number; askedP50: number | null; idrOutP50: number | null; scriptP50: number | null; transferKb: number }
 
 describe('classcast bench glass', () => {
   it('times the camera stamp at each stage, in the member classroom, under load and through HLS, and page loads to the first picture', async () => {
@@ -98,6 +98,8 @@ describe('classcast bench glass', () => {
     expect(glass.join.map((r) => r.path)).toEqual([expect.stringMatching(/fresh/), expect.stringMatching(/reload/), expect.stringMatching(/1000 kbit\/s link/), expect.stringMatching(/fresh profile, the page on a core of its own/)]);
     for (const row of glass.join) {
       expect(row.loads).toBe(6);
+      // Every load got its picture and its script (a failed one would print where it stopped).
+      expect(row.failed, `${row.path}: ${row.slowest.failed}`).toBe(0);
       // The slowest load's own marks are kept: an outlier shows where its time went.
       expect(Math.round(row.slowest.firstFrame), row.path).toBe(row.max);
       expect(row.slowest.earlyJoin, row.path).toBeLessThan(row.slowest.firstFrame);

@@ -17,4 +17,17 @@ describe('bench glass: page loads to the first picture', () => {
     // Loads alike: no such line.
     expect(formatJoin([joinRow('join: fresh', [load(500, 350), load(600, 360), load(520, 360)])])).not.toContain('slowest load');
   });
+
+  it('counts a load that got no picture apart, and prints where it stopped', () => {
+    const stuck: JoinSample = { ...load(Number.NaN, 360), keyframeAsked: Number.NaN, idrOut: Number.NaN, script: Number.NaN, failed: 'no picture within 20 s (Timeout 20000ms exceeded.)' };
+    const row = joinRow('join: fresh', [load(500, 350), stuck, load(520, 360), load(540, 370)]);
+    expect(row.loads).toBe(4);
+    expect(row.failed).toBe(1);
+    // The percentiles are over the loads that showed a picture.
+    expect([row.p50, row.p95, row.max]).toEqual([520, 540, 540]);
+    expect(row.slowest).toBe(stuck);
+    const text = formatJoin([row]);
+    expect(text).toContain('join: fresh | 4 (1 failed) | 520 | 540 | 540 |');
+    expect(text).toContain('a failed load of "join: fresh" (no picture within 20 s (Timeout 20000ms exceeded.)), ms from page open: HTML ran 100, socket open 180, offer 190, certificate 170, join sent 200, answer 260, receivers 330, connected 360, keyframe asked –, IDR out –, first picture –');
+  });
 });
