@@ -74,7 +74,7 @@ describe('layouts', () => {
     'keeps every frame whole from %s to %s: a scale takes its size before its overlay comes on, and stops after it leaves',
     (from, to) => {
       const steps = layoutSteps(canvas, placeLayout(to, canvas), placeLayout(from, canvas));
-      // The state after each step, one step at a time; commands of one step may land a frame apart.
+      // The overlays' positions and their scales' sizes, replayed command by command.
       const x = { ...placeLayout(from, canvas).overlays };
       const size = Object.fromEntries(OVERLAYS.map((name) => [name, scaleSize(placeLayout(from, canvas), name, canvas)])) as Record<OverlayName, { w: string; h: string }>;
       const whole = () => {
@@ -85,7 +85,7 @@ describe('layouts', () => {
         }
       };
       for (const step of steps) {
-        // Any one command of the step may land before the others.
+        // Checked after every single command: the commands of one step may land a frame apart.
         for (const command of step) {
           const [target, key, value] = command.split(' ') as [string, string, string];
           const name = target.split('@')[1] as OverlayName;
