@@ -151,9 +151,10 @@ export async function measureJoin(browser: Browser, url: string, loads: number, 
 
 export function joinRow(path: string, samples: JoinSample[]): JoinRow {
   const done = samples.filter((s) => !s.failed);
-  const sorted = (pick: (s: JoinSample) => number) => samples.map(pick).sort((a, b) => a - b);
   const first = done.map((s) => s.firstFrame).sort((a, b) => a - b);
   const round = (v: number) => Math.round(v);
+  /** The median of one mark over every load (a mark a load did not reach is left out). */
+  const median = (pick: (s: JoinSample) => number) => percentile(samples.map(pick).sort((a, b) => a - b), 0.5);
   return {
     path,
     loads: samples.length,
@@ -162,18 +163,18 @@ export function joinRow(path: string, samples: JoinSample[]): JoinRow {
     p95: round(percentile(first, 0.95)),
     max: round(first.at(-1) ?? Number.NaN),
     slowest: samples.find((s) => s.failed) ?? done.reduce((a, b) => (b.firstFrame > a.firstFrame ? b : a)),
-    htmlRanP50: round(percentile(sorted((s) => s.htmlRan), 0.5)),
-    socketOpenP50: round(percentile(sorted((s) => s.socketOpen), 0.5)),
-    offerReadyP50: round(percentile(sorted((s) => s.offerReady), 0.5)),
-    certificateReadyP50: round(percentile(sorted((s) => s.certificateReady), 0.5)),
-    earlyJoinP50: round(percentile(sorted((s) => s.earlyJoin), 0.5)),
-    answeredP50: round(percentile(sorted((s) => s.answered), 0.5)),
-    receiversP50: round(percentile(sorted((s) => s.receivers), 0.5)),
-    connectedP50: round(percentile(sorted((s) => s.connected), 0.5)),
-    askedP50: round(percentile(sorted((s) => s.keyframeAsked), 0.5)),
-    idrOutP50: round(percentile(sorted((s) => s.idrOut), 0.5)),
-    scriptP50: round(percentile(sorted((s) => s.script), 0.5)),
-    transferKb: Math.round(percentile(sorted((s) => s.transferBytes), 0.5) / 1024),
+    htmlRanP50: round(median((s) => s.htmlRan)),
+    socketOpenP50: round(median((s) => s.socketOpen)),
+    offerReadyP50: round(median((s) => s.offerReady)),
+    certificateReadyP50: round(median((s) => s.certificateReady)),
+    earlyJoinP50: round(median((s) => s.earlyJoin)),
+    answeredP50: round(median((s) => s.answered)),
+    receiversP50: round(median((s) => s.receivers)),
+    connectedP50: round(median((s) => s.connected)),
+    askedP50: round(median((s) => s.keyframeAsked)),
+    idrOutP50: round(median((s) => s.idrOut)),
+    scriptP50: round(median((s) => s.script)),
+    transferKb: Math.round(median((s) => s.transferBytes) / 1024),
   };
 }
 
