@@ -2,7 +2,14 @@ import { z } from 'zod';
 import { id } from './common.ts';
 
 export const audioSourceSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('tone'), frequency: z.number().positive().max(20000).default(440) }),
+  z.object({
+    kind: z.literal('tone'),
+    frequency: z.number().positive().max(20000).default(440),
+    stamped: z
+      .boolean()
+      .default(false)
+      .describe("sounds only in the first 100 ms of each second of the wall clock: a stamp for timing the sound's way to a member classroom (`bench glass`)"),
+  }),
   z.object({ kind: z.literal('file'), path: z.string().min(1), loop: z.boolean().default(true) }),
   z.object({ kind: z.literal('rtsp'), url: z.string().min(1) }),
   z.object({ kind: z.literal('alsa'), device: z.string().min(1) }),

@@ -14,7 +14,10 @@ export interface DemoOptions {
   dataDir?: string;
   logger: Logger;
   logLevel?: string;
-  /** Simulated cameras stamp each frame with its creation time (`classcast bench glass`). */
+  /**
+   * Simulated cameras stamp each frame with its creation time, and the teacher's voice is a
+   * stamped beep on each second with the other voices muted (`classcast bench glass`).
+   */
   stampTime?: boolean;
   /** Overrides the configured starting layout. */
   layout?: Layout;
@@ -84,6 +87,21 @@ interface RawCamera {
   role?: string;
 }
 
+interface RawChannel {
+  id: string;
+  role?: string;
+  source?: { kind?: string };
+}
+
+/**
+ * The demo's voices for a measurement: the teacher's (the first teacher channel) a stamped
+ * 1 kHz beep on each second of the wall clock, the others muted so the beeps stand alone.
+ */
+export function stampedSound(channels: RawChannel[]): RawChannel[] {
+  const teacher = channels.find((c) => (c.role ?? 'teacher') === 'teacher');
+  return channels.map((c) => (c === teacher ? { ...c, source: { kind: 'tone', frequency: 1000, stamped: true } } : { ...c, muted: true }));
+}
+
 /**
  * The embedded default: simulated cameras, the pipeline, the SFU and both pages on
  * 127.0.0.1, with a lesson live from the start.
@@ -136,7 +154,12 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         ...raw,
         dataDir,
         logLevel: options.logLevel ?? raw.logLevel,
-        pipeline: { ...(raw.pipeline as object), ...(options.layout ? { layout: options.layout } : {}), ...(options.canvas ?? {}) },
+        pipeline: {
+          ...(raw.pipeline as object),
+          ...(options.layout ? { layout: options.layout } : {}),
+          ...(options.canvas ?? {}),
+          ...(options.stampTime ? { audioChannels: stampedSound((raw.pipeline as { audioChannels?: RawChannel[] }).audioChannels ?? []) } : {}),
+        },
         ...(options.director === false ? { director: { ...(raw.director as object), enabled: false } } : {}),
         ...(options.host ? { sfu: { ...(raw.sfu as object), listenIp: options.host } } : {}),
         ...(options.talkback ? { talkback: { ...(raw.talkback as object), enabled: true } } : {}),

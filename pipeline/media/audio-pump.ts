@@ -25,8 +25,9 @@ const TICK_MS = 10;
 export class AudioPump {
   readonly #channels: PumpSource[];
   readonly #socket: FeedSocket;
-  /** The start's origin on the monotonic clock (performance.now()). */
+  /** The start's origin on the monotonic clock (performance.now()), and on the wall clock (epoch ms). */
   #origin: number | undefined;
+  #originMs = 0;
   #written = 0;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -41,6 +42,7 @@ export class AudioPump {
     // Counted on the monotonic clock from here on: a wall-clock step (NTP) must not stop or
     // flood the sound; the graph waits for sound, so a gap in it would freeze the picture too.
     this.#origin = performance.now() - (Date.now() - originMs);
+    this.#originMs = originMs;
     return {
       url: `unix://${this.#socket.path}`,
       options: [
@@ -81,8 +83,10 @@ export class AudioPump {
     // The silence owed since the origin (the first write) is not taken from the buffers.
     if (this.#written > 0) {
       const mono = new Float32Array(due);
+      // The wall time these samples stand for: the count is the clock.
+      const startMs = this.#originMs + (this.#written * 1000) / AUDIO_RATE;
       this.#channels.forEach((source, c) => {
-        source.pull(mono);
+        source.pull(mono, startMs);
         for (let i = 0; i < due; i += 1) frame.writeFloatLE(mono[i]!, (i * count + c) * 4);
       });
     }

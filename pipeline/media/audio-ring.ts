@@ -73,7 +73,12 @@ export class AudioRing {
   }
 
   /** Fills `out` with the next samples; silence while (re)buffering. */
-  pull(out: Float32Array, now = performance.now()): void {
+  pull(out: Float32Array): void {
+    this.pullAt(out, performance.now());
+  }
+
+  /** `pull` at `now` (performance.now(); tests give their own). */
+  pullAt(out: Float32Array, now: number): void {
     if (!this.#playing && this.#length >= this.target) {
       this.#playing = true;
       this.#windowStart = now;

@@ -7,7 +7,8 @@ import { rtspInputOptions } from './graph.ts';
 
 /** What the AudioPump plays on one of its channels: the next samples, on demand. */
 export interface PumpSource {
-  pull(out: Float32Array): void;
+  /** Fills `out`; `startMs` is the wall time (epoch ms) its first sample stands for. */
+  pull(out: Float32Array, startMs: number): void;
 }
 
 /**
@@ -28,6 +29,30 @@ export class ToneSource implements PumpSource {
       this.#phase += this.#step;
     }
     this.#phase %= 2 * Math.PI;
+  }
+}
+
+/** How long each second's stamp sounds (ms), and how loud (a peak of −6 dBFS). */
+export const STAMP_BEEP = { ms: 100, amplitude: 0.5 };
+
+/**
+ * A tone that sounds only in the first `STAMP_BEEP.ms` of each second of the wall clock, by
+ * the time the pump gives each sample: the sound's counterpart of the simulated cameras'
+ * stamped frames. A listener that hears a beep start knows when it entered the box (the last
+ * whole second), so the sound's delay to a member classroom is read beep by beep.
+ */
+export class StampedToneSource implements PumpSource {
+  readonly #radiansPerMs: number;
+
+  constructor(frequency: number) {
+    this.#radiansPerMs = (2 * Math.PI * frequency) / 1000;
+  }
+
+  pull(out: Float32Array, startMs: number): void {
+    for (let i = 0; i < out.length; i += 1) {
+      const ms = startMs + (i * 1000) / AUDIO_RATE;
+      out[i] = ((ms % 1000) + 1000) % 1000 < STAMP_BEEP.ms ? STAMP_BEEP.amplitude * Math.sin(this.#radiansPerMs * ms) : 0;
+    }
   }
 }
 

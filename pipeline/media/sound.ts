@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { PipelineSlice } from '../../config/schema/pipeline.ts';
 import { AudioPump } from './audio-pump.ts';
 import { AudioRing } from './audio-ring.ts';
-import { AudioFeed, ToneSource, type PumpSource } from './audio-sources.ts';
+import { AudioFeed, StampedToneSource, ToneSource, type PumpSource } from './audio-sources.ts';
 import type { GraphOptions } from './graph.ts';
 
 /**
@@ -43,7 +43,8 @@ export class PipelineSound {
         continue;
       }
       if (source.kind === 'tone') {
-        this.#positions.set(channel.id, this.#sources.push(new ToneSource(source.frequency)) - 1);
+        const tone = source.stamped ? new StampedToneSource(source.frequency) : new ToneSource(source.frequency);
+        this.#positions.set(channel.id, this.#sources.push(tone) - 1);
         continue;
       }
       const feed = new AudioFeed({ channel, logger: options.logger, ...(options.ffmpegPath ? { ffmpegPath: options.ffmpegPath } : {}) });

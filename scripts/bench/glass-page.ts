@@ -3,6 +3,12 @@
  * presented frame (requestVideoFrameCallback) draws the stamp's corner to a canvas and reads
  * it; delay = expected display time − stamp. The page's clock (timeOrigin + performance.now(),
  * monotonic) is tied once to Date.now(), the clock the camera stamps with.
+ *
+ * The sound likewise: the demo's stamped beep starts on each second of the wall clock as the
+ * box's audio pump takes it in (audio-sources.ts, `StampedToneSource`). A WebAudio analyser on
+ * the received sound track, polled every 2 ms, hears each beep start; delay = that moment −
+ * the whole second before it (so a delay past a second would alias). The analyser sees the
+ * sound once Chromium's jitter buffer has let it out, as the loudspeaker would get it.
  */
 import { readStamp, stampRegion } from '../../devices/camera/sim/time-stamp.ts';
 
@@ -19,17 +25,45 @@ export interface GlassPageState {
   recording: boolean;
   /** Width of the last presented frame (which simulcast layer is showing). */
   width: number;
+  /** Delay of each beep of the box's stamped sound heard while recording (ms after its second). */
+  sounds: number[];
 }
 
 const video = document.querySelector('video')!;
 const canvas = document.createElement('canvas');
 const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
 const wallOffset = Date.now() - (performance.timeOrigin + performance.now());
-const state: GlassPageState = { delays: [], widths: [], stamps: [], presented: 0, unreadable: 0, recording: false, width: 0 };
+const state: GlassPageState = { delays: [], widths: [], stamps: [], presented: 0, unreadable: 0, recording: false, width: 0, sounds: [] };
 let lastStamp: number | undefined;
 (window as unknown as { glass: GlassPageState }).glass = state;
 
+/** A beep is loud above this peak, and over below the lower one. */
+const LOUD = { on: 0.1, off: 0.02 };
+let listening = false;
+
+/** Starts hearing the beeps once the page plays a sound track (the sound follows the first picture). */
+function listen(): void {
+  const stream = video.srcObject;
+  if (listening || !(stream instanceof MediaStream) || stream.getAudioTracks().length === 0) return;
+  listening = true;
+  const audio = new AudioContext();
+  void audio.resume();
+  const analyser = audio.createAnalyser();
+  analyser.fftSize = 256; // 5.3 ms at 48 kHz: a beep that just began is at the end of these
+  audio.createMediaStreamSource(new MediaStream(stream.getAudioTracks())).connect(analyser);
+  const samples = new Float32Array(analyser.fftSize);
+  let loud = false;
+  setInterval(() => {
+    analyser.getFloatTimeDomainData(samples);
+    let peak = 0;
+    for (const sample of samples) peak = Math.max(peak, Math.abs(sample));
+    if (!loud && peak > LOUD.on && state.recording) state.sounds.push((performance.timeOrigin + performance.now() + wallOffset) % 1000);
+    loud = peak > LOUD.on ? true : peak < LOUD.off ? false : loud;
+  }, 2);
+}
+
 function onFrame(_now: number, meta: VideoFrameCallbackMetadata): void {
+  listen();
   const r = stampRegion(meta.width, meta.height);
   if (canvas.width !== r.w || canvas.height !== r.h) {
     canvas.width = r.w;

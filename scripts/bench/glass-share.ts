@@ -44,7 +44,12 @@ export function stageShare(later: StageFrames, earlier?: StageFrames): Share {
       if (delay !== undefined) parts.push(later.delays[i]! - delay);
     });
   }
-  parts.sort((a, b) => a - b);
+  return spread(parts);
+}
+
+/** p50 and p95 of `values` (ms), rounded to 0.1, and how many there were. */
+export function spread(values: readonly number[]): Share {
+  const sorted = [...values].sort((a, b) => a - b);
   const round = (v: number) => Math.round(v * 10) / 10;
-  return { p50: round(percentile(parts, 0.5)), p95: round(percentile(parts, 0.95)), frames: parts.length };
+  return { p50: round(percentile(sorted, 0.5)), p95: round(percentile(sorted, 0.95)), frames: sorted.length };
 }

@@ -15,7 +15,7 @@ import { orphanSafe } from '../../config/foundation/process/orphan-safe.ts';
 import type { GlassPageState } from './glass-page.ts';
 import { watchMajorGcs, type MajorGcs } from './gc-watch.ts';
 import { HlsChain } from './glass-hls.ts';
-import { percentile, stageShare, type Share, type StageFrames } from './glass-share.ts';
+import { percentile, spread, stageShare, type Share, type StageFrames } from './glass-share.ts';
 import { GlassStages, type StageName } from './glass-stages.ts';
 import { formatJoin, joinRow, measureJoin, type JoinRow } from './join.ts';
 import { idleKeyframeAnswers, KeyframeWatch } from './keyframe-watch.ts';
@@ -172,12 +172,13 @@ export async function pageSamples(page: Page, recording: boolean, reset: boolean
   return page.evaluate(
     ([rec, clear]) => {
       const g = (window as unknown as { glass: GlassPageState }).glass;
-      const out = { ...g, delays: [...g.delays], widths: [...g.widths], stamps: [...g.stamps] };
+      const out = { ...g, delays: [...g.delays], widths: [...g.widths], stamps: [...g.stamps], sounds: [...g.sounds] };
       g.recording = rec;
       if (clear) {
         g.delays = [];
         g.widths = [];
         g.stamps = [];
+        g.sounds = [];
         g.presented = 0;
         g.unreadable = 0;
       }
@@ -271,6 +272,8 @@ export interface GlassResult {
    * RTSP decoding it directly, over the frames both read, unloaded and under the busy loop.
    */
   classcastShare: { unloaded: Share; underLoad: Share };
+  /** The sound's way beside the picture's, unloaded and under the busy loop (`SoundFigures`). */
+  sound: { unloaded: SoundFigures; underLoad: SoundFigures };
   /** Frames the box dropped instead of queueing: in the unloaded window and under the hog. */
   dropped: { unloaded: number; underLoad: number };
   /** The nice value the box ran at (-5 as its systemd unit runs it, when allowed). */
@@ -282,6 +285,23 @@ export interface GlassResult {
   boxProcess: { cpuPercent: number; loopDelayP99Ms: number; majorGcs: MajorGcs; compositorCpuPercent: number };
   /** Unloaded windows measured and not kept, the page on a lower layer for most of each. */
   windowRetries: number;
+}
+
+/**
+ * The sound's way and the picture's from where each enters the compositor's inputs, in one
+ * window: the demo's stamped beep from the audio pump to heard in the page (`heard`: each
+ * beep's delay), and the picture from the frame pump to shown (`picture`: frame by frame). A
+ * camera's own microphone enters the audio pump with its picture (pipeline/MEDIA.md, "Lip
+ * sync"), so `heard` − `picture` is how far its sound lags its picture in a member classroom.
+ */
+export interface SoundFigures {
+  heard: Share;
+  picture: Share;
+}
+
+/** A member classroom's window as `SoundFigures`; `pump`: the frame pump's frames of that window. */
+export function soundFigures(inPage: Pick<GlassPageState, 'sounds'>, shown: StageFrames, pump: StageFrames): SoundFigures {
+  return { heard: spread(inPage.sounds), picture: stageShare(shown, pump) };
 }
 
 /**
@@ -502,6 +522,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
     const droppedUnloaded = unloaded.dropped;
     const baseline = row('baseline: camera RTSP decoded by ffmpeg', d.delays, d.presented, d.unreadable, 640);
     const shareUnloaded = stageShare(shown, d);
+    const soundUnloaded = soundFigures(inPage, shown, inside[STAGES.findIndex((stage) => stage.name === 'pump')]!.frames);
     // The same window with the pump not holding frames for the compositor (it writes whenever
     // the socket has drained, so up to two frames queue in ffmpeg): how it was before.
     const queuedWindow = async (label: string): Promise<GlassRow[]> => {
@@ -532,6 +553,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
     const droppedUnderLoad = pump.stats.dropped - droppedBeforeHog;
     const shownUnderLoad = canvasFrames(loaded, size.width);
     const shareUnderLoad = stageShare(shownUnderLoad, d);
+    const soundUnderLoad = soundFigures(loaded, shownUnderLoad, stages.frames('pump'));
     // The camera's own path (in a classroom: hardware) slows under the loop too; the baseline
     // decoded directly in the same window tells its part from classcast's. The shares tell the
     // box's part (ingest → RTP leaving it) from the page's (Chromium on the same cores).
@@ -563,6 +585,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
       splitCores,
       keyframeIdleMs,
       classcastShare: { unloaded: shareUnloaded, underLoad: shareUnderLoad },
+      sound: { unloaded: soundUnloaded, underLoad: soundUnderLoad },
       dropped: { unloaded: droppedUnloaded, underLoad: droppedUnderLoad },
       nice,
       boxProcess,
@@ -605,6 +628,11 @@ export function formatGlass(result: GlassResult): string {
   }
   const share = (s: Share) => (s.frames > 0 ? `p50 ${s.p50} ms, p95 ${s.p95} ms (${s.frames} frames)` : 'no frame read at both');
   lines.push(`classcast's share, frame by frame (shown in the page − the camera decoded directly): ${share(result.classcastShare.unloaded)}; under the busy loop ${share(result.classcastShare.underLoad)}`);
+  const sound = (f: SoundFigures) =>
+    f.heard.frames > 0
+      ? `heard p50 ${f.heard.p50} ms, p95 ${f.heard.p95} ms (${f.heard.frames} beeps); the picture from the frame pump to shown p50 ${f.picture.p50} ms, p95 ${f.picture.p95} ms; sound − picture p50 ${(f.heard.p50 >= f.picture.p50 ? '+' : '') + Math.round((f.heard.p50 - f.picture.p50) * 10) / 10} ms`
+      : 'no beep heard';
+  lines.push(`sound, from the box's audio pump (the demo's stamped beep) to heard in the page, beside the picture from the box's frame pump: ${sound(result.sound.unloaded)}; under the busy loop ${sound(result.sound.underLoad)}`);
   lines.push(`frames the box dropped instead of queueing (frame pump): ${result.dropped.unloaded} unloaded, ${result.dropped.underLoad} under the busy loop`);
   lines.push(`the box ran at nice ${result.nice} (its systemd unit: -5), the busy loop at 0`);
   const box = result.boxProcess;

@@ -22,6 +22,7 @@ function bench(args: string[]): Promise<{ code: number | null; stdout: string; s
 }
 
 interface Row { path: string; frames: number; presented: number; unreadable: number; width: number; otherLayerFrames?: number; p50: number; p95: number; p99: number; shareMs?: number; shareP95Ms?: number }
+interface Share { p50: number; p95: number; frames: number }
 interface JoinRow { path: string; loads: number; failed: number; p50: number; p95: number; max: number; slowest: { firstFrame: number; earlyJoin: number; failed?: string }; htmlRanP50: number; socketOpenP50: number; offerReadyP50: number; certificateReadyP50: number; earlyJoinP50: number | null; answeredP50: number; receiversP50: number | null; connectedP50: number; askedP50: number | null; idrOutP50: number | null; scriptP50: number | null; transferKb: number }
 
 describe('classcast bench glass', () => {
@@ -29,7 +30,7 @@ describe('classcast bench glass', () => {
     // Small and short: the mechanics, not the figures (those are in docs/benchmarks.md).
     const { code, stdout, stderr } = await bench(['glass', '--seconds', '3', '--width', '640', '--height', '360', '--fps', '15', '--json']);
     expect(code, stderr).toBe(0);
-    const { glass } = JSON.parse(stdout) as { glass: { rows: Row[]; join: JoinRow[]; ruralLink: string; splitCores: string; keyframeIdleMs: number[]; dropped: { unloaded: number; underLoad: number }; boxProcess: { cpuPercent: number; loopDelayP99Ms: number; majorGcs: { count: number; ms: number }; compositorCpuPercent: number }; windowRetries: number; classcastShare: Record<'unloaded' | 'underLoad', { p50: number; p95: number; frames: number }> } };
+    const { glass } = JSON.parse(stdout) as { glass: { rows: Row[]; join: JoinRow[]; ruralLink: string; splitCores: string; keyframeIdleMs: number[]; dropped: { unloaded: number; underLoad: number }; boxProcess: { cpuPercent: number; loopDelayP99Ms: number; majorGcs: { count: number; ms: number }; compositorCpuPercent: number }; windowRetries: number; classcastShare: Record<'unloaded' | 'underLoad', Share>; sound: Record<'unloaded' | 'underLoad', { heard: Share; picture: Share }> } };
     expect(glass.rows.map((r) => r.path)).toEqual([
       expect.stringMatching(/^baseline: camera RTSP/),
       expect.stringMatching(/ingest/),
@@ -84,6 +85,14 @@ describe('classcast bench glass', () => {
       expect(share.p50).toBeGreaterThan(0);
       expect(share.p95).toBeGreaterThanOrEqual(share.p50);
     }
+    // The sound, stamped by the box as it takes it in, is heard in the page: each beep once,
+    // after it began (and within the second the reading is made modulo).
+    const heard = glass.sound.unloaded.heard;
+    expect(heard.frames).toBeGreaterThanOrEqual(2);
+    expect(heard.p50).toBeGreaterThan(0);
+    expect(heard.p95).toBeGreaterThanOrEqual(heard.p50);
+    expect(heard.p95).toBeLessThan(1000);
+    expect(glass.sound.unloaded.picture.frames).toBeGreaterThan(0);
     // The member page's rows are the canvas's: frames of the low layer are counted apart.
     for (const row of glass.rows.filter((r) => /glass/.test(r.path) && !/HLS/.test(r.path))) {
       expect(row.width, row.path).toBe(640);

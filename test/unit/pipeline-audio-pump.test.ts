@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AudioPump } from '../../pipeline/media/audio-pump.ts';
 import { AUDIO_RATE, AudioRing } from '../../pipeline/media/audio-ring.ts';
+import { STAMP_BEEP, StampedToneSource, type PumpSource } from '../../pipeline/media/audio-sources.ts';
 
 const ms = (n: number) => Math.round((n * AUDIO_RATE) / 1000);
 
@@ -42,7 +43,7 @@ describe('AudioRing', () => {
     ring.push(new Float32Array(ms(100)), 0); // a burst at the start
     for (let t = 0; t <= 1200; t += 10) {
       ring.push(new Float32Array(ms(10)), t);
-      ring.pull(out, t);
+      ring.pullAt(out, t);
     }
     // 100 ms buffered at the start; arrivals every 10 ms make the target 30 ms.
     expect(ring.target).toBe(ms(30));
@@ -121,6 +122,24 @@ describe('AudioPump', () => {
     expect(connectedAt - origin).toBeGreaterThanOrEqual(500);
   });
 
+  it('tells each source the wall time of the samples it asks for: the count since the origin', async () => {
+    const pulls: { startMs: number; length: number }[] = [];
+    const recording: PumpSource = { pull: (out, startMs) => void pulls.push({ startMs, length: out.length }) };
+    pump = new AudioPump({ channels: [recording], dir });
+    await pump.start();
+    const origin = Date.now() - 300;
+    client = connect(pump.input(origin).url.replace('unix://', ''));
+    const read = reader(client, 1);
+    await read(ms(300));
+    await read(ms(200));
+    expect(pulls.length).toBeGreaterThan(2);
+    // The first pull follows the silence owed since the origin; each starts where the last ended.
+    expect(pulls[0]!.startMs).toBeGreaterThanOrEqual(origin + 300);
+    for (let i = 1; i < pulls.length; i += 1) expect(pulls[i]!.startMs).toBeCloseTo(pulls[i - 1]!.startMs + (pulls[i - 1]!.length * 1000) / AUDIO_RATE, 2);
+    const last = pulls.at(-1)!;
+    expect(last.startMs + (last.length * 1000) / AUDIO_RATE).toBeLessThanOrEqual(Date.now() + 1);
+  });
+
   it('starts the count over for a new connection (a restarted compositor)', async () => {
     const ring = new AudioRing({ minMs: 0 });
     pump = new AudioPump({ channels: [ring], dir });
@@ -136,5 +155,30 @@ describe('AudioPump', () => {
 
   it('cleans up', () => {
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('StampedToneSource', () => {
+  it('sounds in the first 100 ms of each wall-clock second only, wherever a pull starts', () => {
+    const tone = new StampedToneSource(1000);
+    // Two and a half seconds from 0.95 s past a whole second, pulled in uneven pieces.
+    const start = 1_700_000_000_950;
+    const total = ms(2500);
+    const samples = new Float32Array(total);
+    for (let at = 0, size = 311; at < total; at += size, size = size === 311 ? 480 : 311) {
+      const piece = new Float32Array(Math.min(size, total - at));
+      tone.pull(piece, start + (at * 1000) / AUDIO_RATE);
+      samples.set(piece, at);
+    }
+    const msOf = (i: number) => (start + (i * 1000) / AUDIO_RATE) % 1000;
+    // Loud only inside a stamp.
+    for (let i = 0; i < total; i += 1) if (Math.abs(samples[i]!) > 1e-6) expect(msOf(i)).toBeLessThan(STAMP_BEEP.ms);
+    // Millisecond by millisecond, the beeps start on the three seconds passed and last 100 ms each.
+    const perMs = ms(1);
+    const loud = Array.from({ length: total / perMs }, (_, k) => Math.max(...samples.subarray(k * perMs, (k + 1) * perMs).map(Math.abs)) > 0.1);
+    const onsets = loud.flatMap((on, k) => (on && (k === 0 || !loud[k - 1]) ? [k] : []));
+    expect(onsets.map((k) => Math.round(msOf(k * perMs)))).toEqual([0, 0, 0]);
+    expect(loud.filter(Boolean).length).toBe(3 * STAMP_BEEP.ms);
+    expect(Math.max(...samples)).toBeCloseTo(STAMP_BEEP.amplitude, 2);
   });
 });
