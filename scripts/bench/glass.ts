@@ -19,6 +19,7 @@ import { percentile, spread, stageShare, type Share, type StageFrames } from './
 import { GlassStages, type StageName } from './glass-stages.ts';
 import { formatJoin, joinRow, measureJoin, type JoinRow } from './join.ts';
 import { idleKeyframeAnswers, KeyframeWatch } from './keyframe-watch.ts';
+import { SoundWatch } from './sound-watch.ts';
 import { ShapedLink } from './shaped-link.ts';
 import { SplitCores } from './split-cores.ts';
 import { cpuPercent, cpuTicks } from './workers-cpu.ts';
@@ -296,12 +297,17 @@ export interface GlassResult {
  */
 export interface SoundFigures {
   heard: Share;
+  /** The box's part of `heard`: the audio pump to the program's sound leaving the box, packet by packet (`SoundWatch`). */
+  box: Share;
   picture: Share;
 }
 
-/** A member classroom's window as `SoundFigures`; `pump`: the frame pump's frames of that window. */
-export function soundFigures(inPage: Pick<GlassPageState, 'sounds'>, shown: StageFrames, pump: StageFrames): SoundFigures {
-  return { heard: spread(inPage.sounds), picture: stageShare(shown, pump) };
+/**
+ * A member classroom's window as `SoundFigures`; `pump`: the frame pump's frames of that
+ * window; `box`: the sound's delays leaving the box in it.
+ */
+export function soundFigures(inPage: Pick<GlassPageState, 'sounds'>, shown: StageFrames, pump: StageFrames, box: readonly number[]): SoundFigures {
+  return { heard: spread(inPage.sounds), box: spread(box), picture: stageShare(shown, pump) };
 }
 
 /**
@@ -378,6 +384,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
   let hog: ChildProcess | undefined;
   let hls: HlsChain | undefined;
   let keyframes: KeyframeWatch | undefined;
+  let sound: SoundWatch | undefined;
   let ruralBrowser: Browser | undefined;
   // A member classroom behind a thin link joins too: the box listens on the link's host end.
   const link = ShapedLink.create({ downKbit: RURAL_LINK_KBIT, upKbit: RURAL_LINK_KBIT });
@@ -412,6 +419,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
     await stages.watchEncoded(pipeline.forwarder, demo.daemon.plan.layers[0]!.ssrc);
     const sfuProbe = await stages.watchSfu(demo.daemon.room);
     keyframes = await KeyframeWatch.start(pipeline.forwarder);
+    sound = await SoundWatch.start(pipeline.forwarder, demo.daemon.plan.audioSsrc);
     browser = await launchBrowser(demo.info.apiBase, dataDir);
     // Page loads while the lesson runs, before the measuring page opens: a kiosk after a
     // reboot (cold) and after a reload (warm), each the only member classroom in its browser.
@@ -455,8 +463,11 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
     // (every row of it) when the page spent most of it on a lower layer.
     await untilShowing(page, size.width);
     // A window of the stages and the camera decoded directly, from empty (the page's is pageWindow).
+    const soundOut = sound;
     const startRecording = () => {
       stages.clear();
+      soundOut.clear();
+      soundOut.recording = true;
       d.delays = [];
       d.stamps = [];
       d.presented = 0;
@@ -465,6 +476,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
       stages.recording = true;
     };
     const stopRecording = () => {
+      soundOut.recording = false;
       d.recording = false;
       stages.recording = false;
     };
@@ -493,6 +505,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
         buffersBefore,
         buffersAfter: await jitterBuffers(page),
         dropped: pump.stats.dropped - droppedBefore,
+        soundOut: [...soundOut.delays],
         boxProcess: {
           cpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / windowMs) * 100),
           loopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e5) / 10,
@@ -522,7 +535,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
     const droppedUnloaded = unloaded.dropped;
     const baseline = row('baseline: camera RTSP decoded by ffmpeg', d.delays, d.presented, d.unreadable, 640);
     const shareUnloaded = stageShare(shown, d);
-    const soundUnloaded = soundFigures(inPage, shown, inside[STAGES.findIndex((stage) => stage.name === 'pump')]!.frames);
+    const soundUnloaded = soundFigures(inPage, shown, inside[STAGES.findIndex((stage) => stage.name === 'pump')]!.frames, unloaded.soundOut);
     // The same window with the pump not holding frames for the compositor (it writes whenever
     // the socket has drained, so up to two frames queue in ffmpeg): how it was before.
     const queuedWindow = async (label: string): Promise<GlassRow[]> => {
@@ -553,7 +566,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
     const droppedUnderLoad = pump.stats.dropped - droppedBeforeHog;
     const shownUnderLoad = canvasFrames(loaded, size.width);
     const shareUnderLoad = stageShare(shownUnderLoad, d);
-    const soundUnderLoad = soundFigures(loaded, shownUnderLoad, stages.frames('pump'));
+    const soundUnderLoad = soundFigures(loaded, shownUnderLoad, stages.frames('pump'), [...soundOut.delays]);
     // The camera's own path (in a classroom: hardware) slows under the loop too; the baseline
     // decoded directly in the same window tells its part from classcast's. The shares tell the
     // box's part (ingest → RTP leaving it) from the page's (Chromium on the same cores).
@@ -594,6 +607,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
   } finally {
     if (hog && hog.exitCode === null) hog.kill('SIGKILL');
     keyframes?.close();
+    sound?.close();
     await ruralBrowser?.close().catch(() => undefined);
     await hls?.close();
     stages.close();
@@ -630,7 +644,7 @@ export function formatGlass(result: GlassResult): string {
   lines.push(`classcast's share, frame by frame (shown in the page − the camera decoded directly): ${share(result.classcastShare.unloaded)}; under the busy loop ${share(result.classcastShare.underLoad)}`);
   const sound = (f: SoundFigures) =>
     f.heard.frames > 0
-      ? `heard p50 ${f.heard.p50} ms, p95 ${f.heard.p95} ms (${f.heard.frames} beeps); the picture from the frame pump to shown p50 ${f.picture.p50} ms, p95 ${f.picture.p95} ms; sound − picture p50 ${(f.heard.p50 >= f.picture.p50 ? '+' : '') + Math.round((f.heard.p50 - f.picture.p50) * 10) / 10} ms`
+      ? `heard p50 ${f.heard.p50} ms, p95 ${f.heard.p95} ms (${f.heard.frames} beeps; leaving the box p50 ${f.box.p50} ms, p95 ${f.box.p95} ms); the picture from the frame pump to shown p50 ${f.picture.p50} ms, p95 ${f.picture.p95} ms; sound − picture p50 ${(f.heard.p50 >= f.picture.p50 ? '+' : '') + Math.round((f.heard.p50 - f.picture.p50) * 10) / 10} ms`
       : 'no beep heard';
   lines.push(`sound, from the box's audio pump (the demo's stamped beep) to heard in the page, beside the picture from the box's frame pump: ${sound(result.sound.unloaded)}; under the busy loop ${sound(result.sound.underLoad)}`);
   lines.push(`frames the box dropped instead of queueing (frame pump): ${result.dropped.unloaded} unloaded, ${result.dropped.underLoad} under the busy loop`);

@@ -30,7 +30,7 @@ describe('classcast bench glass', () => {
     // Small and short: the mechanics, not the figures (those are in docs/benchmarks.md).
     const { code, stdout, stderr } = await bench(['glass', '--seconds', '3', '--width', '640', '--height', '360', '--fps', '15', '--json']);
     expect(code, stderr).toBe(0);
-    const { glass } = JSON.parse(stdout) as { glass: { rows: Row[]; join: JoinRow[]; ruralLink: string; splitCores: string; keyframeIdleMs: number[]; dropped: { unloaded: number; underLoad: number }; boxProcess: { cpuPercent: number; loopDelayP99Ms: number; majorGcs: { count: number; ms: number }; compositorCpuPercent: number }; windowRetries: number; classcastShare: Record<'unloaded' | 'underLoad', Share>; sound: Record<'unloaded' | 'underLoad', { heard: Share; picture: Share }> } };
+    const { glass } = JSON.parse(stdout) as { glass: { rows: Row[]; join: JoinRow[]; ruralLink: string; splitCores: string; keyframeIdleMs: number[]; dropped: { unloaded: number; underLoad: number }; boxProcess: { cpuPercent: number; loopDelayP99Ms: number; majorGcs: { count: number; ms: number }; compositorCpuPercent: number }; windowRetries: number; classcastShare: Record<'unloaded' | 'underLoad', Share>; sound: Record<'unloaded' | 'underLoad', { heard: Share; box: Share; picture: Share }> } };
     expect(glass.rows.map((r) => r.path)).toEqual([
       expect.stringMatching(/^baseline: camera RTSP/),
       expect.stringMatching(/ingest/),
@@ -93,6 +93,11 @@ describe('classcast bench glass', () => {
     expect(heard.p95).toBeGreaterThanOrEqual(heard.p50);
     expect(heard.p95).toBeLessThan(1000);
     expect(glass.sound.unloaded.picture.frames).toBeGreaterThan(0);
+    // The box's part, timed packet by packet by the compositor's sender reports, is a part.
+    const box = glass.sound.unloaded.box;
+    expect(box.frames).toBeGreaterThan(0);
+    expect(box.p50).toBeGreaterThan(0);
+    expect(box.p50).toBeLessThan(heard.p50);
     // The member page's rows are the canvas's: frames of the low layer are counted apart.
     for (const row of glass.rows.filter((r) => /glass/.test(r.path) && !/HLS/.test(r.path))) {
       expect(row.width, row.path).toBe(640);
