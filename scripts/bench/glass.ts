@@ -535,7 +535,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
     const droppedUnloaded = unloaded.dropped;
     const baseline = row('baseline: camera RTSP decoded by ffmpeg', d.delays, d.presented, d.unreadable, 640);
     const shareUnloaded = stageShare(shown, d);
-    const soundUnloaded = soundFigures(inPage, shown, inside[STAGES.findIndex((stage) => stage.name === 'pump')]!.frames, unloaded.soundOut);
+    const soundUnloaded = soundFigures(inPage, shown, stages.frames('pump'), unloaded.soundOut);
     // The same window with the pump not holding frames for the compositor (it writes whenever
     // the socket has drained, so up to two frames queue in ffmpeg): how it was before.
     const queuedWindow = async (label: string): Promise<GlassRow[]> => {
@@ -566,7 +566,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
     const droppedUnderLoad = pump.stats.dropped - droppedBeforeHog;
     const shownUnderLoad = canvasFrames(loaded, size.width);
     const shareUnderLoad = stageShare(shownUnderLoad, d);
-    const soundUnderLoad = soundFigures(loaded, shownUnderLoad, stages.frames('pump'), [...soundOut.delays]);
+    const soundUnderLoad = soundFigures(loaded, shownUnderLoad, stages.frames('pump'), soundOut.delays);
     // The camera's own path (in a classroom: hardware) slows under the loop too; the baseline
     // decoded directly in the same window tells its part from classcast's. The shares tell the
     // box's part (ingest → RTP leaving it) from the page's (Chromium on the same cores).
