@@ -157,7 +157,7 @@ export class Daemon {
           recording: config.recording,
           recordingDir: config.recording.enabled ? this.recordingDir : undefined,
           ...(config.talkback.speaker ? { speaker: config.talkback.speaker } : {}),
-          onEncoderExit: () => this.#metrics?.processRestarts.inc({ process: 'compositor' }),
+          onEncoderExit: (process) => this.#metrics?.processRestarts.inc({ process }),
           logger,
         }),
       preRoll: lessonSetup({

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { ClasscastError } from '../../config/foundation/errors.ts';
 import type { CameraConfig } from '../../config/schema/cameras.ts';
 import type { RecordingSlice } from '../../config/schema/recording.ts';
-import { MediaPipeline, type VideoInput } from '../../pipeline/media/media-pipeline.ts';
+import { MediaPipeline, type MediaProcess, type VideoInput } from '../../pipeline/media/media-pipeline.ts';
 import type { IngestPlan } from '../../pipeline/sfu/codecs.ts';
 import type { IngestEndpoints } from '../../pipeline/sfu/room.ts';
 import type { IngestSource } from '../publish/ingest-source.ts';
@@ -22,8 +22,8 @@ export interface MediaSessionDeps {
   recordingDir: string | undefined;
   /** The ALSA device where the broadcast room hears its talk-back rooms. */
   speaker?: string;
-  /** Every compositor exit nobody asked for (metrics). */
-  onEncoderExit?: () => void;
+  /** Every exit of the compositor or the mixer nobody asked for (metrics). */
+  onEncoderExit?: (process: MediaProcess) => void;
   logger: Logger;
 }
 
@@ -44,7 +44,7 @@ export async function openMediaSession(deps: MediaSessionDeps): Promise<Broadcas
     ...(deps.speaker ? { speaker: deps.speaker } : {}),
     logger: deps.logger,
   });
-  pipeline.on('encoderExit', () => deps.onEncoderExit?.());
+  pipeline.on('encoderExit', (_code, _signal, process) => deps.onEncoderExit?.(process));
   // After the origin mediasoup worker died the room listens on new ports; the forwarder's
   // one socket just sends there, so ffmpeg never notices.
   const onIngest = (ingest: IngestEndpoints) => pipeline.forwarder.setTargets({ ...deps.plan, ...ingest });

@@ -51,7 +51,7 @@ export function readiness(input: ReadinessInput): Readiness {
   const pipeline: PartState = !input.pipeline
     ? { state: input.broadcast === 'live' ? 'down' : 'off', detail: 'no media pipeline running' }
     : input.pipeline.health !== 'online' || !flowing
-      ? { state: 'down', detail: `compositor ${input.pipeline.health}, ${flowing ? 'output flowing' : 'no output for a while'}` }
+      ? { state: 'down', detail: `compositor and mixer ${input.pipeline.health}, ${flowing ? 'output flowing' : 'no output for a while'}` }
       : slow
         ? { state: 'degraded', detail: `compositor slow: ${figures!.outputFps} frames a second out, ${Math.round(figures!.droppedShare! * 100)} % of its frames dropped` }
         : { state: 'ok' };

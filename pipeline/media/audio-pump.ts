@@ -7,20 +7,21 @@ import type { InputSpec } from './graph.ts';
 const TICK_MS = 10;
 
 /**
- * Feeds the compositor the sound that reaches it through Node (a camera's own microphone,
+ * Feeds the mixer the sound that reaches it through Node (a camera's own microphone,
  * read by the camera's ingest with its picture; RTSP and file channels, each read by a feed of
  * its own; test tones made here): one Unix socket, one mono f32le channel per source,
  * interleaved, 48 kHz. A source that has nothing (a stalled stream) gives silence; the
- * compositor's sound never waits for it.
+ * mixer's sound never waits for it.
  *
- * The compositor's clock: ffmpeg counts an input's raw PCM samples for its timestamps, so the
- * pump makes the count equal the wall clock. Every compositor start has an origin (the wall
+ * The mixer's clock: ffmpeg counts an input's raw PCM samples for its timestamps, so the
+ * pump makes the count equal the wall clock. Every mixer start has an origin (the wall
  * time its timestamps count from, see `MediaPipeline`); on connecting, the pump first writes
  * silence for the time since the origin, then exactly the samples due each tick, taken from
  * each channel's playout buffer (silence when it has none). Nothing is ever dropped on this
- * socket: a dropped sample would shift every later timestamp. The picture input is stamped
- * with the wall clock from the same origin, so sound and picture line up by when they reached
- * the box.
+ * socket: a dropped sample would shift every later timestamp. The compositor's picture input
+ * is stamped with the wall clock too (from its own start's origin), and each process's sender
+ * reports pair its timestamps with the wall clock, so sound and picture line up by when they
+ * reached the box.
  */
 export class AudioPump {
   readonly #channels: PumpSource[];
@@ -37,10 +38,10 @@ export class AudioPump {
     this.#socket = new FeedSocket(`${options.dir}/audio.sock`);
   }
 
-  /** The compositor input for a start whose timestamps count from `originMs` (epoch ms). */
+  /** The mixer's input for a start whose timestamps count from `originMs` (epoch ms). */
   input(originMs: number): InputSpec {
     // Counted on the monotonic clock from here on: a wall-clock step (NTP) must not stop or
-    // flood the sound; the graph waits for sound, so a gap in it would freeze the picture too.
+    // flood the sound; the graph waits for sound, so a gap in it would stall every output.
     this.#origin = performance.now() - (Date.now() - originMs);
     this.#originMs = originMs;
     return {
@@ -58,7 +59,7 @@ export class AudioPump {
 
   async start(): Promise<void> {
     if (this.#closed) throw new InvalidStateError('audio pump closed');
-    // A new compositor (after a restart) starts its count over.
+    // A new mixer (after a restart) starts its count over.
     await this.#socket.listen(() => {
       this.#written = 0;
       this.#pump();

@@ -58,7 +58,7 @@ export class StampedToneSource implements PumpSource {
 
 /**
  * A microphone or file read by its own ffmpeg (decoded to mono f32le on stdout) into a
- * playout buffer. The compositor never reads it itself, so a stream that stalls or drops
+ * playout buffer. The mixer never reads it itself, so a stream that stalls or drops
  * leaves silence on its channel instead of stalling the whole graph; the ingest restarts with
  * backoff, and a stream that stays silent for long is restarted too.
  */

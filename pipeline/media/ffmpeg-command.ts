@@ -1,6 +1,7 @@
 import ffmpeg from 'fluent-ffmpeg';
-import type { GraphPlan, InputSpec } from './graph.ts';
+import type { InputSpec, PicturePlan } from './graph.ts';
 import { keyframeFlagOptions } from './keyframe-flag.ts';
+import type { SoundPlan } from './sound-graph.ts';
 
 /**
  * The one file that imports fluent-ffmpeg. It only builds argument lists; the processes run
@@ -36,29 +37,34 @@ export function rtpUrl(host: string, port: number): string {
   return `rtp://${host}:${port}?rtcpport=${port}&pkt_size=1200`;
 }
 
-/** The compositor's command: every video layer, then every audio output (the program's first). */
-export function compositorArgs(plan: GraphPlan, video: H264Output[], audio: OpusOutput[]): string[] {
+/** The compositor's command: every video layer, highest first. */
+export function compositorArgs(plan: PicturePlan, video: H264Output[]): string[] {
+  return rtpCommand(plan, video.map((v) => ({
+    ...v,
+    codec: [...h264Options(v.bitrateKbps, v.gopFrames, v.threads), ...(v.keyframeFlag ? keyframeFlagOptions(v.keyframeFlag.layer, v.keyframeFlag.fps) : [])],
+  })));
+}
+
+/** The mixer's command: every audio output, the program's first. */
+export function mixerArgs(plan: SoundPlan, audio: OpusOutput[]): string[] {
+  return rtpCommand(plan, audio.map((a) => ({ ...a, codec: opusOptions(a.bitrateKbps) })));
+}
+
+/** A filter graph whose labelled outputs are encoded and sent as RTP, on the plan's one clock. */
+function rtpCommand(
+  plan: { inputs: InputSpec[]; filter: string; copyts: boolean; originMs?: number },
+  outputs: { label: string; codec: string[]; payloadType: number; ssrc: number; url: string }[],
+): string[] {
   const command = ffmpeg();
-  const senderClock = senderReportClock(plan.originMs);
   addInputs(command, plan.inputs);
   command.complexFilter(plan.filter);
-  for (const v of video) {
-    command.output(v.url).outputOptions([
-      '-map', `[${v.label}]`,
-      ...h264Options(v.bitrateKbps, v.gopFrames, v.threads),
-      ...(v.keyframeFlag ? keyframeFlagOptions(v.keyframeFlag.layer, v.keyframeFlag.fps) : []),
+  for (const o of outputs) {
+    command.output(o.url).outputOptions([
+      '-map', `[${o.label}]`,
+      ...o.codec,
       // The RTP muxer takes the SSRC as a signed 32-bit option and writes it unsigned.
-      '-payload_type', String(v.payloadType), '-ssrc', String(v.ssrc | 0),
-      ...senderClock,
-      '-f', 'rtp',
-    ]);
-  }
-  for (const a of audio) {
-    command.output(a.url).outputOptions([
-      '-map', `[${a.label}]`,
-      ...opusOptions(a.bitrateKbps),
-      '-payload_type', String(a.payloadType), '-ssrc', String(a.ssrc | 0),
-      ...senderClock,
+      '-payload_type', String(o.payloadType), '-ssrc', String(o.ssrc | 0),
+      ...senderReportClock(plan.originMs),
       '-f', 'rtp',
     ]);
   }
@@ -70,7 +76,8 @@ export function compositorArgs(plan: GraphPlan, video: H264Output[], audio: Opus
  * with the wall clock in each sender report as if timestamp 0 were sent when the output
  * opened, so each output's pairing was off by its own start-up time, differently for sound and
  * picture on every start. `start_time_realtime` names the wall time of timestamp 0 instead:
- * the start's origin, the same for every output, so a receiver that lines its streams up by
+ * the start's origin. The compositor and the mixer each have their own origin (each process
+ * starts on its own), but both are wall times, so a receiver that lines its streams up by
  * their sender reports (a browser's lip sync) lines up what was captured together.
  */
 function senderReportClock(originMs: number | undefined): string[] {
@@ -109,9 +116,8 @@ export function h264Options(bitrateKbps: number, gopFrames: number, threads: num
 
 /**
  * Opus 48 kHz stereo in the low-delay mode (2.5 ms look-ahead instead of 6.5), 10 ms frames:
- * the encoder waits for a frame's worth of sound before it sends anything, and the compositor
- * feeds its graph for the output that is furthest behind, so a shorter frame also lets the
- * pictures through sooner. The cost is about 4 kbit/s more of packet overhead.
+ * the encoder waits for a frame's worth of sound before it sends anything. The cost is about
+ * 4 kbit/s more of packet overhead.
  */
 export function opusOptions(bitrateKbps: number): string[] {
   return ['-c:a', 'libopus', '-b:a', `${bitrateKbps}k`, '-ar', '48000', '-ac', '2', '-application', 'lowdelay', '-frame_duration', '10'];

@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { TypedEmitter } from '../../config/foundation/emitter.ts';
 import { ClasscastError, InvalidStateError, isClasscastError } from '../../config/foundation/errors.ts';
-import { Supervisor, type SupervisorState } from '../../config/foundation/process/supervisor.ts';
+import type { SupervisorState } from '../../config/foundation/process/supervisor.ts';
 import type { Layout, PipelineSlice } from '../../config/schema/pipeline.ts';
 import { recordingSchema, type RecordingSlice } from '../../config/schema/recording.ts';
 import type { CameraFeed, CameraFeedState } from './camera-feed.ts';
-import { compositorArgs, rtpUrl } from './ffmpeg-command.ts';
+import { compositorArgs, mixerArgs, rtpUrl } from './ffmpeg-command.ts';
 import type { FramePump } from './frame-pump.ts';
-import { GraphControl } from './graph-control.ts';
-import { buildGraph, gainFilterName, volumeOf, type GraphOptions, type VideoSlots } from './graph.ts';
+import { buildPictureGraph, type VideoSlots } from './graph.ts';
+import { GraphProcess } from './graph-process.ts';
 import { gridOrigin, KeyframeRequests, MAX_FLAGGED_LAYERS } from './keyframe-flag.ts';
 import { layoutSteps, placeLayout } from './layouts.ts';
 import { meterParser, parseMeterLine } from './meters.ts';
@@ -19,15 +19,13 @@ import { directSlots, PictureIngest, type Places, type VideoInput } from './pict
 import { checkChange, cutTo, placesOf, programSources, talkbackSource, type Program, type ProgramChange } from './program.ts';
 import { Recorder } from './recorder.ts';
 import type { RecordingInfo } from './recording-catalogue.ts';
-import { RtpForwarder } from './rtp-forwarder.ts';
+import { RtpForwarder, type MediaKind } from './rtp-forwarder.ts';
+import { buildSoundGraph, gainFilterName, volumeOf } from './sound-graph.ts';
 import { PipelineSound } from './sound.ts';
 import { Speaker, SPEAKER_SSRC } from './speaker.ts';
 import { TalkbackIntake, type TalkbackStreams } from './talkback-intake.ts';
 import type { PublishTargets } from './targets.ts';
 import { zmqAddress } from './zmq-request.ts';
-
-/** No progress line from the compositor for this long = stalled (ffmpeg prints one a second). */
-const STALL_MS = 6_000;
 
 export type { VideoInput } from './picture-ingest.ts';
 
@@ -54,9 +52,6 @@ export interface MediaPipelineOptions {
   speaker?: string;
 }
 
-/** What a start's graph reads: the picture slots and the sound that comes through Node. */
-type Sources = Pick<GraphOptions, 'slots' | 'pumpedAudio'>;
-
 /** What the audio API calls (PATCH /api/audio/{channel}). */
 export interface MixControl {
   setGain(channelId: string, db: number): Promise<void>;
@@ -65,12 +60,15 @@ export interface MixControl {
 
 export type PipelineHealth = 'online' | 'degraded' | 'offline';
 
+/** The pipeline's two ffmpeg processes: the pictures' compositor and the sound's mixer. */
+export type MediaProcess = 'compositor' | 'mixer';
+
 export type MediaPipelineEvents = {
   /** RMS level of a channel after its gain, in dBFS, about four times a second. */
   level: [channelId: string, rmsDb: number];
   health: [PipelineHealth];
-  /** The encoder process exited without us asking; it restarts with backoff. */
-  encoderExit: [code: number | null, signal: NodeJS.Signals | null];
+  /** The compositor or the mixer exited without us asking; it restarts with backoff. */
+  encoderExit: [code: number | null, signal: NodeJS.Signals | null, process: MediaProcess];
   program: [Program];
   /** A camera's ingest got frames again, or lost them (its slot shows the other camera or a slate). */
   camera: [cameraId: string, state: CameraFeedState];
@@ -84,7 +82,10 @@ export interface PipelineFigures {
   keyframeRequests: number;
   keyframesForced: number;
   cameras: { id: string; state: CameraFeedState; frames: number }[];
-  /** ms since the last RTP packet left for the SFU (Infinity before the first). */
+  /**
+   * ms since the staler of picture and sound last sent an RTP packet to the SFU (Infinity
+   * before both have): each has its own process, and either may stop while the other goes on.
+   */
   sinceOutputMs: number;
   /**
    * Over the last `OUTPUT_RATE_WINDOW_MS`, once the output has flowed that long (undefined
@@ -109,9 +110,11 @@ export interface ChannelState {
 }
 
 /**
- * The classroom's media pipeline: one compositor ffmpeg (cameras → layout → H.264 simulcast
- * layers; mics → gain/mute/ducking → Opus) sending RTP through an RtpForwarder to the SFU.
- * Layout, gain and mute change live through the graph's zmq filter: no restart, no new
+ * The classroom's media pipeline: two ffmpeg processes sending RTP through an RtpForwarder to
+ * the SFU, the compositor (cameras → layout → H.264 simulcast layers) and the mixer (mics →
+ * gain/mute/ducking → Opus). Apart, a picture that is slow to scale or encode never holds the
+ * sound back (one ffmpeg serves its outputs in turn), and either restarts without the other.
+ * Layout, gain and mute change live through each graph's zmq filter: no restart, no new
  * keyframe, nothing a member classroom can notice. A restart (crash, or a new config) builds
  * the graph from the current layout and gains, so live changes survive it.
  */
@@ -124,13 +127,12 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
   #layout: Layout;
   /** The last layout switch's steps (see layoutSteps): the next switch is sent after them. */
   #switching: Promise<void> = Promise.resolve();
-  #supervisor: Supervisor | undefined;
-  #control: GraphControl | undefined;
+  #compositor: GraphProcess | undefined;
+  #mixer: GraphProcess | undefined;
   #workDir: string | undefined;
   #health: PipelineHealth = 'offline';
   #closed = false;
   #started = false;
-  #lastProgressAt = 0;
   readonly #meter = meterParser();
   #pictures: PictureIngest | undefined;
   #sound: PipelineSound | undefined;
@@ -199,7 +201,9 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
 
   figures(): PipelineFigures {
     const pump = this.#pictures?.pump?.stats;
-    const lastOut = Math.max(0, ...this.#forwarder.stats().map((s) => s.lastAt));
+    const streams = this.#forwarder.stats();
+    const lastOf = (kind: MediaKind) => Math.max(0, ...streams.filter((s) => s.kind === kind).map((s) => s.lastAt));
+    const lastOut = Math.min(lastOf('video'), lastOf('audio'));
     const now = performance.now();
     this.#forgetFramesBefore(now - OUTPUT_RATE_WINDOW_MS);
     const counted = this.#flowingSince !== undefined && now - this.#flowingSince >= OUTPUT_RATE_WINDOW_MS;
@@ -258,9 +262,14 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     return this.#forwarder;
   }
 
-  /** The encoder's process id (tests kill it to prove the restart). */
+  /** The compositor's process id (tests kill it to prove the restart). */
   get encoderPid(): number | undefined {
-    return this.#supervisor?.pid;
+    return this.#compositor?.pid;
+  }
+
+  /** The mixer's process id. */
+  get mixerPid(): number | undefined {
+    return this.#mixer?.pid;
   }
 
   /** Camera ingest states by camera id. */
@@ -269,7 +278,11 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
   }
 
   get encoderState(): SupervisorState {
-    return this.#supervisor?.state ?? 'idle';
+    return this.#compositor?.state ?? 'idle';
+  }
+
+  get mixerState(): SupervisorState {
+    return this.#mixer?.state ?? 'idle';
   }
 
   channels(): ChannelState[] {
@@ -294,8 +307,10 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
   }
 
   async #start(): Promise<void> {
-    this.#workDir = await mkdtemp(join(tmpdir(), 'classcast-media-'));
-    const controlPath = join(this.#workDir, 'control.sock');
+    const workDir = await mkdtemp(join(tmpdir(), 'classcast-media-'));
+    this.#workDir = workDir;
+    const controlPath = join(workDir, 'control.sock');
+    const mixPath = join(workDir, 'mix.sock');
     const ports = await this.#forwarder.start();
     await this.#recorder?.start();
     const layers = this.#options.targets.layers;
@@ -324,45 +339,33 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
         );
     this.#pictures = pictures;
     const slotsAt: (originMs: number) => VideoSlots = pictures
-      ? await pictures.start(this.#workDir, sound.cameraRings)
+      ? await pictures.start(workDir, sound.cameraRings)
       : () => directSlots(this.#config)(this.#options.videoInputs);
-    await sound.start(this.#workDir);
-    this.#intake = new TalkbackIntake({ workDir: this.#workDir, pictures, rings: sound.talkbackRings });
+    await sound.start(workDir);
+    this.#intake = new TalkbackIntake({ workDir, pictures, rings: sound.talkbackRings });
     if (this.#options.speaker && this.#talkback.length > 0) {
       this.#speaker = new Speaker({
         device: this.#options.speaker,
         forwarder: this.#forwarder,
         payloadType: this.#options.targets.audioPayloadType,
-        workDir: this.#workDir,
+        workDir,
         logger: this.#logger,
         ...(this.#options.ffmpegPath ? { ffmpegPath: this.#options.ffmpegPath } : {}),
       });
       await this.#speaker.start();
     }
-    const sources = (originMs: number): Sources => ({ slots: slotsAt(originMs), ...sound.graphPart(originMs) });
     const fps = this.#config.fps;
-
-    const args = () => {
-      // Built on every (re)start, from the current layout and mix: live changes survive a crash.
+    const compositorArgsNow = () => {
+      // Built on every (re)start, from the current layout: live changes survive a crash.
       // Every start gets its own origin: the wall time its timestamps count from.
       const originMs = gridOrigin(Date.now());
-      const plan = buildGraph({
+      const plan = buildPictureGraph({
         config: this.#config,
-        ...sources(originMs),
+        slots: slotsAt(originMs),
         layout: this.#layout,
         layers: layers.map((l) => ({ width: l.width, height: l.height })),
-        mix: this.#mix,
         controlAddress: zmqAddress({ path: controlPath }),
         originMs,
-        talkback: this.#talkback,
-        speakers: this.#speaker !== undefined,
-      });
-      const opus = (label: string, ssrc: number) => ({
-        label,
-        bitrateKbps: this.#config.audioBitrateKbps,
-        payloadType: this.#options.targets.audioPayloadType,
-        ssrc,
-        url: rtpUrl('127.0.0.1', ports.audio),
       });
       this.#keyframeFlags = plan.keyframeFlags;
       return compositorArgs(
@@ -377,39 +380,60 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
           url: rtpUrl('127.0.0.1', ports.video),
           ...(plan.keyframeFlags && i < MAX_FLAGGED_LAYERS ? { keyframeFlag: { layer: i, fps } } : {}),
         })),
-        [
-          opus(plan.audioLabel, this.#options.targets.audioSsrc),
-          ...plan.minusLabels.map((label, k) => opus(label, this.#options.targets.minusSsrcs![k]!)),
-          ...(plan.frontLabel && this.#speaker ? [opus(plan.frontLabel, SPEAKER_SSRC)] : []),
-        ],
       );
     };
+    const mixerArgsNow = () => {
+      // From the current gains and mutes, on a clock of its own start.
+      const originMs = gridOrigin(Date.now());
+      const plan = buildSoundGraph({
+        config: this.#config,
+        ...sound.graphPart(originMs),
+        mix: this.#mix,
+        controlAddress: zmqAddress({ path: mixPath }),
+        originMs,
+        talkback: this.#talkback,
+        speakers: this.#speaker !== undefined,
+      });
+      const opus = (label: string, ssrc: number) => ({
+        label,
+        bitrateKbps: this.#config.audioBitrateKbps,
+        payloadType: this.#options.targets.audioPayloadType,
+        ssrc,
+        url: rtpUrl('127.0.0.1', ports.audio),
+      });
+      return mixerArgs(plan, [
+        opus(plan.audioLabel, this.#options.targets.audioSsrc),
+        ...plan.minusLabels.map((label, k) => opus(label, this.#options.targets.minusSsrcs![k]!)),
+        ...(plan.frontLabel && this.#speaker ? [opus(plan.frontLabel, SPEAKER_SSRC)] : []),
+      ]);
+    };
 
-    const supervisor = new Supervisor({
-      name: 'ffmpeg-compositor',
-      command: this.#options.ffmpegPath ?? 'ffmpeg',
+    this.#compositor = this.#graphProcess('compositor', compositorArgsNow, controlPath);
+    this.#mixer = this.#graphProcess('mixer', mixerArgsNow, mixPath);
+    // The mixer's meters print on its stderr.
+    this.#mixer.supervisor.on('line', (stream, line) => {
+      const reading = stream === 'stderr' ? parseMeterLine(this.#meter, line) : undefined;
+      if (reading) this.safeEmit('level', reading.channelId, reading.rmsDb);
+    });
+    await Promise.all([this.#compositor.start(), this.#mixer.start()]);
+  }
+
+  /** One of the two graphs, supervised; its RTP continues across its restarts (`rebase`). */
+  #graphProcess(which: MediaProcess, args: () => string[], controlPath: string): GraphProcess {
+    const graph = new GraphProcess({
+      name: `ffmpeg-${which}`,
       args,
+      controlPath,
       logger: this.#logger,
-      // "Output #0" is printed once every output is initialised, i.e. the first frames passed.
-      readyWhen: (line) => line.startsWith('Output #0'),
-      readyTimeoutMs: 20_000,
-      // ffmpeg alive but silent (an input that stalls without closing blocks the whole graph):
-      // its progress lines stop, and a restart is the only cure.
-      stallAfterMs: STALL_MS,
-      backoff: { initialMs: 200, maxMs: 5_000 },
+      ...(this.#options.ffmpegPath ? { ffmpegPath: this.#options.ffmpegPath } : {}),
     });
-    this.#supervisor = supervisor;
-    this.#control = new GraphControl(controlPath, supervisor);
-    supervisor.on('line', (stream, line) => this.#onLine(stream, line));
-    supervisor.on('spawn', () => this.#forwarder.rebase());
-    supervisor.on('state', (state) => this.#setHealth(state === 'running' ? 'online' : state === 'backoff' || state === 'starting' ? 'degraded' : 'offline'));
+    const supervisor = graph.supervisor;
+    supervisor.on('spawn', () => this.#forwarder.rebase(which === 'compositor' ? 'video' : 'audio'));
+    supervisor.on('state', () => this.#setHealth(healthOf([this.#compositor?.state ?? 'idle', this.#mixer?.state ?? 'idle'])));
     supervisor.on('exit', (code, signal, expected) => {
-      if (!expected) this.safeEmit('encoderExit', code, signal);
+      if (!expected) this.safeEmit('encoderExit', code, signal, which);
     });
-    supervisor.on('ready', () => (this.#lastProgressAt = Date.now()));
-    await supervisor.start().catch((error: unknown) => {
-      throw new ClasscastError('FFMPEG_START_FAILED', 'the compositor did not start', { cause: error });
-    });
+    return graph;
   }
 
   async setLayout(layout: Layout): Promise<void> {
@@ -474,7 +498,7 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
       // One switch after the other: interleaved, an earlier switch's last step could stop the
       // scale of an overlay a later switch shows.
       const switched = this.#switching.then(async () => {
-        for (const step of steps) await this.#send(step);
+        for (const step of steps) await (this.#compositor?.send(step) ?? Promise.resolve());
       });
       this.#switching = switched.catch(() => undefined);
       await switched;
@@ -494,14 +518,14 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     const state = this.#channel(channelId);
     if (!Number.isFinite(db) || db < -60 || db > 20) throw new TypeError('gain must be between -60 and 20 dB');
     state.gainDb = db;
-    await this.#send([`${gainFilterName(channelId)} volume ${volumeOf(state.gainDb, state.muted)}`]);
+    await this.#sendGain(channelId, state);
   }
 
   async setMuted(channelId: string, muted: boolean): Promise<void> {
     this.#assertOpen();
     const state = this.#channel(channelId);
     state.muted = muted;
-    await this.#send([`${gainFilterName(channelId)} volume ${volumeOf(state.gainDb, state.muted)}`]);
+    await this.#sendGain(channelId, state);
   }
 
   /**
@@ -540,18 +564,13 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     return this.#recorder?.pid;
   }
 
-  /** Seconds since the encoder last reported progress; a watchdog input for the daemon. */
-  get secondsSinceProgress(): number {
-    return this.#lastProgressAt === 0 ? Infinity : (Date.now() - this.#lastProgressAt) / 1000;
-  }
-
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#keyframes.close();
     await this.#recorder?.close();
     await this.#speaker?.close();
-    await this.#supervisor?.stop();
+    await Promise.all([this.#compositor?.stop(), this.#mixer?.stop()]);
     await this.#pictures?.close();
     await this.#sound?.close();
     this.#forwarder.close();
@@ -565,20 +584,8 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
     return state;
   }
 
-  #send(commands: string[]): Promise<void> {
-    return this.#control?.send(commands) ?? Promise.resolve();
-  }
-
-  #onLine(stream: 'stdout' | 'stderr', line: string): void {
-    if (stream === 'stdout') {
-      if (line.startsWith('progress=')) {
-        this.#lastProgressAt = Date.now();
-        this.#supervisor?.alive();
-      }
-      return;
-    }
-    const reading = parseMeterLine(this.#meter, line);
-    if (reading) this.safeEmit('level', reading.channelId, reading.rmsDb);
+  #sendGain(channelId: string, state: { gainDb: number; muted: boolean }): Promise<void> {
+    return this.#mixer?.send([`${gainFilterName(channelId)} volume ${volumeOf(state.gainDb, state.muted)}`]) ?? Promise.resolve();
   }
 
   #setHealth(health: PipelineHealth): void {
@@ -592,3 +599,9 @@ export class MediaPipeline extends TypedEmitter<MediaPipelineEvents> implements 
   }
 }
 
+/** Online when both processes run; offline when either is down for good; degraded between. */
+function healthOf(states: SupervisorState[]): PipelineHealth {
+  if (states.every((s) => s === 'running')) return 'online';
+  if (states.some((s) => s === 'idle' || s === 'stopping' || s === 'stopped')) return 'offline';
+  return 'degraded';
+}

@@ -23,6 +23,7 @@ export interface RtpTap {
 
 export interface StreamStats {
   ssrc: number;
+  kind: MediaKind;
   packets: number;
   bytes: number;
   lastAt: number;
@@ -150,12 +151,15 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
   }
 
   stats(): StreamStats[] {
-    return [...this.#stats.values()].map((s) => ({ ssrc: s.ssrc, packets: s.packets, bytes: s.bytes, lastAt: s.lastAt }));
+    return [...this.#stats.values()].map((s) => ({ ssrc: s.ssrc, kind: s.kind, packets: s.packets, bytes: s.bytes, lastAt: s.lastAt }));
   }
 
-  /** A new encoder process starts now: continue every stream's numbering from where it was. */
-  rebase(): void {
-    for (const stream of this.#stats.values()) stream.rebase = true;
+  /**
+   * A new encoder process starts now: continue the numbering of every stream it sends (of
+   * `kind`, the compositor's video or the mixer's audio; all without) from where it was.
+   */
+  rebase(kind?: MediaKind): void {
+    for (const stream of this.#stats.values()) if (kind === undefined || stream.kind === kind) stream.rebase = true;
   }
 
   close(): void {
@@ -184,7 +188,7 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
       }
     } else {
       if (!stream) {
-        stream = { ssrc, packets: 0, bytes: 0, lastAt: 0, clockRate: kind === 'video' ? 90_000 : 48_000, seqDelta: 0, tsDelta: 0, lastSeq: 0, lastTs: 0, rebase: false };
+        stream = { ssrc, kind, packets: 0, bytes: 0, lastAt: 0, clockRate: kind === 'video' ? 90_000 : 48_000, seqDelta: 0, tsDelta: 0, lastSeq: 0, lastTs: 0, rebase: false };
         this.#stats.set(ssrc, stream);
         this.#logger.info({ kind, ssrc }, 'rtp stream started');
       }

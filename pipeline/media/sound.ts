@@ -3,14 +3,14 @@ import type { PipelineSlice } from '../../config/schema/pipeline.ts';
 import { AudioPump } from './audio-pump.ts';
 import { AudioRing } from './audio-ring.ts';
 import { AudioFeed, StampedToneSource, ToneSource, type PumpSource } from './audio-sources.ts';
-import type { GraphOptions } from './graph.ts';
+import type { SoundGraphOptions } from './sound-graph.ts';
 
 /**
- * Everything that brings the classroom's sound to the compositor through Node, built from the
+ * Everything that brings the classroom's sound to the mixer through Node, built from the
  * channel list: a playout buffer per camera whose own microphone is a channel (its ingest fills
  * it, see CameraFeed), a feed of its own for every RTSP or file channel, tones made in Node,
  * and the AudioPump that plays them all on the start's clock. ALSA channels are not here: the
- * compositor reads them itself.
+ * mixer reads them itself.
  */
 export class PipelineSound {
   /** Rings by camera id, for the cameras' ingests to fill. */
@@ -65,8 +65,8 @@ export class PipelineSound {
     await this.#pump.start();
   }
 
-  /** The pump's part of a start's graph, whose timestamps count from `originMs`. */
-  graphPart(originMs: number): Pick<GraphOptions, 'pumpedAudio'> {
+  /** The pump's part of a mixer start's graph, whose timestamps count from `originMs`. */
+  graphPart(originMs: number): Pick<SoundGraphOptions, 'pumpedAudio'> {
     return this.#pump ? { pumpedAudio: { input: this.#pump.input(originMs), positions: this.#positions } } : {};
   }
 

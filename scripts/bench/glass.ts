@@ -281,16 +281,16 @@ export interface GlassResult {
   nice: number;
   /**
    * The bench's own process in the unloaded window (the demo's daemon with its simulated
-   * devices), and the compositor's ffmpeg in the same window.
+   * devices), and the compositor's and the mixer's ffmpeg in the same window.
    */
-  boxProcess: { cpuPercent: number; loopDelayP99Ms: number; majorGcs: MajorGcs; compositorCpuPercent: number };
+  boxProcess: { cpuPercent: number; loopDelayP99Ms: number; majorGcs: MajorGcs; compositorCpuPercent: number; mixerCpuPercent: number };
   /** Unloaded windows measured and not kept, the page on a lower layer for most of each. */
   windowRetries: number;
 }
 
 /**
- * The sound's way and the picture's from where each enters the compositor's inputs, in one
- * window: the demo's stamped beep from the audio pump to heard in the page (`heard`: each
+ * The sound's way and the picture's from where each enters the box's ffmpeg (the mixer's, the
+ * compositor's), in one window: the demo's stamped beep from the audio pump to heard in the page (`heard`: each
  * beep's delay), and the picture from the frame pump to shown (`picture`: frame by frame). A
  * camera's own microphone enters the audio pump with its picture (pipeline/MEDIA.md, "Lip
  * sync"), so `heard` − `picture` is how far its sound lags its picture in a member classroom.
@@ -489,13 +489,19 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
       loopDelay.enable();
       const gcs = watchMajorGcs();
       const cpuBefore = process.cpuUsage();
-      // The compositor's ffmpeg, the same process through the window (a restart would show as 0).
-      const compositorPid = pipeline.encoderPid;
-      const compositorBefore = compositorPid === undefined ? 0 : cpuTicks(compositorPid);
+      // The compositor's and the mixer's ffmpeg, each the same process through the window (a restart would show as 0).
+      const processCpu = (pidOf: () => number | undefined) => {
+        const pid = pidOf();
+        const before = pid === undefined ? 0 : cpuTicks(pid);
+        return () => (pid === undefined || pidOf() !== pid ? 0 : cpuTicks(pid) - before);
+      };
+      const compositorTicks = processCpu(() => pipeline.encoderPid);
+      const mixerTicks = processCpu(() => pipeline.mixerPid);
       const windowStart = performance.now();
       const inPage = await pageWindow(page, options.measureMs);
       const cpu = process.cpuUsage(cpuBefore);
-      const compositorTicks = compositorPid === undefined || pipeline.encoderPid !== compositorPid ? 0 : cpuTicks(compositorPid) - compositorBefore;
+      const compositorCpu = compositorTicks();
+      const mixerCpu = mixerTicks();
       const windowMs = performance.now() - windowStart;
       loopDelay.disable();
       stopRecording();
@@ -510,7 +516,8 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
           cpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / windowMs) * 100),
           loopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e5) / 10,
           majorGcs,
-          compositorCpuPercent: cpuPercent(compositorTicks, windowMs),
+          compositorCpuPercent: cpuPercent(compositorCpu, windowMs),
+          mixerCpuPercent: cpuPercent(mixerCpu, windowMs),
         },
       };
     };
@@ -650,7 +657,7 @@ export function formatGlass(result: GlassResult): string {
   lines.push(`frames the box dropped instead of queueing (frame pump): ${result.dropped.unloaded} unloaded, ${result.dropped.underLoad} under the busy loop`);
   lines.push(`the box ran at nice ${result.nice} (its systemd unit: -5), the busy loop at 0`);
   const box = result.boxProcess;
-  lines.push(`the daemon's process (with the simulated cameras and microphones), unloaded window: ${box.cpuPercent} % of a core, event-loop delay p99 ${box.loopDelayP99Ms} ms, ${box.majorGcs.count} full collections (${box.majorGcs.ms} ms); the compositor's ffmpeg: ${box.compositorCpuPercent} % of a core`);
+  lines.push(`the daemon's process (with the simulated cameras and microphones), unloaded window: ${box.cpuPercent} % of a core, event-loop delay p99 ${box.loopDelayP99Ms} ms, ${box.majorGcs.count} full collections (${box.majorGcs.ms} ms); the compositor's ffmpeg: ${box.compositorCpuPercent} % of a core; the mixer's: ${box.mixerCpuPercent} %`);
   if (result.windowRetries > 0) {
     lines.push(`the unloaded window was measured ${result.windowRetries + 1} times: the SFU had the page on a lower layer for most of the ${result.windowRetries === 1 ? 'first' : `first ${result.windowRetries}`}`);
   }

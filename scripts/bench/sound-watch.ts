@@ -7,7 +7,7 @@ const NTP_TO_UNIX_S = 2_208_988_800;
 /**
  * The box's part of the sound's delay: each packet of the program's sound leaving the box (a
  * tap of the RtpForwarder, after its pacing), timed against the wall time its first sample
- * stands for. The compositor's RTCP sender reports name that time: they pair an RTP timestamp
+ * stands for. The mixer's RTCP sender reports name that time: they pair an RTP timestamp
  * with the start's origin clock (`-start_time_realtime`, the audio pump's count), so every
  * packet's timestamp converts to the wall time the pump gave its samples.
  */

@@ -136,8 +136,8 @@ describe('classcast demo, end to end', () => {
     const response = await fetch(`${demo.info.apiBase}/readyz`);
     return { status: response.status, body: (await response.json()) as { ready: boolean; parts: Record<string, unknown> & { pipeline: { state: string; detail?: string } } } };
   };
-  /** The demo's compositor: the ffmpeg with the filter graph. */
-  const compositorPid = () => processOf(demo, (command, cmdline) => command === 'ffmpeg' && cmdline.includes('filter_complex'));
+  /** The demo's compositor: the ffmpeg with the pictures' filter graph. */
+  const compositorPid = () => processOf(demo, (command, cmdline) => command === 'ffmpeg' && cmdline.includes('filter_complex') && cmdline.includes('libx264'));
 
   it('says it is not ready while the compositor is frozen, and ready again once it runs', async () => {
     await expect.poll(async () => (await ready()).status, { timeout: 30_000 }).toBe(200);
@@ -162,7 +162,11 @@ describe('classcast demo, end to end', () => {
       expect(metrics).toMatch(/classcast_pipeline_frames_out \d+/);
       expect(metrics).toMatch(/classcast_camera_online\{camera="teacher-cam"\} 1/);
     } finally {
-      process.kill(compositor, 'SIGCONT');
+      try {
+        process.kill(compositor, 'SIGCONT');
+      } catch {
+        // the stall watchdog got there first: it is gone, and a new one runs
+      }
     }
     // Thawed (or, if the stall watchdog got there first, restarted): the lesson goes out again.
     await expect.poll(async () => (await ready()).status, { timeout: 30_000 }).toBe(200);
@@ -170,7 +174,7 @@ describe('classcast demo, end to end', () => {
     events.close();
   });
 
-  it('says the compositor is slow, and stays ready, while it runs a tenth of the time', async () => {
+  it('says the compositor is slow, and stays ready, while it runs a twentieth of the time', async () => {
     const gauge = (name: string) => metric(demo, new RegExp(`${name} ([\\d.]+)`));
     // A whole window of output first, with few frames dropped (after the freeze above, the window held its gap).
     await expect.poll(() => gauge('classcast_pipeline_output_fps'), { timeout: 30_000 }).toBeGreaterThan(10);
@@ -178,11 +182,12 @@ describe('classcast demo, end to end', () => {
     expect((await ready()).body.parts.pipeline).toEqual({ state: 'ok' });
     const compositor = compositorPid();
     expect(compositor).toBeGreaterThan(0);
-    // Stopped 180 ms of every 200: a few frames a second still come out.
+    // Stopped 380 ms of every 400: a few frames a second still come out. (A tenth of the time was
+    // enough for two frames of every five since the sound has a process of its own.)
     const throttle = setInterval(() => {
       process.kill(compositor, 'SIGCONT');
       setTimeout(() => process.kill(compositor, 'SIGSTOP'), 20);
-    }, 200);
+    }, 400);
     try {
       await expect.poll(async () => (await ready()).body.parts.pipeline.state, { timeout: 20_000 }).toBe('degraded');
       const slow = await ready();

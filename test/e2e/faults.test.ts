@@ -123,8 +123,17 @@ describe('kill -9 faults during a lesson: the member classroom gets its picture 
   }
 
   it('the compositor', async () => {
-    const r = await fault('compositor', processOf(demo, (c, line) => c === 'ffmpeg' && line.includes('filter_complex')));
+    const r = await fault('compositor', processOf(demo, (c, line) => c === 'ffmpeg' && line.includes('filter_complex') && line.includes('libx264')));
     expect(r.pictureAgainMs).toBeGreaterThan(0);
+  }, 90_000);
+
+  it('the mixer', async () => {
+    const r = await fault(
+      'mixer',
+      processOf(demo, (c, line) => c === 'ffmpeg' && line.includes('filter_complex') && line.includes('libopus') && !line.includes('libx264')),
+      async () => ((await metric(demo, /classcast_process_restarts_total\{process="mixer"\} (\d+)/)) ?? 0) >= 1,
+    );
+    expect(r.deviceAgainMs).toBeGreaterThan(0);
   }, 90_000);
 
   it("the teacher camera's ingest", async () => {

@@ -30,7 +30,7 @@ describe('classcast bench glass', () => {
     // Small and short: the mechanics, not the figures (those are in docs/benchmarks.md).
     const { code, stdout, stderr } = await bench(['glass', '--seconds', '3', '--width', '640', '--height', '360', '--fps', '15', '--json']);
     expect(code, stderr).toBe(0);
-    const { glass } = JSON.parse(stdout) as { glass: { rows: Row[]; join: JoinRow[]; ruralLink: string; splitCores: string; keyframeIdleMs: number[]; dropped: { unloaded: number; underLoad: number }; boxProcess: { cpuPercent: number; loopDelayP99Ms: number; majorGcs: { count: number; ms: number }; compositorCpuPercent: number }; windowRetries: number; classcastShare: Record<'unloaded' | 'underLoad', Share>; sound: Record<'unloaded' | 'underLoad', { heard: Share; box: Share; picture: Share }> } };
+    const { glass } = JSON.parse(stdout) as { glass: { rows: Row[]; join: JoinRow[]; ruralLink: string; splitCores: string; keyframeIdleMs: number[]; dropped: { unloaded: number; underLoad: number }; boxProcess: { cpuPercent: number; loopDelayP99Ms: number; majorGcs: { count: number; ms: number }; compositorCpuPercent: number; mixerCpuPercent: number }; windowRetries: number; classcastShare: Record<'unloaded' | 'underLoad', Share>; sound: Record<'unloaded' | 'underLoad', { heard: Share; box: Share; picture: Share }> } };
     expect(glass.rows.map((r) => r.path)).toEqual([
       expect.stringMatching(/^baseline: camera RTSP/),
       expect.stringMatching(/ingest/),
@@ -151,6 +151,8 @@ describe('classcast bench glass', () => {
     // The compositor encoded every frame of the window: it used CPU, and less than both cores.
     expect(glass.boxProcess.compositorCpuPercent).toBeGreaterThan(0);
     expect(glass.boxProcess.compositorCpuPercent).toBeLessThan(200);
+    expect(glass.boxProcess.mixerCpuPercent).toBeGreaterThan(0);
+    expect(glass.boxProcess.mixerCpuPercent).toBeLessThan(100);
     // A window mostly on the low layer is measured again, twice at most.
     expect([0, 1, 2]).toContain(glass.windowRetries);
   }, 240_000);

@@ -52,13 +52,13 @@ describe('audio delay for lip sync', () => {
     await pipeline.setMuted('teacher', false);
   });
 
-  it('keeps the delay and the mix through an encoder restart', async () => {
-    const pid = pipeline.encoderPid!;
+  it('keeps the delay and the mix through a mixer restart', async () => {
+    const pid = pipeline.mixerPid!;
     const exited = pipeline.next('encoderExit', 5_000);
     process.kill(pid, 'SIGKILL');
-    await exited;
+    expect(await exited).toEqual([null, 'SIGKILL', 'mixer']);
     await hearTone(20_000);
-    expect(pipeline.encoderPid).not.toBe(pid);
+    expect(pipeline.mixerPid).not.toBe(pid);
     await pipeline.setMuted('teacher', true);
     const samples = await decode(3);
     expect(toneDb(samples, 0.1, 0.6)).toBeGreaterThan(-35);

@@ -9,13 +9,13 @@ const logger = pino({ level: 'silent' });
 const W = 320;
 const H = 180;
 
-describe('encoder crash', () => {
+describe('compositor and mixer crashes', () => {
   const cleanup: (() => Promise<void>)[] = [];
   afterEach(async () => {
     for (const fn of cleanup.splice(0).reverse()) await fn();
   });
 
-  it('comes back by itself, with the live layout and mutes, continuing the RTP numbering', async () => {
+  it('comes back by itself, with the live layout and mutes, continuing the RTP numbering; the sound never waits for the picture', async () => {
     const video = await RtpSink.open();
     const audio = await RtpSink.open();
     cleanup.push(() => video.close(), () => audio.close());
@@ -41,27 +41,60 @@ describe('encoder crash', () => {
     });
     cleanup.push(() => pipeline.close());
     await pipeline.start();
-    // Live changes before the crash: the students' slate full screen, the students muted.
+    // Live changes before the crashes: the students' slate full screen, the students muted.
     await pipeline.setLayout('students');
     await pipeline.setMuted('students', true);
-
     const high = layers[0]!.ssrc;
+    const heard = async () => toFloat32(await audio.decode({ ssrc: 5151, kind: 'audio', payloadType: 100, seconds: 1 })).subarray(9600);
+
+    // The compositor hangs (SIGSTOP: alive, silent, until the stall watchdog after 6 s): its
+    // picture stops, and the sound goes on, from the same mixer.
     const pid = pipeline.encoderPid!;
+    const mixer = pipeline.mixerPid!;
+    process.kill(pid, 'SIGSTOP');
+    cleanup.push(async () => {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    });
+    // The packets already on their way when it stopped arrive within the first tenth of a second.
+    const soundAtStop = audio.packets.get(5151) ?? 0;
+    await waitUntil(() => (audio.packets.get(5151) ?? 0) > soundAtStop + 10, 5_000, 'a tenth of a second of sound');
+    const frozen = video.packets.get(high) ?? 0;
+    const soundBefore = audio.packets.get(5151) ?? 0;
+    await waitUntil(() => (audio.packets.get(5151) ?? 0) > soundBefore + 50, 5_000, 'half a second of sound while the picture hangs');
+    expect(video.packets.get(high) ?? 0).toBe(frozen);
+    expect(pipeline.mixerPid).toBe(mixer);
+    expect(pipeline.health).toBe('online');
+
+    // It dies: it comes back by itself, with the live layout.
     const exited = pipeline.next('encoderExit', 5_000);
     process.kill(pid, 'SIGKILL');
-    expect(await exited).toEqual([null, 'SIGKILL']);
+    expect(await exited).toEqual([null, 'SIGKILL', 'compositor']);
     const before = video.packets.get(high) ?? 0;
     await waitUntil(() => pipeline.encoderState === 'running' && (video.packets.get(high) ?? 0) > before + 20, 15_000, 'output after the restart');
     expect(pipeline.encoderPid).not.toBe(pid);
+    expect(pipeline.mixerPid).toBe(mixer);
     expect(pipeline.health).toBe('online');
-
     // The picture is still the students' slate (rgb 29,43,58), not the teacher's test picture.
     const [frame] = await video.decode({ ssrc: high, kind: 'video', payloadType: 102, width: W, height: H, count: 1 });
     for (const region of [{ x: 10, y: 10, w: 40, h: 40 }, { x: 250, y: 120, w: 40, h: 40 }]) {
       const [r, g, b] = regionMean(frame!, W, region);
       expect(Math.abs(r - 29) + Math.abs(g - 43) + Math.abs(b - 58)).toBeLessThan(30);
     }
-    const samples = toFloat32(await audio.decode({ ssrc: 5151, kind: 'audio', payloadType: 100, seconds: 1 })).subarray(9600);
+
+    // The mixer dies: it comes back by itself with the live mutes, and the picture goes on.
+    const compositor = pipeline.encoderPid!;
+    const mixerExited = pipeline.next('encoderExit', 5_000);
+    process.kill(mixer, 'SIGKILL');
+    expect(await mixerExited).toEqual([null, 'SIGKILL', 'mixer']);
+    const soundAfter = audio.packets.get(5151) ?? 0;
+    await waitUntil(() => pipeline.mixerState === 'running' && (audio.packets.get(5151) ?? 0) > soundAfter + 20, 15_000, 'sound after the restart');
+    expect(pipeline.mixerPid).not.toBe(mixer);
+    expect(pipeline.encoderPid).toBe(compositor);
+    const samples = await heard();
     expect(tonePowerDb(samples, 440)).toBeGreaterThan(-35);
     expect(tonePowerDb(samples, 1000)).toBeLessThan(-60);
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { LAYOUTS, pipelineSchema, type PipelineSlice } from '../../config/schema/pipeline.ts';
-import { alsaInput, buildGraph, escapeFilterValue, volumeOf, wallClockShift, type InputSpec, type VideoSlots } from '../../pipeline/media/graph.ts';
+import { alsaInput, buildPictureGraph, escapeFilterValue, wallClockShift, type InputSpec, type VideoSlots } from '../../pipeline/media/graph.ts';
 import { BACKGROUND, layoutSteps, OVERLAYS, overlaySize, overlayY, placeLayout, scaleSize, type OverlayName } from '../../pipeline/media/layouts.ts';
 import { assignCameras, directSlots } from '../../pipeline/media/picture-ingest.ts';
 import { meterParser, parseMeterLine } from '../../pipeline/media/meters.ts';
+import { buildSoundGraph, SILENT_CLOCK, volumeOf, type SoundGraphOptions } from '../../pipeline/media/sound-graph.ts';
 
 const canvas = { width: 1280, height: 720 };
 const layers = [canvas, { width: 640, height: 360 }];
@@ -14,18 +15,20 @@ function config(input: Record<string, unknown> = {}): PipelineSlice {
 
 const PUMPED: InputSpec = { url: 'unix:///w/audio.sock', options: ['-f', 'f32le'] };
 
-/** The graph as MediaPipeline builds it: every channel but ALSA read from the AudioPump, in order. */
+/** The compositor's graph as MediaPipeline builds it, with the cameras of `slots`. */
 function graph(cfg: PipelineSlice, slots?: Partial<VideoSlots>, layout = cfg.layout) {
-  const base = directSlots(cfg)([]);
+  return buildPictureGraph({ config: cfg, slots: { ...directSlots(cfg)([]), ...slots }, layout, layers, controlAddress: 'ipc:///tmp/x/control.sock' });
+}
+
+/** The mixer's graph as MediaPipeline builds it: every channel but ALSA read from the AudioPump, in order. */
+function sound(cfg: PipelineSlice, options: Partial<SoundGraphOptions> = {}) {
   const pumped = cfg.audioChannels.filter((c) => c.source.kind !== 'alsa');
-  return buildGraph({
+  return buildSoundGraph({
     config: cfg,
-    slots: { ...base, ...slots },
-    layout,
-    layers,
     mix: new Map(cfg.audioChannels.map((c) => [c.id, { gainDb: c.gainDb, muted: c.muted }])),
-    controlAddress: 'ipc:///tmp/x/control.sock',
+    controlAddress: 'ipc:///tmp/x/mix.sock',
     ...(pumped.length > 0 ? { pumpedAudio: { input: PUMPED, positions: new Map(pumped.map((c, i) => [c.id, i])) } } : {}),
+    ...options,
   });
 }
 
@@ -104,9 +107,8 @@ describe('graph builder', () => {
   it('uses a paced test picture and slates without cameras', () => {
     const plan = graph(config());
     expect(plan.inputs).toEqual([{ url: 'testsrc2=s=1280x720:r=25', options: ['-re', '-f', 'lavfi'] }]);
-    // No channel: silence made inside the graph, pulled as the pictures go.
-    expect(plan.filter).toContain('anullsrc=r=48000:cl=stereo[aout]');
     expect(plan.filter).toContain('color=c=0x1d2b3a:s=1280x720:r=25');
+    expect(plan.filter).not.toMatch(/anullsrc|amix|volume@/);
     expect(plan.videoLabels).toEqual(['vout0', 'vout1']);
     expect(plan.filter).toContain('[vl1]scale=640:360');
   });
@@ -124,17 +126,17 @@ describe('graph builder', () => {
     }
   });
 
-  it('reads cameras as inputs after the audio, and escapes the control address', () => {
+  it('reads cameras as inputs, and escapes the control address', () => {
     const cfg = config({ audioChannels: [tone('t1', 'teacher')] });
     const slots = directSlots(cfg)([
       { id: 'cam-a', url: 'rtsp://127.0.0.1:8554/a' },
       { id: 'cam-b', url: 'rtsp://127.0.0.1:8554/b' },
     ]);
     const plan = graph(cfg, slots);
-    expect(plan.inputs.map((i) => i.url)).toEqual(['unix:///w/audio.sock', 'rtsp://127.0.0.1:8554/a', 'rtsp://127.0.0.1:8554/b']);
-    expect(plan.inputs[1]!.options).toContain('udp');
+    expect(plan.inputs.map((i) => i.url)).toEqual(['rtsp://127.0.0.1:8554/a', 'rtsp://127.0.0.1:8554/b']);
+    expect(plan.inputs[0]!.options).toContain('udp');
+    expect(plan.filter).toContain('[0:v:0]fps=25');
     expect(plan.filter).toContain('[1:v:0]fps=25');
-    expect(plan.filter).toContain('[2:v:0]fps=25');
     expect(plan.filter).toContain('zmq=b=ipc\\\\:///tmp/x/control.sock');
   });
 
@@ -159,7 +161,7 @@ describe('graph builder', () => {
 
   it('gives each channel a named gain with its mute folded in', () => {
     const cfg = config({ meters: false, audioChannels: [tone('t1', 'teacher', 440, { gainDb: -6 }), tone('s1', 'student', 1000, { muted: true })] });
-    const plan = graph(cfg);
+    const plan = sound(cfg);
     expect(plan.filter).toContain(`volume@g_t1=volume=${volumeOf(-6, false)}`);
     expect(plan.filter).toContain('volume@g_s1=volume=0:');
     expect(plan.filter).toContain('[ch_t1][ch_s1]amix=inputs=2:normalize=0');
@@ -173,7 +175,7 @@ describe('graph builder', () => {
       ducking: { enabled: true, thresholdDb: -20, ratio: 8 },
       audioChannels: [tone('t1', 'teacher'), tone('t2', 'teacher', 550), tone('s1', 'student', 1000), tone('omni', 'room', 300)],
     });
-    const plan = graph(cfg);
+    const plan = sound(cfg);
     expect(plan.filter).toContain('[ch_t1][ch_t2]amix=inputs=2:normalize=0:duration=longest[bus_teacher]');
     expect(plan.filter).toContain('[bus_teacher]asplit=2[bus_teacher_main][bus_teacher_sc]');
     expect(plan.filter).toContain('[ch_s1][bus_teacher_sc]sidechaincompress@duck=threshold=0.100000:ratio=8');
@@ -181,13 +183,33 @@ describe('graph builder', () => {
   });
 
   it('does not duck without a teacher', () => {
-    const plan = graph(config({ ducking: { enabled: true }, audioChannels: [tone('s1', 'student')] }));
+    const plan = sound(config({ ducking: { enabled: true }, audioChannels: [tone('s1', 'student')] }));
     expect(plan.filter).not.toContain('sidechaincompress');
-    expect(plan.filter).toContain('[ch_s1]anull[aout]');
+    expect(plan.filter).toContain('[ch_s1]anull[aprogram]');
+  });
+
+  it('mixes the sound apart from the pictures, with a control filter of its own on the program', () => {
+    const plan = sound(config({ audioChannels: [tone('t1', 'teacher')] }));
+    expect(plan.inputs).toEqual([PUMPED]);
+    expect(plan.audioLabel).toBe('aout');
+    expect(plan.filter).toContain('[aprogram]azmq=b=ipc\\\\:///tmp/x/mix.sock[aout]');
+    expect(plan.filter).not.toMatch(/overlay|scale|\bzmq=/);
+  });
+
+  it('paces silence by a real-time input when no channel has a source', () => {
+    for (const cfg of [config(), config({ audioChannels: [{ id: 'gone', name: 'Gone', role: 'teacher', source: { kind: 'camera', camera: 'cam-x' } }] })]) {
+      const plan = buildSoundGraph({ config: cfg, mix: new Map(), controlAddress: 'ipc:///tmp/x/mix.sock' });
+      expect(plan.inputs).toEqual([SILENT_CLOCK]);
+      expect(SILENT_CLOCK.options).toContain('-re');
+      expect(plan.filter).toContain('[aprogram][0:a:0]amix=inputs=2:normalize=0:duration=shortest[aclocked]');
+      expect(plan.filter).toContain('[aclocked]azmq=');
+    }
+    // With an input, nothing extra.
+    expect(sound(config({ audioChannels: [tone('t1', 'teacher')] })).inputs).not.toContainEqual(SILENT_CLOCK);
   });
 
   it('meters each channel after its gain', () => {
-    const plan = graph(config({ audioChannels: [tone('t1', 'teacher')] }));
+    const plan = sound(config({ audioChannels: [tone('t1', 'teacher')] }));
     expect(plan.filter).toContain('asplit=2[ch_t1][mt_t1]');
     expect(plan.filter).toContain('ametadata@m_t1=mode=print:key=lavfi.astats.Overall.RMS_level,anullsink');
   });
@@ -197,7 +219,7 @@ describe('graph builder', () => {
       meters: false,
       audioChannels: [tone('t1', 'teacher'), { id: 'mic', name: 'Mic', role: 'student', source: { kind: 'alsa', device: 'hw:1,0' } }, tone('s1', 'student', 1000)],
     });
-    const plan = graph(cfg);
+    const plan = sound(cfg);
     const index = plan.inputs.indexOf(PUMPED);
     expect(plan.inputs.filter((i) => i === PUMPED)).toHaveLength(1);
     expect(plan.filter).toContain(`[${index}:a:0]asplit=2[pa_t1][pa_s1]`);
@@ -256,16 +278,7 @@ describe('graph builder', () => {
         { id: 'gone', name: 'Gone', role: 'student', source: { kind: 'camera', camera: 'cam-x' } },
       ],
     });
-    const plan = buildGraph({
-      config: cfg,
-      slots: directSlots(cfg)([]),
-      layout: 'teacher',
-      layers,
-      mix: new Map(),
-      controlAddress: 'ipc:///tmp/x/control.sock',
-      pumpedAudio: { input: pumped, positions: new Map([['front', 1], ['back', 0], ['again', 1]]) },
-      originMs: 1_700_000_000_250,
-    });
+    const plan = sound(cfg, { mix: new Map(), pumpedAudio: { input: pumped, positions: new Map([['front', 1], ['back', 0], ['again', 1]]) }, originMs: 1_700_000_000_250 });
     const index = plan.inputs.indexOf(pumped);
     expect(plan.inputs.filter((i) => i === pumped)).toHaveLength(1);
     expect(plan.filter).toContain(`[${index}:a:0]asplit=3[pa_front][pa_back][pa_again]`);
@@ -284,6 +297,8 @@ describe('graph builder', () => {
       '-f', 'alsa', '-thread_queue_size', '1024', '-itsoffset', '-1700000000.250',
     ]);
     expect(graph(config()).copyts).toBe(false);
+    expect(graph(config()).originMs).toBeUndefined();
+    expect(sound(config(), { originMs: 1_700_000_000_250 })).toMatchObject({ copyts: true, originMs: 1_700_000_000_250 });
   });
 
   it('converts gains and escapes filter values', () => {
@@ -350,17 +365,7 @@ describe('talk-back mix-minus', () => {
   const talkbackGraph = (places: string[], speakers: boolean) => {
     const cfg = config({ audioChannels: [tone('teacher', 'teacher', 440), tone('room', 'room', 880)] });
     const positions = new Map([...cfg.audioChannels.map((c, i) => [c.id, i] as const), ...places.map((id, i) => [id, cfg.audioChannels.length + i] as const)]);
-    return buildGraph({
-      config: cfg,
-      slots: directSlots(cfg)([]),
-      layout: cfg.layout,
-      layers,
-      mix: new Map(),
-      controlAddress: 'ipc:///tmp/x/control.sock',
-      pumpedAudio: { input: PUMPED, positions },
-      talkback: places,
-      speakers,
-    });
+    return sound(cfg, { mix: new Map(), pumpedAudio: { input: PUMPED, positions }, talkback: places, speakers });
   };
 
   it('gives each place the program without its own room, and the speakers the rooms alone', () => {
