@@ -7,10 +7,11 @@ import { SrtpContext } from './srtp.ts';
 import { PLAYOUT_DELAY, type PublishTargets, type RtpEndpoint } from './targets.ts';
 
 /**
- * Smoothing for the compositor's audio bursts (ms): about one 720p frame's processing, the
- * longest it keeps sound waiting on an unloaded box (`RtpPacer`).
+ * Smoothing for the mixer's audio bursts (ms; `RtpPacer`): about the p99 of its packets'
+ * lateness on an unloaded box (timer and scheduling jitter of the pump and the mixer). It was
+ * 40 while the sound shared the compositor's ffmpeg and waited for each 720p frame's work.
  */
-export const AUDIO_PACING_MS = 40;
+export const AUDIO_PACING_MS = 20;
 
 export type MediaKind = 'video' | 'audio';
 

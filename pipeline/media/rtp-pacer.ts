@@ -2,11 +2,11 @@
  * Sends one RTP stream's packets evenly, on the clock of their own timestamps, instead of in
  * the bursts they come in.
  *
- * Why: the compositor is one ffmpeg whose main loop serves every output in turn, so while it
- * scales and encodes a video frame (tens of ms at 720p) no sound leaves it, and then several
- * 10 ms Opus packets leave at once. A browser's audio jitter buffer (NetEq) sizes itself to
- * the worst lateness it sees; on this box's bursts it held 100–300 ms of sound, and the
- * browser's lip sync then held the picture back to match, or could not.
+ * Why: a browser's audio jitter buffer (NetEq) sizes itself to the worst lateness it sees, and
+ * keeps that size for tens of seconds. The sound's packets leave the mixer a little unevenly
+ * (the pump's 10 ms timer and both processes' scheduling on a busy box), and they once left
+ * in bursts: while the sound shared the compositor's ffmpeg, no sound left it while it scaled
+ * and encoded a 720p frame, and NetEq held 100–300 ms of sound.
  *
  * How: each packet is due at its media time (RTP timestamp in ms) + the smallest lateness seen
  * over the last two seconds (the stream's own transit, without the bursts) + `budgetMs` + a

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AudioPump } from '../../pipeline/media/audio-pump.ts';
+import { AudioPump, wavHeader } from '../../pipeline/media/audio-pump.ts';
 import { AUDIO_RATE, AudioRing } from '../../pipeline/media/audio-ring.ts';
 import { STAMP_BEEP, StampedToneSource, type PumpSource } from '../../pipeline/media/audio-sources.ts';
 
@@ -72,17 +72,29 @@ describe('AudioPump', () => {
     await pump?.close();
   });
 
-  /** Reads interleaved f32le frames from a socket, in order, `frames` at a time. */
+  /**
+   * Reads the WAV stream's header (checked: 32-bit float, `channels`, 48 kHz, length unknown),
+   * then its interleaved frames, in order, `frames` at a time.
+   */
   function reader(socket: Socket, channels: number): ((frames: number) => Promise<Float32Array[]>) & { received: () => number } {
     let data = Buffer.alloc(0);
-    let total = 0;
+    let total = -44;
     let waiting: (() => void) | undefined;
     socket.on('data', (chunk: Buffer) => {
       data = Buffer.concat([data, chunk]);
       total += chunk.length;
       waiting?.();
     });
+    let header = false;
     const read = async (frames: number) => {
+      if (!header) {
+        while (data.length < 44) await new Promise<void>((resolve) => (waiting = resolve));
+        expect(data.subarray(0, 44)).toEqual(wavHeader(channels));
+        expect([data.toString('ascii', 0, 4), data.toString('ascii', 8, 16), data.toString('ascii', 36, 40)]).toEqual(['RIFF', 'WAVEfmt ', 'data']);
+        expect([data.readUInt16LE(20), data.readUInt16LE(22), data.readUInt32LE(24), data.readUInt16LE(32), data.readUInt16LE(34), data.readUInt32LE(40)]).toEqual([3, channels, 48_000, channels * 4, 32, 0xffffffff]);
+        data = data.subarray(44);
+        header = true;
+      }
       const bytes = frames * channels * 4;
       while (data.length < bytes) await new Promise<void>((resolve) => (waiting = resolve));
       const out = Array.from({ length: channels }, () => new Float32Array(frames));
@@ -100,7 +112,8 @@ describe('AudioPump', () => {
     await pump.start();
     const origin = Date.now() - 500;
     const input = pump.input(origin);
-    expect(input.options).toEqual(expect.arrayContaining(['-f', 'f32le', '-ac', '2', '-ar', '48000']));
+    // Read as an endless WAV stream, in packets of 10 ms (480 frames of two 4-byte samples).
+    expect(input.options).toEqual(expect.arrayContaining(['-f', 'wav', '-ignore_length', '1', '-max_size', '3840']));
     const connectedAt = Date.now();
     client = connect(input.url.replace('unix://', ''));
     const read = reader(client, 2);
@@ -140,7 +153,7 @@ describe('AudioPump', () => {
     expect(last.startMs + (last.length * 1000) / AUDIO_RATE).toBeLessThanOrEqual(Date.now() + 1);
   });
 
-  it('starts the count over for a new connection (a restarted compositor)', async () => {
+  it('starts the count over for a new connection (a restarted mixer)', async () => {
     const ring = new AudioRing({ minMs: 0 });
     pump = new AudioPump({ channels: [ring], dir });
     await pump.start();
