@@ -157,7 +157,7 @@ export class Daemon {
           recording: config.recording,
           recordingDir: config.recording.enabled ? this.recordingDir : undefined,
           ...(config.talkback.speaker ? { speaker: config.talkback.speaker } : {}),
-          onEncoderExit: (process) => this.#metrics?.processRestarts.inc({ process }),
+          onEncoderExit: (which) => this.#metrics?.processRestarts.inc({ process: which }),
           logger,
         }),
       preRoll: lessonSetup({

@@ -23,7 +23,7 @@ export interface MediaSessionDeps {
   /** The ALSA device where the broadcast room hears its talk-back rooms. */
   speaker?: string;
   /** Every exit of the compositor or the mixer nobody asked for (metrics). */
-  onEncoderExit?: (process: MediaProcess) => void;
+  onEncoderExit?: (which: MediaProcess) => void;
   logger: Logger;
 }
 
@@ -44,7 +44,7 @@ export async function openMediaSession(deps: MediaSessionDeps): Promise<Broadcas
     ...(deps.speaker ? { speaker: deps.speaker } : {}),
     logger: deps.logger,
   });
-  pipeline.on('encoderExit', (_code, _signal, process) => deps.onEncoderExit?.(process));
+  pipeline.on('encoderExit', (_code, _signal, which) => deps.onEncoderExit?.(which));
   // After the origin mediasoup worker died the room listens on new ports; the forwarder's
   // one socket just sends there, so ffmpeg never notices.
   const onIngest = (ingest: IngestEndpoints) => pipeline.forwarder.setTargets({ ...deps.plan, ...ingest });

@@ -41,8 +41,8 @@ export function wavHeader(channels: number): Buffer {
  * Feeds the mixer the sound that reaches it through Node (a camera's own microphone,
  * read by the camera's ingest with its picture; RTSP and file channels, each read by a feed of
  * its own; test tones made here): one Unix socket, an endless WAV stream of one mono 32-bit
- * float channel per source, interleaved, 48 kHz, read in packets of 10 ms. A source that has nothing (a stalled stream) gives silence; the
- * mixer's sound never waits for it.
+ * float channel per source, interleaved, 48 kHz, read in packets of 10 ms. A source that has
+ * nothing (a stalled stream) gives silence; the mixer's sound never waits for it.
  *
  * The mixer's clock: ffmpeg counts an input's raw PCM samples for its timestamps, so the
  * pump makes the count equal the wall clock. Every mixer start has an origin (the wall

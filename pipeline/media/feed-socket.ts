@@ -2,9 +2,9 @@ import { rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 
 /**
- * A Unix socket the compositor connects to as a client to read raw media (ffmpeg's `unix://`
- * input). One reader at a time: a new connection (the compositor after a restart) replaces the
- * old one. What the reader would write is drained and ignored.
+ * A Unix socket an ffmpeg (the compositor, the mixer) connects to as a client to read raw media
+ * (ffmpeg's `unix://` input). One reader at a time: a new connection (after a restart) replaces
+ * the old one. What the reader would write is drained and ignored.
  */
 export class FeedSocket {
   readonly path: string;

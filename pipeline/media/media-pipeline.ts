@@ -68,7 +68,7 @@ export type MediaPipelineEvents = {
   level: [channelId: string, rmsDb: number];
   health: [PipelineHealth];
   /** The compositor or the mixer exited without us asking; it restarts with backoff. */
-  encoderExit: [code: number | null, signal: NodeJS.Signals | null, process: MediaProcess];
+  encoderExit: [code: number | null, signal: NodeJS.Signals | null, which: MediaProcess];
   program: [Program];
   /** A camera's ingest got frames again, or lost them (its slot shows the other camera or a slate). */
   camera: [cameraId: string, state: CameraFeedState];
