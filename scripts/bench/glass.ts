@@ -273,8 +273,13 @@ export interface GlassResult {
    * RTSP decoding it directly, over the frames both read, unloaded and under the busy loop.
    */
   classcastShare: { unloaded: Share; underLoad: Share };
-  /** The sound's way beside the picture's, unloaded and under the busy loop (`SoundFigures`). */
-  sound: { unloaded: SoundFigures; underLoad: SoundFigures };
+  /** The sound's way beside the picture's, unloaded, under the busy loop and with the page on a core of its own (`SoundFigures`). */
+  /**
+   * `ownCore`: a last window with the page on a core of its own and the box on the other
+   * (`SplitCores`), when there are two cores: the ear and the eye apart from the page's own
+   * starvation on the shared cores.
+   */
+  sound: { unloaded: SoundFigures; underLoad: SoundFigures; ownCore?: SoundFigures };
   /** Frames the box dropped instead of queueing: in the unloaded window and under the hog. */
   dropped: { unloaded: number; underLoad: number };
   /** The nice value the box ran at (-5 as its systemd unit runs it, when allowed). */
@@ -597,15 +602,49 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
     await until(() => pageSamples(hlsPage, true, false), (s) => s.delays.length >= 5, START_TIMEOUT_MS, 'stamped frames through HLS');
     const viaHls = await pageWindow(hlsPage, options.measureMs);
     const hlsRow = row('baseline: same camera → ffmpeg HLS (1 s segments) → hls.js', viaHls.delays, viaHls.presented, viaHls.unreadable, viaHls.width);
+    await hlsPage.close();
+    await hls.close();
+    hls = undefined;
+
+    // Last, the page on a core of its own and the box on the other, as the join row does: the
+    // sound and the picture apart from the page's own starvation on the shared cores (a member
+    // PC is another machine). The other pages are closed first: the bench's browser is the
+    // box's child, held to the box's core with it.
+    await page.close();
+    let ownCore: { row: GlassRow; sound: SoundFigures } | undefined;
+    if (split instanceof SplitCores) {
+      const { apiBase, classroomUrl } = demo.info;
+      const inOwn = await split.run(async () => {
+        const own = await launchBrowser(apiBase, undefined, split.pageLauncher(dataDir, '/usr/bin/chromium'));
+        try {
+          const ownPage = await own.newPage();
+          await ownPage.goto(classroomUrl);
+          await ownPage.waitForSelector('video');
+          await installPageReader(ownPage);
+          await pageSamples(ownPage, true, true);
+          await until(() => pageSamples(ownPage, true, false), (s) => s.delays.length >= 5, START_TIMEOUT_MS, 'stamped frames in the page on a core of its own');
+          await untilShowing(ownPage, size.width);
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          startRecording();
+          const window = await pageWindow(ownPage, options.measureMs);
+          stopRecording();
+          return window;
+        } finally {
+          await own.close();
+        }
+      });
+      const shownOwn = canvasFrames(inOwn, size.width);
+      ownCore = { row: pageRow('the page on a core of its own: glass', inOwn, size.width), sound: soundFigures(inOwn, shownOwn, stages.frames('pump'), soundOut.delays) };
+    }
 
     return {
-      rows: [baseline, ...chain, ...queuedUnloaded, ...underLoad, hlsRow],
+      rows: [baseline, ...chain, ...queuedUnloaded, ...underLoad, hlsRow, ...(ownCore ? [ownCore.row] : [])],
       join,
       ruralLink,
       splitCores,
       keyframeIdleMs,
       classcastShare: { unloaded: shareUnloaded, underLoad: shareUnderLoad },
-      sound: { unloaded: soundUnloaded, underLoad: soundUnderLoad },
+      sound: { unloaded: soundUnloaded, underLoad: soundUnderLoad, ...(ownCore ? { ownCore: ownCore.sound } : {}) },
       dropped: { unloaded: droppedUnloaded, underLoad: droppedUnderLoad },
       nice,
       boxProcess,
@@ -653,7 +692,7 @@ export function formatGlass(result: GlassResult): string {
     f.heard.frames > 0
       ? `heard p50 ${f.heard.p50} ms, p95 ${f.heard.p95} ms (${f.heard.frames} beeps; leaving the box p50 ${f.box.p50} ms, p95 ${f.box.p95} ms); the picture from the frame pump to shown p50 ${f.picture.p50} ms, p95 ${f.picture.p95} ms; sound − picture p50 ${(f.heard.p50 >= f.picture.p50 ? '+' : '') + Math.round((f.heard.p50 - f.picture.p50) * 10) / 10} ms`
       : 'no beep heard';
-  lines.push(`sound, from the box's audio pump (the demo's stamped beep) to heard in the page, beside the picture from the box's frame pump: ${sound(result.sound.unloaded)}; under the busy loop ${sound(result.sound.underLoad)}`);
+  lines.push(`sound, from the box's audio pump (the demo's stamped beep) to heard in the page, beside the picture from the box's frame pump: ${sound(result.sound.unloaded)}; under the busy loop ${sound(result.sound.underLoad)}${result.sound.ownCore ? `; the page on a core of its own ${sound(result.sound.ownCore)}` : ''}`);
   lines.push(`frames the box dropped instead of queueing (frame pump): ${result.dropped.unloaded} unloaded, ${result.dropped.underLoad} under the busy loop`);
   lines.push(`the box ran at nice ${result.nice} (its systemd unit: -5), the busy loop at 0`);
   const box = result.boxProcess;

@@ -30,7 +30,7 @@ describe('classcast bench glass', () => {
     // Small and short: the mechanics, not the figures (those are in docs/benchmarks.md).
     const { code, stdout, stderr } = await bench(['glass', '--seconds', '3', '--width', '640', '--height', '360', '--fps', '15', '--json']);
     expect(code, stderr).toBe(0);
-    const { glass } = JSON.parse(stdout) as { glass: { rows: Row[]; join: JoinRow[]; ruralLink: string; splitCores: string; keyframeIdleMs: number[]; dropped: { unloaded: number; underLoad: number }; boxProcess: { cpuPercent: number; loopDelayP99Ms: number; majorGcs: { count: number; ms: number }; compositorCpuPercent: number; mixerCpuPercent: number }; windowRetries: number; classcastShare: Record<'unloaded' | 'underLoad', Share>; sound: Record<'unloaded' | 'underLoad', { heard: Share; box: Share; picture: Share }> } };
+    const { glass } = JSON.parse(stdout) as { glass: { rows: Row[]; join: JoinRow[]; ruralLink: string; splitCores: string; keyframeIdleMs: number[]; dropped: { unloaded: number; underLoad: number }; boxProcess: { cpuPercent: number; loopDelayP99Ms: number; majorGcs: { count: number; ms: number }; compositorCpuPercent: number; mixerCpuPercent: number }; windowRetries: number; classcastShare: Record<'unloaded' | 'underLoad', Share>; sound: Record<'unloaded' | 'underLoad', { heard: Share; box: Share; picture: Share }> & { ownCore?: { heard: Share; box: Share; picture: Share } } } };
     expect(glass.rows.map((r) => r.path)).toEqual([
       expect.stringMatching(/^baseline: camera RTSP/),
       expect.stringMatching(/ingest/),
@@ -47,6 +47,7 @@ describe('classcast bench glass', () => {
       expect.stringMatching(/busy loop: baseline: frames queued .*: RTP leaving the box/),
       expect.stringMatching(/busy loop: baseline: frames queued .*: glass/),
       expect.stringMatching(/HLS/),
+      'the page on a core of its own: glass',
     ]);
     for (const row of glass.rows) {
       // A page's window counts the frames it read at the low layer apart (the SFU may move it
@@ -109,6 +110,12 @@ describe('classcast bench glass', () => {
     const [, boxCore, pageCore] = /^the box on core (\d+), the page's Chromium on core (\d+) \(taskset\)$/.exec(glass.splitCores) ?? [];
     expect(boxCore, glass.splitCores).toBeDefined();
     expect(pageCore).not.toBe(boxCore);
+    // And a last window (the last row) hears and sees the lesson with the page on a core of its own.
+    const ownCore = glass.sound.ownCore!;
+    expect(ownCore.heard.frames).toBeGreaterThanOrEqual(2);
+    expect(ownCore.heard.p95).toBeLessThan(1000);
+    expect(ownCore.box.p50).toBeLessThan(ownCore.heard.p50);
+    expect(ownCore.picture.frames).toBeGreaterThan(0);
     expect(glass.join.map((r) => r.path)).toEqual([expect.stringMatching(/fresh/), expect.stringMatching(/reload/), expect.stringMatching(/1000 kbit\/s link/), expect.stringMatching(/fresh profile, the page on a core of its own/)]);
     for (const row of glass.join) {
       expect(row.loads).toBe(6);
