@@ -273,10 +273,10 @@ export interface GlassResult {
    * RTSP decoding it directly, over the frames both read, unloaded and under the busy loop.
    */
   classcastShare: { unloaded: Share; underLoad: Share };
-  /** The sound's way beside the picture's, unloaded, under the busy loop and with the page on a core of its own (`SoundFigures`). */
   /**
-   * `ownCore`: a last window with the page on a core of its own and the box on the other
-   * (`SplitCores`), when there are two cores: the ear and the eye apart from the page's own
+   * The sound's way beside the picture's (`SoundFigures`), unloaded, under the busy loop, and
+   * (`ownCore`) in a last window with the page on a core of its own and the box on the other
+   * (`SplitCores`, when there are two cores): the ear and the eye apart from the page's own
    * starvation on the shared cores.
    */
   sound: { unloaded: SoundFigures; underLoad: SoundFigures; ownCore?: SoundFigures };
@@ -626,9 +626,9 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
           await untilShowing(ownPage, size.width);
           await new Promise((resolve) => setTimeout(resolve, 1000));
           startRecording();
-          const window = await pageWindow(ownPage, options.measureMs);
+          const measured = await pageWindow(ownPage, options.measureMs);
           stopRecording();
-          return window;
+          return measured;
         } finally {
           await own.close();
         }
