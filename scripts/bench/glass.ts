@@ -337,6 +337,17 @@ export function mostlyOtherLayer(state: Pick<GlassPageState, 'widths'>, width: n
 }
 
 /** Waits until the page shows pictures `width` wide (the high layer, after a newcomer's low one). */
+/** A member page of `url` in `browser`, live and reading the camera's stamps (five read). */
+async function openMemberPage(browser: Browser, url: string, what: string): Promise<Page> {
+  const page = await browser.newPage();
+  await page.goto(url);
+  await page.waitForSelector('video');
+  await installPageReader(page);
+  await pageSamples(page, true, true);
+  await until(() => pageSamples(page, true, false), (s) => s.delays.length >= 5, START_TIMEOUT_MS, `stamped frames in ${what}`);
+  return page;
+}
+
 async function untilShowing(page: Page, width: number, timeoutMs = START_TIMEOUT_MS): Promise<void> {
   const showing = () => page.evaluate(() => (window as unknown as { glass: GlassPageState }).glass.width);
   await until(showing, (w) => w === width, timeoutMs, `the member classroom showing the ${width} px layer`);
@@ -455,13 +466,8 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
     }
     // The same answer with no page loading on the box's cores: what the joins' pages cost it.
     const keyframeIdleMs = await idleKeyframeAnswers(keyframes, () => sfuProbe.requestKeyFrame(), 6);
-    const page = await browser.newPage();
-    await page.goto(demo.info.classroomUrl);
-    await page.waitForSelector('video');
-    await installPageReader(page);
     // Live and reading stamps in the page, and frames arriving at the direct decoder.
-    await pageSamples(page, true, true);
-    await until(() => pageSamples(page, true, false), (s) => s.delays.length >= 5, START_TIMEOUT_MS, 'stamped frames in the member classroom');
+    const page = await openMemberPage(browser, demo.info.classroomUrl, 'the member classroom');
     const d = direct;
     await until(async () => d.seen, (n) => n >= 5, START_TIMEOUT_MS, 'frames from the camera');
     // The high layer, a second of warm-up (jitter buffer settling), then the window; again
@@ -617,12 +623,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
       const inOwn = await split.run(async () => {
         const own = await launchBrowser(apiBase, undefined, split.pageLauncher(dataDir, '/usr/bin/chromium'));
         try {
-          const ownPage = await own.newPage();
-          await ownPage.goto(classroomUrl);
-          await ownPage.waitForSelector('video');
-          await installPageReader(ownPage);
-          await pageSamples(ownPage, true, true);
-          await until(() => pageSamples(ownPage, true, false), (s) => s.delays.length >= 5, START_TIMEOUT_MS, 'stamped frames in the page on a core of its own');
+          const ownPage = await openMemberPage(own, classroomUrl, 'the page on a core of its own');
           await untilShowing(ownPage, size.width);
           await new Promise((resolve) => setTimeout(resolve, 1000));
           startRecording();

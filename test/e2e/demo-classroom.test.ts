@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { launchChromium, receivedMedia, waitFor } from '../helpers/browser.ts';
-import { metric, processOf, startDemoProcess, type DemoProcess } from '../helpers/demo-process.ts';
+import { mediaProcessOf, metric, startDemoProcess, type DemoProcess } from '../helpers/demo-process.ts';
 import { descendants, isAlive } from '../helpers/processes.ts';
 
 describe('classcast demo, end to end', () => {
@@ -137,7 +137,7 @@ describe('classcast demo, end to end', () => {
     return { status: response.status, body: (await response.json()) as { ready: boolean; parts: Record<string, unknown> & { pipeline: { state: string; detail?: string } } } };
   };
   /** The demo's compositor: the ffmpeg with the pictures' filter graph. */
-  const compositorPid = () => processOf(demo, (command, cmdline) => command === 'ffmpeg' && cmdline.includes('filter_complex') && cmdline.includes('libx264'));
+  const compositorPid = () => mediaProcessOf(demo, 'compositor');
 
   it('says it is not ready while the compositor is frozen, and ready again once it runs', async () => {
     await expect.poll(async () => (await ready()).status, { timeout: 30_000 }).toBe(200);

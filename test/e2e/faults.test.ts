@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/browser.ts';
-import { metric, processOf, startDemoProcess, type DemoProcess } from '../helpers/demo-process.ts';
+import { mediaProcessOf, metric, processOf, startDemoProcess, type DemoProcess } from '../helpers/demo-process.ts';
 import { descendants } from '../helpers/processes.ts';
 
 /**
@@ -123,14 +123,14 @@ describe('kill -9 faults during a lesson: the member classroom gets its picture 
   }
 
   it('the compositor', async () => {
-    const r = await fault('compositor', processOf(demo, (c, line) => c === 'ffmpeg' && line.includes('filter_complex') && line.includes('libx264')));
+    const r = await fault('compositor', mediaProcessOf(demo, 'compositor'));
     expect(r.pictureAgainMs).toBeGreaterThan(0);
   }, 90_000);
 
   it('the mixer', async () => {
     const r = await fault(
       'mixer',
-      processOf(demo, (c, line) => c === 'ffmpeg' && line.includes('filter_complex') && line.includes('libopus') && !line.includes('libx264')),
+      mediaProcessOf(demo, 'mixer'),
       async () => ((await metric(demo, /classcast_process_restarts_total\{process="mixer"\} (\d+)/)) ?? 0) >= 1,
     );
     expect(r.deviceAgainMs).toBeGreaterThan(0);

@@ -92,3 +92,12 @@ export function processOf(demo: DemoProcess, match: (command: string, cmdline: s
   }
   throw new Error('no such process under the demo');
 }
+
+/**
+ * The pid of one of the demo's two filter graphs: the compositor (pictures, x264) or the mixer
+ * (sound, Opus only).
+ */
+export function mediaProcessOf(demo: DemoProcess, which: 'compositor' | 'mixer'): number {
+  const encodes = (cmdline: string) => (which === 'compositor' ? cmdline.includes('libx264') : cmdline.includes('libopus') && !cmdline.includes('libx264'));
+  return processOf(demo, (command, cmdline) => command === 'ffmpeg' && cmdline.includes('filter_complex') && encodes(cmdline));
+}

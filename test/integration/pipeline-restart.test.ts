@@ -14,6 +14,17 @@ describe('compositor and mixer crashes', () => {
   afterEach(async () => {
     for (const fn of cleanup.splice(0).reverse()) await fn();
   });
+  /** Stops `pid` (alive, silent: a hung ffmpeg), and kills it at the end whatever came of it. */
+  const hang = (pid: number) => {
+    process.kill(pid, 'SIGSTOP');
+    cleanup.push(async () => {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    });
+  };
 
   it('comes back by itself, with the live layout and mutes, continuing the RTP numbering; the sound never waits for the picture', async () => {
     const video = await RtpSink.open();
@@ -45,20 +56,12 @@ describe('compositor and mixer crashes', () => {
     await pipeline.setLayout('students');
     await pipeline.setMuted('students', true);
     const high = layers[0]!.ssrc;
-    const heard = async () => toFloat32(await audio.decode({ ssrc: 5151, kind: 'audio', payloadType: 100, seconds: 1 })).subarray(9600);
 
     // The compositor hangs (SIGSTOP: alive, silent, until the stall watchdog after 6 s): its
     // picture stops, and the sound goes on, from the same mixer.
     const pid = pipeline.encoderPid!;
     const mixer = pipeline.mixerPid!;
-    process.kill(pid, 'SIGSTOP');
-    cleanup.push(async () => {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    });
+    hang(pid);
     // The packets already on their way when it stopped arrive within the first tenth of a second.
     const soundAtStop = audio.packets.get(5151) ?? 0;
     await waitUntil(() => (audio.packets.get(5151) ?? 0) > soundAtStop + 10, 5_000, 'a tenth of a second of sound');
@@ -94,7 +97,7 @@ describe('compositor and mixer crashes', () => {
     await waitUntil(() => pipeline.mixerState === 'running' && (audio.packets.get(5151) ?? 0) > soundAfter + 20, 15_000, 'sound after the restart');
     expect(pipeline.mixerPid).not.toBe(mixer);
     expect(pipeline.encoderPid).toBe(compositor);
-    const samples = await heard();
+    const samples = toFloat32(await audio.decode({ ssrc: 5151, kind: 'audio', payloadType: 100, seconds: 1 })).subarray(9600);
     expect(tonePowerDb(samples, 440)).toBeGreaterThan(-35);
     expect(tonePowerDb(samples, 1000)).toBeLessThan(-60);
 
@@ -119,14 +122,7 @@ describe('compositor and mixer crashes', () => {
     await pipeline.start();
     const pid = pipeline.encoderPid!;
     // A hung ffmpeg (e.g. blocked on a stalled input) stays alive and prints nothing.
-    process.kill(pid, 'SIGSTOP');
-    cleanup.push(async () => {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    });
+    hang(pid);
     await waitUntil(() => pipeline.encoderPid !== undefined && pipeline.encoderPid !== pid && pipeline.encoderState === 'running', 20_000, 'a new encoder');
     const before = video.packets.get(layers[0]!.ssrc) ?? 0;
     await waitUntil(() => (video.packets.get(layers[0]!.ssrc) ?? 0) > before + 10, 10_000, 'output from the new encoder');
