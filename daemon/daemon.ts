@@ -224,6 +224,11 @@ export class Daemon {
     return this.#app;
   }
 
+  /** The member classrooms' signalling (an SFU role, once started): its `joined` events. */
+  get signalling(): MemberSignalling | undefined {
+    return this.#signalling;
+  }
+
   async start(): Promise<void> {
     const { config, logger } = this;
     if (config.roles.classroom) {
@@ -317,6 +322,8 @@ export class Daemon {
       ...(this.edgeHub ? { edges: () => this.edgeHub!.view() } : {}),
       ...(this.originLink ? { originLinkUp: () => this.originLink!.up } : {}),
     });
+    const metrics = this.#metrics;
+    signalling?.on('joined', (join) => metrics.joinSeconds.observe({ media: join.media ? 'yes' : 'no' }, (join.answeredAt - join.receivedAt) / 1000));
 
     const tls = config.api.tls && { key: readFileSync(config.api.tls.keyFile), cert: readFileSync(config.api.tls.certFile) };
     const app = await buildApp({

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { PipelineFigures } from '../../pipeline/media/media-pipeline.ts';
 import type { ViewerStats } from '../../pipeline/sfu/viewer.ts';
 import type { EdgeView } from '../district/edge-hub.ts';
@@ -25,6 +25,8 @@ export class Metrics {
   readonly registry = new Registry();
   readonly controlActions: Counter<'action' | 'result'>;
   readonly processRestarts: Counter<'process'>;
+  /** A member classroom's join in the box, request in → answer out (`media`: it set the picture up). */
+  readonly joinSeconds: Histogram<'media'>;
 
   constructor(sources: MetricsSources) {
     collectDefaultMetrics({ register: this.registry, prefix: 'classcast_' });
@@ -148,6 +150,13 @@ export class Metrics {
     }
     this.controlActions = new Counter({ name: 'classcast_control_actions_total', help: 'Control actions by result', labelNames: ['action', 'result'], registers });
     this.processRestarts = new Counter({ name: 'classcast_process_restarts_total', help: 'Unexpected child process exits', labelNames: ['process'], registers });
+    this.joinSeconds = new Histogram({
+      name: 'classcast_join_seconds',
+      help: "A member classroom's join in the box, request in to answer out (media: the answer set its picture up)",
+      labelNames: ['media'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
   }
 
   /** An origin's edges: one scrape reads them once. */

@@ -33,9 +33,27 @@ export interface MemberSessionDeps {
   alternates?: () => string[];
   /** Where a broadcast (room id) takes raised hands (talk-back); none: a raised hand is refused. */
   talkback?: (roomId: string) => Pick<TalkbackDesk, 'enabled' | 'raise' | 'endOwned' | 'onAirFor' | 'placeOfClassroom'> | undefined;
+  /** A join was answered: the box's own part of a classroom's way to its first picture. */
+  onJoined?: (join: JoinTiming) => void;
+}
+
+/**
+ * One answered join, on the wall clock (epoch ms, fractional): its frame arrived, its answer
+ * left. `media`: the answer set the classroom's picture up (transport, consumers, offer).
+ */
+export interface JoinTiming {
+  classroom: string;
+  receivedAt: number;
+  answeredAt: number;
+  media: boolean;
 }
 
 type JoinMedia = NonNullable<Extract<SignalRequest, { method: 'join' }>['data']['media']>;
+
+/** Epoch ms with the monotonic clock's fraction: two marks of one join a few ms apart stay apart. */
+function wallClock(): number {
+  return performance.timeOrigin + performance.now();
+}
 
 /** At most this many requests a second per connection; more get an error frame. */
 const MAX_REQUESTS_PER_SECOND = 40;
@@ -147,19 +165,26 @@ export class MemberSession {
       return;
     }
     this.#queued += 1;
-    this.#queue = this.#queue.then(() => this.#onMessage(text, isBinary)).finally(() => {
+    const receivedAt = wallClock();
+    this.#queue = this.#queue.then(() => this.#onMessage(text, isBinary, receivedAt)).finally(() => {
       this.#queued -= 1;
     });
   }
 
-  async #onMessage(text: string, isBinary: boolean): Promise<void> {
+  async #onMessage(text: string, isBinary: boolean, receivedAt: number): Promise<void> {
+    let joined: { media: boolean } | undefined;
     const answer = await answerRequestFrame(text, isBinary, {
       schema: requestSchema,
       guard: () => this.#rateLimit(),
-      handle: (request) => this.#handle(request),
+      handle: async (request) => {
+        const result = await this.#handle(request);
+        if (request.method === 'join') joined = { media: (result as JoinAnswer).media !== undefined };
+        return result;
+      },
       onUnexpected: (error) => this.#logger.warn({ err: error }, 'signalling request failed'),
     });
     this.#send(answer);
+    if (joined && this.#claims) this.#deps.onJoined?.({ classroom: this.#claims.classroom, receivedAt, answeredAt: wallClock(), ...joined });
   }
 
   /** One handler per method, each answering with what `SignalAnswers` says that method returns. */

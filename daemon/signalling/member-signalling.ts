@@ -1,9 +1,10 @@
 import type { WebSocket } from 'ws';
+import { TypedEmitter } from '../../config/foundation/emitter.ts';
 import { ClasscastError } from '../../config/foundation/errors.ts';
-import { MemberSession, type MemberSessionDeps } from './member-session.ts';
+import { MemberSession, type JoinTiming, type MemberSessionDeps } from './member-session.ts';
 import type { BroadcastInfo, TalkbackView } from './protocol.ts';
 
-export interface MemberSignallingOptions extends Omit<MemberSessionDeps, 'admit'> {
+export interface MemberSignallingOptions extends Omit<MemberSessionDeps, 'admit' | 'onJoined'> {
   /**
    * Sessions one join token may hold at once. A kiosk needs one, plus one while a dropped
    * socket is still waiting to be noticed; a leaked link must not open a hundred transports.
@@ -11,15 +12,21 @@ export interface MemberSignallingOptions extends Omit<MemberSessionDeps, 'admit'
   maxSessionsPerToken?: number;
 }
 
+export type MemberSignallingEvents = {
+  /** A classroom's join was answered (the metrics time the box's part of it). */
+  joined: [JoinTiming];
+};
+
 /** All member-classroom sessions; pushes broadcast state changes to those following it. */
-export class MemberSignalling {
+export class MemberSignalling extends TypedEmitter<MemberSignallingEvents> {
   readonly #deps: MemberSessionDeps;
   readonly #sessions = new Set<MemberSession>();
   readonly #maxPerToken: number;
 
   constructor(options: MemberSignallingOptions) {
+    super();
     this.#maxPerToken = options.maxSessionsPerToken ?? 4;
-    this.#deps = { ...options, admit: (session, token) => this.#admit(session, token) };
+    this.#deps = { ...options, admit: (session, token) => this.#admit(session, token), onJoined: (join) => this.safeEmit('joined', join) };
   }
 
   accept(socket: WebSocket): MemberSession {

@@ -12,12 +12,14 @@ import { readStamp } from '../../devices/camera/sim/time-stamp.ts';
 import { rtspInputOptions } from '../../pipeline/media/graph.ts';
 import { even } from '../../pipeline/media/targets.ts';
 import { orphanSafe } from '../../config/foundation/process/orphan-safe.ts';
+import { RawPipe } from '../../config/foundation/process/raw-pipe.ts';
 import type { GlassPageState } from './glass-page.ts';
 import { watchMajorGcs, type MajorGcs } from './gc-watch.ts';
 import { HlsChain } from './glass-hls.ts';
 import { percentile, spread, stageShare, type Share, type StageFrames } from './glass-share.ts';
 import { GlassStages, type StageName } from './glass-stages.ts';
 import { formatJoin, joinRow, measureJoin, type JoinRow } from './join.ts';
+import { JoinWatch } from './join-watch.ts';
 import { idleKeyframeAnswers, KeyframeWatch } from './keyframe-watch.ts';
 import { SoundWatch } from './sound-watch.ts';
 import { ShapedLink } from './shaped-link.ts';
@@ -202,12 +204,17 @@ export async function until<T>(probe: () => Promise<T>, accept: (v: T) => boolea
 /**
  * The baseline: the camera's RTSP decoded straight by ffmpeg with the pipeline's own ingest
  * options, grey frames read in Node: camera encode + RTSP relay + decode, nothing else.
+ *
+ * It runs in the daemon's process, so it reads as the camera ingest does (`RawPipe`: one read
+ * buffer, and one frame buffer it fills): a new buffer per read and per frame (7 MB a second
+ * at 640x360@30) made V8 collect in full 7–8 times in 10 s in the daemon's process, which
+ * without it collects none, and added 10 points of a core to it.
  */
 class DirectDecoder {
   readonly #child: ChildProcess;
-  readonly #frameBytes: number;
-  #pending: Buffer[] = [];
-  #pendingBytes = 0;
+  readonly #pipe: RawPipe;
+  readonly #frame: Buffer;
+  #filled = 0;
   recording = false;
   delays: number[] = [];
   /** The camera's stamp of each of `delays`. */
@@ -217,26 +224,35 @@ class DirectDecoder {
   seen = 0;
   #lastStamp: number | undefined;
 
-  constructor(url: string, width: number, height: number) {
-    this.#frameBytes = width * height;
+  private constructor(child: ChildProcess, pipe: RawPipe, width: number, height: number) {
+    this.#child = child;
+    this.#pipe = pipe;
+    this.#frame = Buffer.alloc(width * height);
+    pipe.read(Buffer.alloc(64 * 1024), (chunk) => this.#onData(chunk, width, height));
+  }
+
+  static async start(url: string, width: number, height: number): Promise<DirectDecoder> {
+    const pipe = await RawPipe.open();
     const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', ...rtspInputOptions(), '-i', url, '-an', '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'gray', '-s', `${width}x${height}`, 'pipe:1'];
     const [command, finalArgs] = orphanSafe('ffmpeg', args);
-    this.#child = spawn(command, finalArgs, { stdio: ['ignore', 'pipe', 'ignore'] });
-    this.#child.stdout!.on('data', (chunk: Buffer) => this.#onData(chunk, width, height));
+    const child = spawn(command, finalArgs, { stdio: ['ignore', pipe.childFd, 'ignore'] });
+    pipe.spawned();
+    child.once('exit', () => pipe.close());
+    return new DirectDecoder(child, pipe, width, height);
   }
 
   #onData(chunk: Buffer, width: number, height: number): void {
     const now = Date.now();
-    this.#pending.push(chunk);
-    this.#pendingBytes += chunk.length;
-    while (this.#pendingBytes >= this.#frameBytes) {
-      const all = Buffer.concat(this.#pending);
-      const frame = all.subarray(0, this.#frameBytes);
-      const rest = all.subarray(this.#frameBytes);
-      this.#pending = rest.length > 0 ? [rest] : [];
-      this.#pendingBytes = rest.length;
+    let at = 0;
+    while (at < chunk.length) {
+      const copied = chunk.copy(this.#frame, this.#filled, at);
+      at += copied;
+      this.#filled += copied;
+      if (this.#filled < this.#frame.length) return;
+      this.#filled = 0;
       this.seen += 1;
       if (!this.recording) continue;
+      const frame = this.#frame;
       const stamped = readStamp((x, y) => frame[y * width + x]!, width, height);
       this.presented += 1;
       if (stamped === undefined) this.unreadable += 1;
@@ -250,6 +266,7 @@ class DirectDecoder {
 
   close(): void {
     if (this.#child.exitCode === null) this.#child.kill('SIGKILL');
+    this.#pipe.close();
   }
 }
 
@@ -400,6 +417,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
   let hog: ChildProcess | undefined;
   let hls: HlsChain | undefined;
   let keyframes: KeyframeWatch | undefined;
+  let joins: JoinWatch | undefined;
   let sound: SoundWatch | undefined;
   let ruralBrowser: Browser | undefined;
   // A member classroom behind a thin link joins too: the box listens on the link's host end.
@@ -425,7 +443,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
       ...(link instanceof ShapedLink ? { host: link.hostIp } : {}),
     });
     const camera = demo.cameras[0]!;
-    direct = new DirectDecoder(camera.rtspUrl, 640, even((640 * size.height) / size.width));
+    direct = await DirectDecoder.start(camera.rtspUrl, 640, even((640 * size.height) / size.width));
     const pipeline = demo.daemon.studio.pipeline;
     const feed = pipeline?.cameraFeeds().get(camera.id);
     const pump = pipeline?.framePump;
@@ -435,18 +453,21 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
     await stages.watchEncoded(pipeline.forwarder, demo.daemon.plan.layers[0]!.ssrc);
     const sfuProbe = await stages.watchSfu(demo.daemon.room);
     keyframes = await KeyframeWatch.start(pipeline.forwarder);
+    const signalling = demo.daemon.signalling;
+    if (!signalling) throw new Error('bench glass: the demo has no member signalling');
+    joins = new JoinWatch(signalling);
     sound = await SoundWatch.start(pipeline.forwarder, demo.daemon.plan.audioSsrc);
     browser = await launchBrowser(demo.info.apiBase, dataDir);
     // Page loads while the lesson runs, before the measuring page opens: a kiosk after a
     // reboot (cold) and after a reload (warm), each the only member classroom in its browser.
     await until(async () => pipeline.figures().sinceOutputMs < 1000, (ok) => ok, START_TIMEOUT_MS, 'the pipeline sending');
     const join = [
-      joinRow('join: fresh profile (nothing cached)', await measureJoin(browser, demo.info.classroomUrl, 6, false, keyframes)),
-      joinRow('join: reload (script cached)', await measureJoin(browser, demo.info.classroomUrl, 6, true, keyframes)),
+      joinRow('join: fresh profile (nothing cached)', await measureJoin(browser, demo.info.classroomUrl, 6, false, keyframes, joins)),
+      joinRow('join: reload (script cached)', await measureJoin(browser, demo.info.classroomUrl, 6, true, keyframes, joins)),
     ];
     if (link instanceof ShapedLink) {
       ruralBrowser = await link.launchChromium(browserArgs(demo.info.apiBase), atUserPriority(dataDir, '/usr/bin/chromium'));
-      join.push(joinRow(`join over a ${RURAL_LINK_KBIT} kbit/s link: fresh profile`, await measureJoin(ruralBrowser, demo.info.classroomUrl, 6, false, keyframes)));
+      join.push(joinRow(`join over a ${RURAL_LINK_KBIT} kbit/s link: fresh profile`, await measureJoin(ruralBrowser, demo.info.classroomUrl, 6, false, keyframes, joins)));
       await ruralBrowser.close();
     }
     // The same fresh loads with the page and the box on a core each: what the first picture
@@ -454,10 +475,11 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
     if (split instanceof SplitCores) {
       const { apiBase, classroomUrl } = demo.info;
       const watch = keyframes;
+      const joinWatch = joins;
       const loads = await split.run(async () => {
         const own = await launchBrowser(apiBase, undefined, split.pageLauncher(dataDir, '/usr/bin/chromium'));
         try {
-          return await measureJoin(own, classroomUrl, 6, false, watch);
+          return await measureJoin(own, classroomUrl, 6, false, watch, joinWatch);
         } finally {
           await own.close();
         }
@@ -654,6 +676,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
   } finally {
     if (hog && hog.exitCode === null) hog.kill('SIGKILL');
     keyframes?.close();
+    joins?.close();
     sound?.close();
     await ruralBrowser?.close().catch(() => undefined);
     await hls?.close();

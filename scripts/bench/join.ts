@@ -1,4 +1,5 @@
 import type { Browser } from 'playwright-core';
+import type { JoinWatch } from './join-watch.ts';
 import type { KeyframeWatch } from './keyframe-watch.ts';
 
 /** One page load of the member classroom: its marks, ms from navigation start. */
@@ -13,6 +14,9 @@ export interface JoinSample {
   certificateReady: number;
   /** The page's HTML sent the join (NaN: it sent none). */
   earlyJoin: number;
+  /** The join reached the box, and its answer left it (NaN: not seen). */
+  boxJoinIn: number;
+  boxAnswerOut: number;
   /** The join's answer arrived (token checked, transport connected, picture started). */
   answered: number;
   /** The HTML set its receivers up from the answer's offer (NaN: it did not). */
@@ -49,6 +53,10 @@ export interface JoinRow {
   offerReadyP50: number;
   certificateReadyP50: number;
   earlyJoinP50: number;
+  boxJoinInP50: number;
+  boxAnswerOutP50: number;
+  /** The box's part of the join, answer out − join in, per load (median). */
+  boxJoinP50: number;
   answeredP50: number;
   receiversP50: number;
   connectedP50: number;
@@ -88,7 +96,7 @@ function percentile(sorted: number[], q: number): number {
  * kiosk that reloads), and times page open → first presented frame, with the marks the player
  * sets on the way (`performance.mark`).
  */
-export async function measureJoin(browser: Browser, url: string, loads: number, warm: boolean, keyframes?: KeyframeWatch): Promise<JoinSample[]> {
+export async function measureJoin(browser: Browser, url: string, loads: number, warm: boolean, keyframes?: KeyframeWatch, joins?: JoinWatch): Promise<JoinSample[]> {
   const samples: JoinSample[] = [];
   const shared = warm ? await browser.newContext() : undefined;
   try {
@@ -139,7 +147,16 @@ export async function measureJoin(browser: Browser, url: string, loads: number, 
       // The box's side, on the same clock (one machine): ms from navigation too.
       const { origin, ...pageMarks } = marks;
       const box = keyframes?.after(origin) ?? {};
-      samples.push({ ...pageMarks, keyframeAsked: box.askedMs ?? Number.NaN, idrOut: box.idrOutMs ?? Number.NaN, transferBytes, ...(failed ? { failed } : {}) });
+      const join = joins?.after(origin) ?? {};
+      samples.push({
+        ...pageMarks,
+        boxJoinIn: join.inMs ?? Number.NaN,
+        boxAnswerOut: join.outMs ?? Number.NaN,
+        keyframeAsked: box.askedMs ?? Number.NaN,
+        idrOut: box.idrOutMs ?? Number.NaN,
+        transferBytes,
+        ...(failed ? { failed } : {}),
+      });
       await page.close();
       if (!shared) await context.close();
     }
@@ -154,7 +171,7 @@ export function joinRow(path: string, samples: JoinSample[]): JoinRow {
   const first = done.map((s) => s.firstFrame).sort((a, b) => a - b);
   const round = (v: number) => Math.round(v);
   /** The median of one mark over every load (a mark a load did not reach is left out). */
-  const median = (pick: (s: JoinSample) => number) => percentile(samples.map(pick).sort((a, b) => a - b), 0.5);
+  const median = (pick: (s: JoinSample) => number) => percentile(samples.map(pick).filter((v) => !Number.isNaN(v)).sort((a, b) => a - b), 0.5);
   return {
     path,
     loads: samples.length,
@@ -168,6 +185,9 @@ export function joinRow(path: string, samples: JoinSample[]): JoinRow {
     offerReadyP50: round(median((s) => s.offerReady)),
     certificateReadyP50: round(median((s) => s.certificateReady)),
     earlyJoinP50: round(median((s) => s.earlyJoin)),
+    boxJoinInP50: round(median((s) => s.boxJoinIn)),
+    boxAnswerOutP50: round(median((s) => s.boxAnswerOut)),
+    boxJoinP50: round(median((s) => s.boxAnswerOut - s.boxJoinIn)),
     answeredP50: round(median((s) => s.answered)),
     receiversP50: round(median((s) => s.receivers)),
     connectedP50: round(median((s) => s.connected)),
@@ -181,12 +201,12 @@ export function joinRow(path: string, samples: JoinSample[]): JoinRow {
 export function formatJoin(rows: JoinRow[]): string {
   const lines = [
     'page open → first picture, ms; the marks on the way are medians, ms from page open',
-    'path | loads | p50 | p95 | max | HTML ran, socket open, offer, certificate | HTML sent the join | answer in hand | receivers set up | ICE+DTLS connected | keyframe asked | IDR left the box | script runs | transferred KiB',
+    'path | loads | p50 | p95 | max | HTML ran, socket open, offer, certificate | HTML sent the join | the box: join in, answer out (its part) | answer in hand | receivers set up | ICE+DTLS connected | keyframe asked | IDR left the box | script runs | transferred KiB',
   ];
   const mark = (v: number) => (Number.isNaN(v) ? '–' : String(v));
   for (const r of rows) {
     lines.push(
-      `${r.path} | ${r.loads}${r.failed > 0 ? ` (${r.failed} failed)` : ''} | ${r.p50} | ${r.p95} | ${r.max} | ${[r.htmlRanP50, r.socketOpenP50, r.offerReadyP50, r.certificateReadyP50].map(mark).join(', ')} | ${[r.earlyJoinP50, r.answeredP50, r.receiversP50, r.connectedP50, r.askedP50, r.idrOutP50, r.scriptP50].map(mark).join(' | ')} | ${r.transferKb}`,
+      `${r.path} | ${r.loads}${r.failed > 0 ? ` (${r.failed} failed)` : ''} | ${r.p50} | ${r.p95} | ${r.max} | ${[r.htmlRanP50, r.socketOpenP50, r.offerReadyP50, r.certificateReadyP50].map(mark).join(', ')} | ${mark(r.earlyJoinP50)} | ${mark(r.boxJoinInP50)}, ${mark(r.boxAnswerOutP50)} (${mark(r.boxJoinP50)}) | ${[r.answeredP50, r.receiversP50, r.connectedP50, r.askedP50, r.idrOutP50, r.scriptP50].map(mark).join(' | ')} | ${r.transferKb}`,
     );
   }
   // A load far slower than the rest, or one that failed, step by step: where its time went.
@@ -194,7 +214,7 @@ export function formatJoin(rows: JoinRow[]): string {
     const s = r.slowest;
     const steps: [string, number][] = [
       ['HTML ran', s.htmlRan], ['socket open', s.socketOpen], ['offer', s.offerReady], ['certificate', s.certificateReady],
-      ['join sent', s.earlyJoin], ['answer', s.answered], ['receivers', s.receivers], ['connected', s.connected],
+      ['join sent', s.earlyJoin], ['join in the box', s.boxJoinIn], ['answer out of the box', s.boxAnswerOut], ['answer', s.answered], ['receivers', s.receivers], ['connected', s.connected],
       ['keyframe asked', s.keyframeAsked], ['IDR out', s.idrOut], ['first picture', s.firstFrame],
     ];
     const which = s.failed ? `a failed load of "${r.path}" (${s.failed})` : `slowest load of "${r.path}"`;

@@ -103,6 +103,8 @@ describe('member classrooms through the SFU', () => {
       expect(metrics).toContain(`classcast_classroom_loss_percent{classroom="${name}"}`);
     }
     expect(metrics).toContain('classcast_member_classrooms 3');
+    // Each page's join was timed in the box, and set its picture up in its answer.
+    expect(Number(/classcast_join_seconds_count\{media="yes"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(3);
   }, 120_000);
 
   it('every page comes back by itself after a mediasoup worker is killed mid-lesson', async () => {

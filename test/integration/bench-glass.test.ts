@@ -23,7 +23,7 @@ function bench(args: string[]): Promise<{ code: number | null; stdout: string; s
 
 interface Row { path: string; frames: number; presented: number; unreadable: number; width: number; otherLayerFrames?: number; p50: number; p95: number; p99: number; shareMs?: number; shareP95Ms?: number }
 interface Share { p50: number; p95: number; frames: number }
-interface JoinRow { path: string; loads: number; failed: number; p50: number; p95: number; max: number; slowest: { firstFrame: number; earlyJoin: number; failed?: string }; htmlRanP50: number; socketOpenP50: number; offerReadyP50: number; certificateReadyP50: number; earlyJoinP50: number | null; answeredP50: number; receiversP50: number | null; connectedP50: number; askedP50: number | null; idrOutP50: number | null; scriptP50: number | null; transferKb: number }
+interface JoinRow { path: string; loads: number; failed: number; p50: number; p95: number; max: number; slowest: { firstFrame: number; earlyJoin: number; failed?: string }; htmlRanP50: number; socketOpenP50: number; offerReadyP50: number; certificateReadyP50: number; earlyJoinP50: number | null; boxJoinInP50: number; boxAnswerOutP50: number; boxJoinP50: number; answeredP50: number; receiversP50: number | null; connectedP50: number; askedP50: number | null; idrOutP50: number | null; scriptP50: number | null; transferKb: number }
 
 describe('classcast bench glass', () => {
   it('times the camera stamp at each stage, in the member classroom, under load and through HLS, and page loads to the first picture', async () => {
@@ -78,12 +78,13 @@ describe('classcast bench glass', () => {
       expect(stage.shareMs, stage.path).toBeGreaterThanOrEqual(0);
     }
     expect(loadedEncoded.shareMs).toBeGreaterThan(0);
-    // classcast's own part, frame by frame: the page showed each frame after the camera's
-    // stream decoded directly did.
+    // classcast's own part, frame by frame: frames read both in the page and from the camera's
+    // stream decoded directly. (Not its sign: the direct decode is read in the daemon's own
+    // process, and with other tests beside this one its event loop can read a frame later than
+    // the page shows it; a figure, not a mechanism.)
     if (full.frames > 0) {
       const share = glass.classcastShare.unloaded;
       expect(share.frames).toBeGreaterThan(0);
-      expect(share.p50).toBeGreaterThan(0);
       expect(share.p95).toBeGreaterThanOrEqual(share.p50);
     }
     // The sound, stamped by the box as it takes it in, is heard in the page: each beep once,
@@ -136,6 +137,11 @@ describe('classcast bench glass', () => {
         expect(ready, row.path).toBeLessThanOrEqual(row.earlyJoinP50!);
       }
       expect(row.earlyJoinP50!, row.path).toBeLessThanOrEqual(row.answeredP50);
+      // The box's side of the join, seen for the loads: it came in, and its answer left, before the picture.
+      expect(row.boxJoinInP50, row.path).toBeGreaterThan(0);
+      expect(row.boxAnswerOutP50, row.path).toBeGreaterThanOrEqual(row.boxJoinInP50);
+      expect(row.boxJoinP50, row.path).toBeGreaterThanOrEqual(0);
+      expect(row.boxAnswerOutP50, row.path).toBeLessThan(row.p50);
       expect(row.receiversP50!, row.path).toBeGreaterThanOrEqual(row.answeredP50);
       expect(row.receiversP50!, row.path).toBeLessThan(row.p50);
       expect(row.scriptP50, row.path).toBeGreaterThan(0);

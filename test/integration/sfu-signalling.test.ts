@@ -12,7 +12,7 @@ import { JoinTokens } from '../../daemon/auth/join-tokens.ts';
 import { PublisherHub } from '../../daemon/publish/publisher-hub.ts';
 import { RemoteRoom } from '../../daemon/publish/remote-room.ts';
 import { chromiumRecvCapabilities, nativeRtpCapabilities } from '../../daemon/signalling/browser-capabilities.ts';
-import { CLOSE_JOIN_DEADLINE } from '../../daemon/signalling/member-session.ts';
+import { CLOSE_JOIN_DEADLINE, type JoinTiming } from '../../daemon/signalling/member-session.ts';
 import { MemberSignalling } from '../../daemon/signalling/member-signalling.ts';
 import { SocketRouter } from '../../daemon/ws/socket-router.ts';
 import { defaultLayers } from '../../pipeline/media/targets.ts';
@@ -198,7 +198,12 @@ describe('/ws/sfu and /ws/publish over a real socket', () => {
     const room = await sfu.openRoom('room-a', plan);
     await room.publish();
     await publish('live');
+    // Each answered join is reported (the metrics time the box's part of a classroom's join).
+    const joined: JoinTiming[] = [];
+    signalling.on('joined', (join) => joined.push(join));
     const c = await member();
+    const forged = new JoinTokens('another-secret-of-enough-length-for-hmac-x').issue('school-1', 'room-a', 10).token;
+    expect((await c.request('join', { token: forged, media: { rtpCapabilities: room.rtpCapabilities() } })).error?.code).toBe('UNAUTHORIZED');
     // Before joining there is no picture to have shown.
     expect((await c.request('shown')).error?.code).toBe('UNAUTHORIZED');
     const join = await c.request('join', { token: tokens.issue('school-1', 'room-a', 10).token, media: { rtpCapabilities: room.rtpCapabilities() } });
@@ -252,6 +257,16 @@ describe('/ws/sfu and /ws/publish over a real socket', () => {
     const idle = await later.request('join', { token: tokens.issue('school-2', 'room-a', 10).token, media: { rtpCapabilities: room.rtpCapabilities() } });
     expect(idle.ok).toBe(true);
     expect(idle.data!.media).toBeUndefined();
+    // Five answered joins, in order (the forged one was refused): which set the picture up, and
+    // each took its time in the box, request in before answer out.
+    expect(joined.map((j) => [j.classroom, j.media])).toEqual([
+      ['school-1', true],
+      ['school-1', true],
+      ['school-1', true],
+      ['school-1', false],
+      ['school-2', false],
+    ]);
+    for (const j of joined) expect(j.answeredAt).toBeGreaterThan(j.receivedAt);
   });
 
   it("works a Chromium page's capabilities out of its native offer, as its device does, for the join its HTML sends", async () => {
