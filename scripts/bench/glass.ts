@@ -12,7 +12,7 @@ import { readStamp } from '../../devices/camera/sim/time-stamp.ts';
 import { rtspInputOptions } from '../../pipeline/media/graph.ts';
 import { even } from '../../pipeline/media/targets.ts';
 import { orphanSafe } from '../../config/foundation/process/orphan-safe.ts';
-import { RawPipe } from '../../config/foundation/process/raw-pipe.ts';
+import { Supervisor } from '../../config/foundation/process/supervisor.ts';
 import type { GlassPageState } from './glass-page.ts';
 import { watchMajorGcs, type MajorGcs } from './gc-watch.ts';
 import { HlsChain } from './glass-hls.ts';
@@ -205,14 +205,13 @@ export async function until<T>(probe: () => Promise<T>, accept: (v: T) => boolea
  * The baseline: the camera's RTSP decoded straight by ffmpeg with the pipeline's own ingest
  * options, grey frames read in Node: camera encode + RTSP relay + decode, nothing else.
  *
- * It runs in the daemon's process, so it reads as the camera ingest does (`RawPipe`: one read
- * buffer, and one frame buffer it fills): a new buffer per read and per frame (7 MB a second
+ * It runs in the daemon's process, so it reads as the camera ingest does (the Supervisor's
+ * `stdoutInto`: one read buffer, and one frame buffer it fills): a new buffer per read and per frame (7 MB a second
  * at 640x360@30) made V8 collect in full 7–8 times in 10 s in the daemon's process, which
  * without it collects none, and added 10 points of a core to it.
  */
 class DirectDecoder {
-  readonly #child: ChildProcess;
-  readonly #pipe: RawPipe;
+  readonly #supervisor: Supervisor;
   readonly #frame: Buffer;
   #filled = 0;
   recording = false;
@@ -224,21 +223,23 @@ class DirectDecoder {
   seen = 0;
   #lastStamp: number | undefined;
 
-  private constructor(child: ChildProcess, pipe: RawPipe, width: number, height: number) {
-    this.#child = child;
-    this.#pipe = pipe;
+  private constructor(url: string, width: number, height: number, logger: Logger) {
     this.#frame = Buffer.alloc(width * height);
-    pipe.read(Buffer.alloc(64 * 1024), (chunk) => this.#onData(chunk, width, height));
+    this.#supervisor = new Supervisor({
+      name: 'bench-direct-decode',
+      command: 'ffmpeg',
+      args: ['-hide_banner', '-nostdin', '-loglevel', 'error', ...rtspInputOptions(), '-i', url, '-an', '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'gray', '-s', `${width}x${height}`, 'pipe:1'],
+      logger,
+      // One run: a decoder that ends leaves the baseline short, as it did before.
+      restart: false,
+      stdoutInto: { bytes: 64 * 1024, onData: (chunk) => this.#onData(chunk, width, height) },
+    });
   }
 
-  static async start(url: string, width: number, height: number): Promise<DirectDecoder> {
-    const pipe = await RawPipe.open();
-    const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', ...rtspInputOptions(), '-i', url, '-an', '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'gray', '-s', `${width}x${height}`, 'pipe:1'];
-    const [command, finalArgs] = orphanSafe('ffmpeg', args);
-    const child = spawn(command, finalArgs, { stdio: ['ignore', pipe.childFd, 'ignore'] });
-    pipe.spawned();
-    child.once('exit', () => pipe.close());
-    return new DirectDecoder(child, pipe, width, height);
+  static async start(url: string, width: number, height: number, logger: Logger): Promise<DirectDecoder> {
+    const decoder = new DirectDecoder(url, width, height, logger);
+    await decoder.#supervisor.start();
+    return decoder;
   }
 
   #onData(chunk: Buffer, width: number, height: number): void {
@@ -264,9 +265,8 @@ class DirectDecoder {
     }
   }
 
-  close(): void {
-    if (this.#child.exitCode === null) this.#child.kill('SIGKILL');
-    this.#pipe.close();
+  async close(): Promise<void> {
+    await this.#supervisor.stop();
   }
 }
 
@@ -353,7 +353,6 @@ export function mostlyOtherLayer(state: Pick<GlassPageState, 'widths'>, width: n
   return other * 2 > state.widths.length;
 }
 
-/** Waits until the page shows pictures `width` wide (the high layer, after a newcomer's low one). */
 /** A member page of `url` in `browser`, live and reading the camera's stamps (five read). */
 async function openMemberPage(browser: Browser, url: string, what: string): Promise<Page> {
   const page = await browser.newPage();
@@ -365,6 +364,7 @@ async function openMemberPage(browser: Browser, url: string, what: string): Prom
   return page;
 }
 
+/** Waits until the page shows pictures `width` wide (the high layer, after a newcomer's low one). */
 async function untilShowing(page: Page, width: number, timeoutMs = START_TIMEOUT_MS): Promise<void> {
   const showing = () => page.evaluate(() => (window as unknown as { glass: GlassPageState }).glass.width);
   await until(showing, (w) => w === width, timeoutMs, `the member classroom showing the ${width} px layer`);
@@ -443,7 +443,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
       ...(link instanceof ShapedLink ? { host: link.hostIp } : {}),
     });
     const camera = demo.cameras[0]!;
-    direct = await DirectDecoder.start(camera.rtspUrl, 640, even((640 * size.height) / size.width));
+    direct = await DirectDecoder.start(camera.rtspUrl, 640, even((640 * size.height) / size.width), options.logger);
     const pipeline = demo.daemon.studio.pipeline;
     const feed = pipeline?.cameraFeeds().get(camera.id);
     const pump = pipeline?.framePump;
@@ -681,7 +681,7 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
     await ruralBrowser?.close().catch(() => undefined);
     await hls?.close();
     stages.close();
-    direct?.close();
+    await direct?.close();
     await browser?.close().catch(() => undefined);
     await demo?.close();
     await rm(dataDir, { recursive: true, force: true });
