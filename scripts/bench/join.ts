@@ -1,4 +1,5 @@
 import type { Browser } from 'playwright-core';
+import { percentile } from './glass-share.ts';
 import type { JoinWatch } from './join-watch.ts';
 import type { KeyframeWatch } from './keyframe-watch.ts';
 
@@ -84,10 +85,10 @@ const FIRST_FRAME_PROBE = `
   });
 `;
 
-function percentile(sorted: number[], q: number): number {
-  sorted = sorted.filter((v) => !Number.isNaN(v));
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+/** The `q` quantile of the marks a load reached (NaN: none did; a NaN left in would stop the sort). */
+function quantile(values: number[], q: number): number {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  return sorted.length === 0 ? Number.NaN : percentile(sorted, q);
 }
 
 /**
@@ -171,13 +172,13 @@ export function joinRow(path: string, samples: JoinSample[]): JoinRow {
   const first = done.map((s) => s.firstFrame).sort((a, b) => a - b);
   const round = (v: number) => Math.round(v);
   /** The median of one mark over every load (a mark a load did not reach is left out). */
-  const median = (pick: (s: JoinSample) => number) => percentile(samples.map(pick).filter((v) => !Number.isNaN(v)).sort((a, b) => a - b), 0.5);
+  const median = (pick: (s: JoinSample) => number) => quantile(samples.map(pick), 0.5);
   return {
     path,
     loads: samples.length,
     failed: samples.length - done.length,
-    p50: round(percentile(first, 0.5)),
-    p95: round(percentile(first, 0.95)),
+    p50: round(quantile(first, 0.5)),
+    p95: round(quantile(first, 0.95)),
     max: round(first.at(-1) ?? Number.NaN),
     slowest: samples.find((s) => s.failed) ?? done.reduce((a, b) => (b.firstFrame > a.firstFrame ? b : a)),
     htmlRanP50: round(median((s) => s.htmlRan)),
