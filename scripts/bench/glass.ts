@@ -20,6 +20,7 @@ import { percentile, spread, stageShare, type Share, type StageFrames } from './
 import { GlassStages, type StageName } from './glass-stages.ts';
 import { formatJoin, joinRow, measureJoin, type JoinRow } from './join.ts';
 import { JoinWatch } from './join-watch.ts';
+import { memberBrowserFlags } from './member-browser.ts';
 import { idleKeyframeAnswers, KeyframeWatch } from './keyframe-watch.ts';
 import { SoundWatch } from './sound-watch.ts';
 import { ShapedLink } from './shaped-link.ts';
@@ -133,28 +134,30 @@ export function row(pathName: string, delays: readonly number[], presented: numb
 }
 
 /**
- * Chromium's flags for the bench's pages. mediasoup-client needs a secure context: 127.0.0.1
- * is one, the shaped link's address is made one by a flag (a kiosk gets it from https).
+ * Chromium's flags for the bench's pages: a member-classroom kiosk's (`kiosk.ts`, through
+ * `memberBrowserFlags`; `stock`: without them, Chromium building its address bar's UI pages
+ * with each window, the baseline row). mediasoup-client needs a secure context: 127.0.0.1 is
+ * one, the shaped link's address is made one by a flag (a kiosk gets it from https).
  */
-function browserArgs(origin: string): string[] {
+async function browserArgs(origin: string, stock = false): Promise<string[]> {
   return [
-    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required',
-    `--unsafely-treat-insecure-origin-as-secure=${origin}`,
+    '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', `--unsafely-treat-insecure-origin-as-secure=${origin}`,
+    ...(stock ? ['--no-first-run', '--autoplay-policy=no-user-gesture-required'] : await memberBrowserFlags()),
   ];
 }
 
 /**
- * Debian's Chromium, headless, as in test/helpers/browser.ts (autoplay allowed, kiosk-like).
- * With `userPriority` (a directory for its start script), at the default nice 0; without, at
+ * Debian's Chromium, headless, with a member kiosk's flags as in test/helpers/browser.ts
+ * (`stock`: without them, see browserArgs). With `userPriority` (a directory for its start script), at the default nice 0; without, at
  * this process's (the box's -5). Either way in a session of its own (Playwright starts it so),
  * which the kernel weighs as much as the box's whole session before any nice counts
  * (autogroup): the browser competes with the box as an equal. `executablePath`: a start
  * script of its own instead (SplitCores.pageLauncher).
  */
-export async function launchBrowser(origin: string, userPriority?: string, executablePath?: string): Promise<Browser> {
+export async function launchBrowser(origin: string, userPriority?: string, executablePath?: string, stock = false): Promise<Browser> {
   executablePath ??= userPriority ? atUserPriority(userPriority, '/usr/bin/chromium') : '/usr/bin/chromium';
-  return chromium.launch({ executablePath, headless: true, args: browserArgs(origin) });
+  return chromium.launch({ executablePath, headless: true, args: await browserArgs(origin, stock) });
 }
 
 /** A start script in `dir` that runs `command` at nice 0, whatever this process runs at. */
@@ -465,8 +468,16 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
       joinRow('join: fresh profile (nothing cached)', await measureJoin(browser, demo.info.classroomUrl, 6, false, keyframes, joins)),
       joinRow('join: reload (script cached)', await measureJoin(browser, demo.info.classroomUrl, 6, true, keyframes, joins)),
     ];
+    // The baseline: the same fresh loads in Chromium as it comes, which builds its address
+    // bar's UI pages in a renderer of their own with each window (kiosk.ts).
+    const stock = await launchBrowser(demo.info.apiBase, dataDir, undefined, true);
+    try {
+      join.push(joinRow('join: fresh profile, Chromium without the kiosk flags', await measureJoin(stock, demo.info.classroomUrl, 6, false, keyframes, joins)));
+    } finally {
+      await stock.close();
+    }
     if (link instanceof ShapedLink) {
-      ruralBrowser = await link.launchChromium(browserArgs(demo.info.apiBase), atUserPriority(dataDir, '/usr/bin/chromium'));
+      ruralBrowser = await link.launchChromium(await browserArgs(demo.info.apiBase), atUserPriority(dataDir, '/usr/bin/chromium'));
       join.push(joinRow(`join over a ${RURAL_LINK_KBIT} kbit/s link: fresh profile`, await measureJoin(ruralBrowser, demo.info.classroomUrl, 6, false, keyframes, joins)));
       await ruralBrowser.close();
     }

@@ -1,4 +1,4 @@
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { percentile } from './glass-share.ts';
 import type { JoinWatch } from './join-watch.ts';
 import type { KeyframeWatch } from './keyframe-watch.ts';
@@ -93,35 +93,38 @@ function quantile(values: number[], q: number): number {
 
 /**
  * Opens the member-classroom page `loads` times, each in a fresh browser context (nothing
- * cached: what a kiosk gets after a reboot) or all in one (`warm`: the script cached, as on a
- * kiosk that reloads), and times page open → first presented frame, with the marks the player
- * sets on the way (`performance.mark`).
+ * cached: what a kiosk gets after a reboot), or (`warm`) reloads one page that many times (the
+ * script cached, the window kept: a kiosk that reloads), and times page open → first presented
+ * frame, with the marks the player sets on the way (`performance.mark`).
  */
 export async function measureJoin(browser: Browser, url: string, loads: number, warm: boolean, keyframes?: KeyframeWatch, joins?: JoinWatch): Promise<JoinSample[]> {
   const samples: JoinSample[] = [];
-  const shared = warm ? await browser.newContext() : undefined;
+  const open = async (context: BrowserContext) => {
+    const page = await context.newPage();
+    await page.addInitScript(FIRST_FRAME_PROBE);
+    const transfer = { bytes: 0 };
+    page.on('requestfinished', (request) => {
+      void request.sizes().then((sizes) => (transfer.bytes += sizes.responseBodySize + sizes.responseHeadersSize)).catch(() => undefined);
+    });
+    return { page, transfer };
+  };
+  const kept = warm ? await open(await browser.newContext()) : undefined;
   try {
-    if (shared) {
+    if (kept) {
       // One load first to fill the cache.
-      const page = await shared.newPage();
-      await page.goto(url, { waitUntil: 'domcontentloaded', timeout: LOAD_TIMEOUT_MS }).catch(() => undefined);
-      await page.waitForFunction(() => (window as unknown as { __firstFrame?: number }).__firstFrame !== undefined, undefined, { timeout: 20_000 }).catch(() => undefined);
-      await page.close();
+      await kept.page.goto(url, { waitUntil: 'domcontentloaded', timeout: LOAD_TIMEOUT_MS }).catch(() => undefined);
+      await kept.page.waitForFunction(() => ((window as unknown as { __firstFrame?: number }).__firstFrame ?? 0) > 0, undefined, { timeout: 20_000 }).catch(() => undefined);
     }
     for (let i = 0; i < loads; i += 1) {
-      const context = shared ?? (await browser.newContext());
-      const page = await context.newPage();
-      await page.addInitScript(FIRST_FRAME_PROBE);
-      let transferBytes = 0;
-      page.on('requestfinished', (request) => {
-        void request.sizes().then((sizes) => (transferBytes += sizes.responseBodySize + sizes.responseHeadersSize)).catch(() => undefined);
-      });
+      const { page, transfer } = kept ?? (await open(await browser.newContext()));
+      transfer.bytes = 0;
       // A load that does not get there is kept with the marks it reached, not the end of the
       // run: the row counts it and prints where it stopped. Not waiting for the page's `load`
       // event: the picture comes first and the script after it; each is waited for below.
       let failed: string | undefined;
       try {
-        await page.goto(url, { waitUntil: 'domcontentloaded', timeout: LOAD_TIMEOUT_MS });
+        if (kept) await page.reload({ waitUntil: 'domcontentloaded', timeout: LOAD_TIMEOUT_MS });
+        else await page.goto(url, { waitUntil: 'domcontentloaded', timeout: LOAD_TIMEOUT_MS });
         failed = 'no picture';
         await page.waitForFunction(() => ((window as unknown as { __firstFrame?: number }).__firstFrame ?? 0) > 0, undefined, { timeout: LOAD_TIMEOUT_MS, polling: 20 });
         // The script follows the first picture: its mark and its bytes count too.
@@ -155,14 +158,13 @@ export async function measureJoin(browser: Browser, url: string, loads: number, 
         boxAnswerOut: join.outMs ?? Number.NaN,
         keyframeAsked: box.askedMs ?? Number.NaN,
         idrOut: box.idrOutMs ?? Number.NaN,
-        transferBytes,
+        transferBytes: transfer.bytes,
         ...(failed ? { failed } : {}),
       });
-      await page.close();
-      if (!shared) await context.close();
+      if (!kept) await page.context().close();
     }
   } finally {
-    await shared?.close();
+    await kept?.page.context().close();
   }
   return samples;
 }

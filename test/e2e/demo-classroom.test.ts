@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { kioskCommand } from '../../daemon/web/classroom/kiosk.ts';
 import { launchChromium, receivedMedia, waitFor } from '../helpers/browser.ts';
 import { mediaProcessOf, metric, startDemoProcess, type DemoProcess } from '../helpers/demo-process.ts';
 import { descendants, isAlive } from '../helpers/processes.ts';
@@ -81,6 +82,12 @@ describe('classcast demo, end to end', () => {
     } finally {
       await chromium.close();
     }
+  });
+
+  it('prints the member classroom link and the command line that opens it as a kiosk', async () => {
+    const printed = await waitFor(async () => demo.stdout.join('\n'), (text) => text.includes('Press Ctrl-C'), 10_000, 'the demo banner');
+    expect(printed).toContain(`Member classroom:    ${demo.info.classroomUrl}`);
+    expect(printed).toContain(`As a kiosk:          ${kioskCommand(demo.info.classroomUrl)}`);
   });
 
   it('refuses a page with an invalid token and serves health, metrics and the API', async () => {

@@ -1,9 +1,11 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { memberBrowserFlags } from '../../scripts/bench/member-browser.ts';
 
 /**
- * Debian's Chromium, headless, kept off the network it would otherwise reach for at start.
- * Autoplay with sound is allowed, as on a member-classroom kiosk. playwright gives every
- * launch a fresh, empty profile of its own.
+ * Debian's Chromium, headless, kept off the network it would otherwise reach for at start, with
+ * a member-classroom kiosk's flags (autoplay with sound, no browser UI pages: `kiosk.ts`,
+ * merged with playwright's own by `memberBrowserFlags`).
+ * playwright gives every launch a fresh, empty profile of its own.
  */
 export async function launchChromium(extraArgs: string[] = []): Promise<{ browser: Browser; close: () => Promise<void> }> {
   const browser = await chromium.launch({
@@ -13,12 +15,11 @@ export async function launchChromium(extraArgs: string[] = []): Promise<{ browse
       '--no-sandbox',
       '--disable-gpu',
       '--disable-quic',
-      '--no-first-run',
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      '--autoplay-policy=no-user-gesture-required',
       '--use-fake-ui-for-media-stream',
+      ...(await memberBrowserFlags()),
       ...extraArgs,
     ],
   });

@@ -13,6 +13,8 @@ export interface DemoProcess {
   info: DemoInfo;
   dir: string;
   stderr: string[];
+  /** What it printed (its URLs, the kiosk's command line). */
+  stdout: string[];
   /** Resolves with the exit code/signal. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   cleanup: () => void;
@@ -33,6 +35,7 @@ export async function startDemoProcess(timeoutMs = 90_000, again?: { port: numbe
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const stderr: string[] = [];
+  const stdout: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => {
     stderr.push(line);
     if (stderr.length > 400) stderr.shift();
@@ -44,6 +47,7 @@ export async function startDemoProcess(timeoutMs = 90_000, again?: { port: numbe
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`demo did not start in ${timeoutMs} ms:\n${stderr.slice(-30).join('\n')}`)), timeoutMs);
     createInterface({ input: child.stdout! }).on('line', (line) => {
+      stdout.push(line);
       if (line.includes('classcast demo is running')) {
         clearTimeout(timer);
         resolve();
@@ -60,6 +64,7 @@ export async function startDemoProcess(timeoutMs = 90_000, again?: { port: numbe
     info,
     dir,
     stderr,
+    stdout,
     exited,
     cleanup: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -27,6 +27,7 @@ export const demoCommand: Command = {
     const logLevel = values['log-level'] ?? 'info';
     const logger = createRootLogger(logLevel);
     const { startDemo, writeInfoFile } = await import('../../demo/demo.ts');
+    const { kioskCommand } = await import('../../web/classroom/kiosk.ts');
     const demo = await startDemo({ port, dataDir: values['data-dir'], logger, logLevel });
     if (values['info-file']) await writeInfoFile(values['info-file'], demo.info);
     ctx.stdout.write(
@@ -35,6 +36,7 @@ export const demoCommand: Command = {
         'classcast demo is running.',
         `  Technician console:  ${demo.info.consoleUrl}`,
         `  Member classroom:    ${demo.info.classroomUrl}`,
+        `  As a kiosk:          ${kioskCommand(demo.info.classroomUrl)}`,
         `  API base:            ${demo.info.apiBase}  (Authorization: Bearer ${demo.info.technicianToken})`,
         'Press Ctrl-C to stop.',
         '',

@@ -1,0 +1,31 @@
+/**
+ * How a member classroom's PC starts Chromium for the lesson page (README, "A member
+ * classroom's PC"). The page needs sound without a tap, and none of the browser's own UI: a
+ * kiosk shows no address bar, yet Chromium (156, Debian 12's) builds the address bar's
+ * drop-down and its AI-mode twin as web pages of its own (`browser_ui` targets,
+ * chrome://omnibox-popup.top-chrome/) in a renderer process of their own, with every window
+ * it opens. That renderer took about 1.5 s of CPU at the very moment the lesson page loaded,
+ * on the same cores: on a 2-core PC it roughly doubled the time to the first picture
+ * (docs/benchmarks.md, runs AF). Turning those two features off keeps that renderer from being
+ * made. A feature a Chromium does not know is ignored, so the flags are safe on older and newer
+ * builds; `test/e2e/kiosk-browser.test.ts` checks that Debian's Chromium builds no UI page with them.
+ */
+
+/** Chromium features a member-classroom kiosk never uses and should not pay for. */
+export const KIOSK_FEATURES_OFF: readonly string[] = ['WebUIOmniboxPopup', 'WebUIOmniboxAimPopup'];
+
+/**
+ * Flags for any Chromium that shows the lesson page, kiosk or not (the bench's and the tests'
+ * headless ones too): autoplay with sound, no first-run dialogs, no browser UI pages.
+ */
+export const MEMBER_BROWSER_FLAGS: readonly string[] = [
+  '--autoplay-policy=no-user-gesture-required',
+  '--no-first-run',
+  `--disable-features=${KIOSK_FEATURES_OFF.join(',')}`,
+];
+
+/** The command line that opens `url` full screen on a member classroom's PC, quoted for a shell. */
+export function kioskCommand(url: string, executable = 'chromium'): string {
+  const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
+  return [executable, '--kiosk', ...MEMBER_BROWSER_FLAGS, url].map(quote).join(' ');
+}
