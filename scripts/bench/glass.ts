@@ -149,11 +149,11 @@ async function browserArgs(origin: string, stock = false): Promise<string[]> {
 
 /**
  * Debian's Chromium, headless, with a member kiosk's flags as in test/helpers/browser.ts
- * (`stock`: without them, see browserArgs). With `userPriority` (a directory for its start script), at the default nice 0; without, at
- * this process's (the box's -5). Either way in a session of its own (Playwright starts it so),
- * which the kernel weighs as much as the box's whole session before any nice counts
- * (autogroup): the browser competes with the box as an equal. `executablePath`: a start
- * script of its own instead (SplitCores.pageLauncher).
+ * (`stock`: without them, see browserArgs). With `userPriority` (a directory for its start
+ * script), at the default nice 0; without, at this process's (the box's -5). Either way in
+ * a session of its own (Playwright starts it so), which the kernel weighs as much as the box's
+ * whole session before any nice counts (autogroup): the browser competes with the box as an
+ * equal. `executablePath`: a start script of its own instead (SplitCores.pageLauncher).
  */
 export async function launchBrowser(origin: string, userPriority?: string, executablePath?: string, stock = false): Promise<Browser> {
   executablePath ??= userPriority ? atUserPriority(userPriority, '/usr/bin/chromium') : '/usr/bin/chromium';

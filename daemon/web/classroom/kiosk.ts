@@ -1,6 +1,6 @@
 /**
- * How a member classroom's PC starts Chromium for the lesson page (README, "A member
- * classroom's PC"). The page needs sound without a tap, and none of the browser's own UI: a
+ * How a member classroom's PC starts Chromium for the lesson page (README, "In a
+ * classroom"). The page needs sound without a tap, and none of the browser's own UI: a
  * kiosk shows no address bar, yet Chromium (156, Debian 12's) builds the address bar's
  * drop-down and its AI-mode twin as web pages of its own (`browser_ui` targets,
  * chrome://omnibox-popup.top-chrome/) in a renderer process of their own, with every window
