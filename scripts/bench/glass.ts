@@ -8,6 +8,7 @@ import { build } from 'esbuild';
 import type { Logger } from 'pino';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startDemo } from '../../daemon/demo/demo.ts';
+import { MEMBER_PAGE_FLAGS } from '../../daemon/web/classroom/kiosk.ts';
 import { readStamp } from '../../devices/camera/sim/time-stamp.ts';
 import { rtspInputOptions } from '../../pipeline/media/graph.ts';
 import { even } from '../../pipeline/media/targets.ts';
@@ -143,7 +144,7 @@ async function browserArgs(origin: string, stock = false): Promise<string[]> {
   return [
     '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
     '--disable-component-update', '--disable-sync', `--unsafely-treat-insecure-origin-as-secure=${origin}`,
-    ...(stock ? ['--no-first-run', '--autoplay-policy=no-user-gesture-required'] : await memberBrowserFlags()),
+    ...(stock ? MEMBER_PAGE_FLAGS : await memberBrowserFlags()),
   ];
 }
 

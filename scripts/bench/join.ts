@@ -113,7 +113,7 @@ export async function measureJoin(browser: Browser, url: string, loads: number, 
     if (kept) {
       // One load first to fill the cache.
       await kept.page.goto(url, { waitUntil: 'domcontentloaded', timeout: LOAD_TIMEOUT_MS }).catch(() => undefined);
-      await kept.page.waitForFunction(() => ((window as unknown as { __firstFrame?: number }).__firstFrame ?? 0) > 0, undefined, { timeout: 20_000 }).catch(() => undefined);
+      await kept.page.waitForFunction(() => ((window as unknown as { __firstFrame?: number }).__firstFrame ?? 0) > 0, undefined, { timeout: LOAD_TIMEOUT_MS }).catch(() => undefined);
     }
     for (let i = 0; i < loads; i += 1) {
       const { page, transfer } = kept ?? (await open(await browser.newContext()));

@@ -1,13 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { KIOSK_FEATURES_OFF, kioskCommand } from '../../daemon/web/classroom/kiosk.ts';
-import { memberBrowserFlags } from '../../scripts/bench/member-browser.ts';
+import { disabledFeatures, memberBrowserFlags } from '../../scripts/bench/member-browser.ts';
 
-/**
- * Once a window with a page is open: the browser's own UI pages (`browser_ui` targets), and
- * the features its command line turns off (the last `--disable-features`: Chromium keeps that one).
- */
+/** Once a window with a page is open: the browser's own UI pages (`browser_ui` targets), and the features it turns off. */
 async function startWith(flags: readonly string[]): Promise<{ uiPages: string[]; featuresOff: string[] }> {
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', ...flags] });
   try {
@@ -15,10 +11,7 @@ async function startWith(flags: readonly string[]): Promise<{ uiPages: string[];
     await page.goto('data:text/html,<video></video>');
     const cdp = await browser.newBrowserCDPSession();
     const { targetInfos } = (await cdp.send('Target.getTargets')) as { targetInfos: { type: string; url: string }[] };
-    const { processInfo } = (await cdp.send('SystemInfo.getProcessInfo')) as { processInfo: { type: string; id: number }[] };
-    const argv = (await readFile(`/proc/${processInfo.find((p) => p.type === 'browser')!.id}/cmdline`, 'utf8')).split('\0');
-    const off = argv.filter((a) => a.startsWith('--disable-features=')).at(-1)?.slice('--disable-features='.length);
-    return { uiPages: targetInfos.filter((t) => t.type === 'browser_ui').map((t) => t.url), featuresOff: off ? off.split(',') : [] };
+    return { uiPages: targetInfos.filter((t) => t.type === 'browser_ui').map((t) => t.url), featuresOff: await disabledFeatures(browser) };
   } finally {
     await browser.close();
   }

@@ -14,15 +14,14 @@
 /** Chromium features a member-classroom kiosk never uses and should not pay for. */
 export const KIOSK_FEATURES_OFF: readonly string[] = ['WebUIOmniboxPopup', 'WebUIOmniboxAimPopup'];
 
+/** What the lesson page itself needs of a Chromium: autoplay with sound, no first-run dialogs. */
+export const MEMBER_PAGE_FLAGS: readonly string[] = ['--autoplay-policy=no-user-gesture-required', '--no-first-run'];
+
 /**
  * Flags for any Chromium that shows the lesson page, kiosk or not (the bench's and the tests'
- * headless ones too): autoplay with sound, no first-run dialogs, no browser UI pages.
+ * headless ones too, through `memberBrowserFlags`): the page's, and no browser UI pages.
  */
-export const MEMBER_BROWSER_FLAGS: readonly string[] = [
-  '--autoplay-policy=no-user-gesture-required',
-  '--no-first-run',
-  `--disable-features=${KIOSK_FEATURES_OFF.join(',')}`,
-];
+export const MEMBER_BROWSER_FLAGS: readonly string[] = [...MEMBER_PAGE_FLAGS, `--disable-features=${KIOSK_FEATURES_OFF.join(',')}`];
 
 /** The command line that opens `url` full screen on a member classroom's PC, quoted for a shell. */
 export function kioskCommand(url: string, executable = 'chromium'): string {
