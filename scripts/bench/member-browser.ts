@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { chromium, type Browser } from 'playwright-core';
-import { KIOSK_FEATURES_OFF, MEMBER_PAGE_FLAGS } from '../../daemon/web/classroom/kiosk.ts';
+import { KIOSK_FEATURES_OFF, KIOSK_FIELD_TRIALS, MEMBER_PAGE_FLAGS } from '../../daemon/web/classroom/kiosk.ts';
 
 const DISABLE_FEATURES = '--disable-features=';
 
@@ -41,5 +41,5 @@ function playwrightFeaturesOff(): Promise<string[]> {
  */
 export async function memberBrowserFlags(): Promise<string[]> {
   const features = [...new Set([...(await playwrightFeaturesOff()), ...KIOSK_FEATURES_OFF])];
-  return [...MEMBER_PAGE_FLAGS, `${DISABLE_FEATURES}${features.join(',')}`];
+  return [...MEMBER_PAGE_FLAGS, `${DISABLE_FEATURES}${features.join(',')}`, `--force-fieldtrials=${KIOSK_FIELD_TRIALS}`];
 }

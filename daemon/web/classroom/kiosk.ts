@@ -18,10 +18,29 @@ export const KIOSK_FEATURES_OFF: readonly string[] = ['WebUIOmniboxPopup', 'WebU
 export const MEMBER_PAGE_FLAGS: readonly string[] = ['--autoplay-policy=no-user-gesture-required', '--no-first-run'];
 
 /**
- * Flags for any Chromium that shows the lesson page, kiosk or not (the bench's and the tests'
- * headless ones too, through `memberBrowserFlags`): the page's, and no browser UI pages.
+ * WebRTC field trials for the member kiosk's Chromium (`--force-fieldtrials`).
+ * `WebRTC-Audio-NetEqDelayManagerConfig`: NetEq, Chromium's audio jitter buffer, sizes its
+ * target to the 95th percentile of a histogram of packet lateness, one sample per
+ * `resample_interval_ms` (500 by default). In a page's first minute the histogram is young, and
+ * one burst of late packets (the page stalled at its join on a busy core) holds the target at
+ * the burst for about 5 s and the sound late for 8–9 s, while the picture is on time again at
+ * once. With one sample per 100 ms the target comes down about 1 s after such a burst and the
+ * sound is back in 4–6 s (`test/e2e/kiosk-browser.test.ts`). The cost: where a page stalls
+ * every 3–5 s, NetEq conceals more of those gaps instead of waiting them out
+ * (docs/benchmarks.md, "Lip sync and the ear"). A Chromium that does not know the trial ignores it.
  */
-export const MEMBER_BROWSER_FLAGS: readonly string[] = [...MEMBER_PAGE_FLAGS, `--disable-features=${KIOSK_FEATURES_OFF.join(',')}`];
+export const KIOSK_FIELD_TRIALS = 'WebRTC-Audio-NetEqDelayManagerConfig/resample_interval_ms:100/';
+
+/**
+ * Flags for any Chromium that shows the lesson page, kiosk or not (the bench's and the tests'
+ * headless ones too, through `memberBrowserFlags`): the page's, no browser UI pages, and the
+ * audio jitter buffer's trial.
+ */
+export const MEMBER_BROWSER_FLAGS: readonly string[] = [
+  ...MEMBER_PAGE_FLAGS,
+  `--disable-features=${KIOSK_FEATURES_OFF.join(',')}`,
+  `--force-fieldtrials=${KIOSK_FIELD_TRIALS}`,
+];
 
 /** The command line that opens `url` full screen on a member classroom's PC, quoted for a shell. */
 export function kioskCommand(url: string, executable = 'chromium'): string {
