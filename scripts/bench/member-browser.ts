@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { chromium, type Browser } from 'playwright-core';
-import { KIOSK_FEATURES_OFF, KIOSK_FIELD_TRIALS, MEMBER_PAGE_FLAGS } from '../../daemon/web/classroom/kiosk.ts';
+import { KIOSK_FEATURES_OFF, MEMBER_BROWSER_FLAGS } from '../../daemon/web/classroom/kiosk.ts';
 
 const DISABLE_FEATURES = '--disable-features=';
 
@@ -34,12 +34,12 @@ function playwrightFeaturesOff(): Promise<string[]> {
 }
 
 /**
- * A member classroom kiosk's flags (`kiosk.ts`) for a Chromium that playwright starts.
+ * A member classroom kiosk's flags (`MEMBER_BROWSER_FLAGS`, `kiosk.ts`) for a Chromium that playwright starts.
  * playwright passes a `--disable-features` list of its own before the caller's flags, and
  * Chromium keeps only the last of a switch given twice: the kiosk's features go into one list
  * with playwright's, so neither replaces the other.
  */
 export async function memberBrowserFlags(): Promise<string[]> {
   const features = [...new Set([...(await playwrightFeaturesOff()), ...KIOSK_FEATURES_OFF])];
-  return [...MEMBER_PAGE_FLAGS, `${DISABLE_FEATURES}${features.join(',')}`, `--force-fieldtrials=${KIOSK_FIELD_TRIALS}`];
+  return MEMBER_BROWSER_FLAGS.map((flag) => (flag.startsWith(DISABLE_FEATURES) ? `${DISABLE_FEATURES}${features.join(',')}` : flag));
 }

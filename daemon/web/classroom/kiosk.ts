@@ -27,7 +27,7 @@ export const MEMBER_PAGE_FLAGS: readonly string[] = ['--autoplay-policy=no-user-
  * once. With one sample per 100 ms the target comes down about 1 s after such a burst and the
  * sound is back in 4–6 s (`test/e2e/kiosk-browser.test.ts`). The cost: where a page stalls
  * every 3–5 s, NetEq conceals more of those gaps instead of waiting them out
- * (docs/benchmarks.md, "Lip sync and the ear"). A Chromium that does not know the trial ignores it.
+ * (docs/benchmarks.md, runs AG). A Chromium that does not know the trial ignores it.
  */
 export const KIOSK_FIELD_TRIALS = 'WebRTC-Audio-NetEqDelayManagerConfig/resample_interval_ms:100/';
 
