@@ -91,6 +91,9 @@ function quantile(values: number[], q: number): number {
   return sorted.length === 0 ? Number.NaN : percentile(sorted, q);
 }
 
+/** In the page: whether `FIRST_FRAME_PROBE` has seen a frame presented. */
+const firstFrameShown = () => ((window as unknown as { __firstFrame?: number }).__firstFrame ?? 0) > 0;
+
 /**
  * Opens the member-classroom page `loads` times, each in a fresh browser context (nothing
  * cached: what a kiosk gets after a reboot), or (`warm`) reloads one page that many times (the
@@ -113,7 +116,7 @@ export async function measureJoin(browser: Browser, url: string, loads: number, 
     if (kept) {
       // One load first to fill the cache.
       await kept.page.goto(url, { waitUntil: 'domcontentloaded', timeout: LOAD_TIMEOUT_MS }).catch(() => undefined);
-      await kept.page.waitForFunction(() => ((window as unknown as { __firstFrame?: number }).__firstFrame ?? 0) > 0, undefined, { timeout: LOAD_TIMEOUT_MS }).catch(() => undefined);
+      await kept.page.waitForFunction(firstFrameShown, undefined, { timeout: LOAD_TIMEOUT_MS }).catch(() => undefined);
     }
     for (let i = 0; i < loads; i += 1) {
       const { page, transfer } = kept ?? (await open(await browser.newContext()));
@@ -126,7 +129,7 @@ export async function measureJoin(browser: Browser, url: string, loads: number, 
         if (kept) await page.reload({ waitUntil: 'domcontentloaded', timeout: LOAD_TIMEOUT_MS });
         else await page.goto(url, { waitUntil: 'domcontentloaded', timeout: LOAD_TIMEOUT_MS });
         failed = 'no picture';
-        await page.waitForFunction(() => ((window as unknown as { __firstFrame?: number }).__firstFrame ?? 0) > 0, undefined, { timeout: LOAD_TIMEOUT_MS, polling: 20 });
+        await page.waitForFunction(firstFrameShown, undefined, { timeout: LOAD_TIMEOUT_MS, polling: 20 });
         // The script follows the first picture: its mark and its bytes count too.
         failed = 'no script after the picture';
         await page.waitForFunction(() => performance.getEntriesByName('classcast:script').length > 0, undefined, { timeout: LOAD_TIMEOUT_MS, polling: 20 });

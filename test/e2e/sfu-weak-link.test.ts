@@ -5,9 +5,8 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../config/load.ts';
 import { Daemon } from '../../daemon/daemon.ts';
-import { memberBrowserFlags } from '../../scripts/bench/member-browser.ts';
 import { ShapedLink } from '../../scripts/bench/shaped-link.ts';
-import { launchChromium, receivedMedia, waitFor } from '../helpers/browser.ts';
+import { chromiumArgs, launchChromium, receivedMedia, waitFor } from '../helpers/browser.ts';
 
 interface ClassroomStatus {
   name: string;
@@ -68,7 +67,7 @@ describe('a weak link gets the low layer, a good one keeps the high one', () => 
     const secure = `--unsafely-treat-insecure-origin-as-secure=${daemon.urls.apiBase}`;
     const good = await launchChromium([secure]);
     // The same Chromium, started inside the namespace.
-    const weakBrowser = await link.launchChromium(['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', ...(await memberBrowserFlags()), secure]);
+    const weakBrowser = await link.launchChromium(await chromiumArgs([secure]));
     const weak = { browser: weakBrowser, close: () => weakBrowser.close().catch(() => undefined) };
     try {
       const goodPage = await good.browser.newPage();

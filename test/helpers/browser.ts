@@ -2,27 +2,27 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { memberBrowserFlags } from '../../scripts/bench/member-browser.ts';
 
 /**
- * Debian's Chromium, headless, kept off the network it would otherwise reach for at start, with
- * a member-classroom kiosk's flags (autoplay with sound, no browser UI pages: `kiosk.ts`,
- * merged with playwright's own by `memberBrowserFlags`).
- * playwright gives every launch a fresh, empty profile of its own.
+ * The flags of the tests' Chromium: headless, kept off the network it would otherwise reach
+ * for at start, with a member-classroom kiosk's flags (autoplay with sound, no browser UI
+ * pages: `kiosk.ts`, merged with playwright's own by `memberBrowserFlags`), then `extraArgs`.
  */
+export async function chromiumArgs(extraArgs: string[] = []): Promise<string[]> {
+  return [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--use-fake-ui-for-media-stream',
+    ...(await memberBrowserFlags()),
+    ...extraArgs,
+  ];
+}
+
+/** Debian's Chromium with `chromiumArgs`. playwright gives every launch a fresh, empty profile of its own. */
 export async function launchChromium(extraArgs: string[] = []): Promise<{ browser: Browser; close: () => Promise<void> }> {
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--use-fake-ui-for-media-stream',
-      ...(await memberBrowserFlags()),
-      ...extraArgs,
-    ],
-  });
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: await chromiumArgs(extraArgs) });
   return {
     browser,
     close: async () => {
