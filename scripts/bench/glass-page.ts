@@ -1,8 +1,16 @@
 /**
  * Runs in the member-classroom page (bundled by esbuild, added as a script tag): on every
- * presented frame (requestVideoFrameCallback) draws the stamp's corner to a canvas and reads
- * it; delay = expected display time − stamp. The page's clock (timeOrigin + performance.now(),
- * monotonic) is tied once to Date.now(), the clock the camera stamps with.
+ * presented frame (requestVideoFrameCallback) reads the stamp's corner; delay = expected
+ * display time − stamp. The page's clock (timeOrigin + performance.now(), monotonic) is tied
+ * once to Date.now(), the clock the camera stamps with.
+ *
+ * The corner is copied out of the frame's luma plane (WebCodecs `VideoFrame.copyTo` with a
+ * rect: a few kilobytes, no colour conversion), as the box's stages read it. A canvas
+ * (`drawImage` of the video, then `getImageData`) converts the whole 720p frame to RGB first,
+ * 30 times a second on the page's main thread: that reader alone took the page's polls from
+ * every 100 ms to every 150, and Chromium's audio jitter buffer from 60 to 120 ms (runs AH,
+ * docs/benchmarks.md), so the page it measured was not the page a classroom runs. The canvas
+ * stays as the way for a frame without planes in memory (a GPU-decoded one).
  *
  * The sound likewise: the demo's stamped beep starts on each second of the wall clock as the
  * box's audio pump takes it in (audio-sources.ts, `StampedToneSource`). A WebAudio analyser on
@@ -27,13 +35,15 @@ export interface GlassPageState {
   width: number;
   /** Delay of each beep of the box's stamped sound heard while recording (ms after its second). */
   sounds: number[];
+  /** Presented frames read while recording, by way: the frame's luma plane, or a canvas. */
+  read: { plane: number; canvas: number };
 }
 
 const video = document.querySelector('video')!;
 const canvas = document.createElement('canvas');
 const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
 const wallOffset = Date.now() - (performance.timeOrigin + performance.now());
-const state: GlassPageState = { delays: [], widths: [], stamps: [], presented: 0, unreadable: 0, recording: false, width: 0, sounds: [] };
+const state: GlassPageState = { delays: [], widths: [], stamps: [], presented: 0, unreadable: 0, recording: false, width: 0, sounds: [], read: { plane: 0, canvas: 0 } };
 let lastStamp: number | undefined;
 (window as unknown as { glass: GlassPageState }).glass = state;
 
@@ -62,33 +72,92 @@ function listen(): void {
   }, 2);
 }
 
-function onFrame(_now: number, meta: VideoFrameCallbackMetadata): void {
-  listen();
-  const r = stampRegion(meta.width, meta.height);
+/** Frame formats whose first plane is 8-bit luma. */
+const LUMA_FIRST = new Set(['I420', 'I420A', 'I422', 'I444', 'NV12']);
+
+type Luma = (x: number, y: number) => number;
+/** Where the stamp is, in the frame's pixels. */
+type Region = ReturnType<typeof stampRegion>;
+
+/**
+ * Luma of the stamp's region `r` of the presented frame, in its own coordinates: the luma
+ * plane's rows of `r` (widened to even samples, as 4:2:0 asks) copied out, or undefined when
+ * the frame keeps no planes in memory.
+ */
+async function planeLuma(frame: VideoFrame, r: Region): Promise<Luma | undefined> {
+  const visible = frame.visibleRect;
+  if (!frame.format || !LUMA_FIRST.has(frame.format) || !visible) return undefined;
+  const x0 = (visible.x + r.x) & ~1;
+  const y0 = (visible.y + r.y) & ~1;
+  const x1 = Math.min(visible.x + visible.width, (visible.x + r.x + r.w + 1) & ~1);
+  const y1 = Math.min(visible.y + visible.height, (visible.y + r.y + r.h + 1) & ~1);
+  const rect = { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+  const data = new Uint8Array(frame.allocationSize({ rect }));
+  const [luma] = await frame.copyTo(data, { rect });
+  if (!luma) return undefined;
+  return (x, y) => {
+    const cx = Math.min(rect.width - 1, Math.max(0, visible.x + x - x0));
+    const cy = Math.min(rect.height - 1, Math.max(0, visible.y + y - y0));
+    return data[luma.offset + cy * luma.stride + cx]!;
+  };
+}
+
+/** The same through a canvas: the presented picture drawn, then read back as RGB. */
+function canvasLuma(r: Region): Luma {
   if (canvas.width !== r.w || canvas.height !== r.h) {
     canvas.width = r.w;
     canvas.height = r.h;
   }
   ctx.drawImage(video, r.x, r.y, r.w, r.h, 0, 0, r.w, r.h);
   const { data } = ctx.getImageData(0, 0, r.w, r.h);
-  const luma = (x: number, y: number): number => {
+  return (x, y) => {
     const cx = Math.min(r.w - 1, Math.max(0, x - r.x));
     const cy = Math.min(r.h - 1, Math.max(0, y - r.y));
     const i = (cy * r.w + cx) * 4;
     return 0.299 * data[i]! + 0.587 * data[i + 1]! + 0.114 * data[i + 2]!;
   };
-  const stamped = readStamp(luma, meta.width, meta.height);
-  state.width = meta.width;
-  if (state.recording) {
-    state.presented += 1;
-    if (stamped === undefined) state.unreadable += 1;
-    else if (stamped !== lastStamp) {
-      state.delays.push(performance.timeOrigin + meta.expectedDisplayTime + wallOffset - stamped);
-      state.widths.push(meta.width);
-      state.stamps.push(stamped);
-    }
+}
+
+/** The presented frame's luma over `r`: its plane where it has one, else the canvas. */
+async function presentedLuma(r: Region): Promise<{ luma: Luma; via: 'plane' | 'canvas' }> {
+  let frame: VideoFrame | undefined;
+  try {
+    frame = new VideoFrame(video);
+    const luma = await planeLuma(frame, r);
+    if (luma) return { luma, via: 'plane' };
+  } catch {
+    // no frame to take (none shown yet) or no copy of it: the canvas draws what is shown
+  } finally {
+    frame?.close();
   }
-  if (stamped !== undefined) lastStamp = stamped;
+  return { luma: canvasLuma(r), via: 'canvas' };
+}
+
+/** Frames are read one after another, in the order they were shown. */
+let reading: Promise<void> = Promise.resolve();
+
+function onFrame(_now: number, meta: VideoFrameCallbackMetadata): void {
+  listen();
+  const r = stampRegion(meta.width, meta.height);
+  const shownAt = performance.timeOrigin + meta.expectedDisplayTime + wallOffset;
+  const recording = state.recording;
+  state.width = meta.width;
+  const read = presentedLuma(r);
+  reading = reading.then(async () => {
+    const { luma, via } = await read;
+    const stamped = readStamp(luma, meta.width, meta.height);
+    if (recording && state.recording) {
+      state.presented += 1;
+      state.read[via] += 1;
+      if (stamped === undefined) state.unreadable += 1;
+      else if (stamped !== lastStamp) {
+        state.delays.push(shownAt - stamped);
+        state.widths.push(meta.width);
+        state.stamps.push(stamped);
+      }
+    }
+    if (stamped !== undefined) lastStamp = stamped;
+  });
   video.requestVideoFrameCallback(onFrame);
 }
 

@@ -69,9 +69,16 @@ export interface GlassRow {
   max: number;
   /**
    * For the page: the mean time a frame / an audio sample waited in Chromium's jitter buffer
-   * over the window (getStats `jitterBufferDelay / jitterBufferEmittedCount`), in ms.
+   * over the window (getStats `jitterBufferDelay / jitterBufferEmittedCount`), in ms, and the
+   * sound's mean target over it (`jitterBufferTargetDelay`): a wait above its target is a
+   * backlog being drained, at its target the lateness NetEq saw.
    */
-  jitterBufferMs?: { video: number; audio: number };
+  jitterBufferMs?: { video: number; audio: number; audioTarget: number };
+  /**
+   * For the page: presented frames whose stamp it read from the frame's luma plane, and those
+   * it had to read through a canvas (glass-page.ts).
+   */
+  stampsRead?: { plane: number; canvas: number };
   /**
    * For a stage of the path and the page: its own part of each frame's delay (this stage's
    * delay − the stage before's, over the frames both saw; glass-share.ts), at p50 and p95.
@@ -88,13 +95,14 @@ const STAGES: { name: StageName; path: string }[] = [
 ];
 
 /** Cumulative jitter-buffer figures of the page's inbound streams (getStats). */
-async function jitterBuffers(page: Page): Promise<Record<'video' | 'audio', { delay: number; emitted: number }>> {
+async function jitterBuffers(page: Page): Promise<Record<'video' | 'audio', { delay: number; target: number; emitted: number }>> {
   return page.evaluate(async () => {
     const api = (window as unknown as { classcast: { stats: () => Promise<Record<string, unknown>[]> } }).classcast;
-    const out = { video: { delay: 0, emitted: 0 }, audio: { delay: 0, emitted: 0 } };
+    const out = { video: { delay: 0, target: 0, emitted: 0 }, audio: { delay: 0, target: 0, emitted: 0 } };
     for (const s of await api.stats()) {
       if (s.type !== 'inbound-rtp' || (s.kind !== 'video' && s.kind !== 'audio')) continue;
       out[s.kind].delay += Number(s.jitterBufferDelay ?? 0);
+      out[s.kind].target += Number(s.jitterBufferTargetDelay ?? 0);
       out[s.kind].emitted += Number(s.jitterBufferEmittedCount ?? 0);
     }
     return out;
@@ -179,7 +187,7 @@ export async function pageSamples(page: Page, recording: boolean, reset: boolean
   return page.evaluate(
     ([rec, clear]) => {
       const g = (window as unknown as { glass: GlassPageState }).glass;
-      const out = { ...g, delays: [...g.delays], widths: [...g.widths], stamps: [...g.stamps], sounds: [...g.sounds] };
+      const out = { ...g, delays: [...g.delays], widths: [...g.widths], stamps: [...g.stamps], sounds: [...g.sounds], read: { ...g.read } };
       g.recording = rec;
       if (clear) {
         g.delays = [];
@@ -188,6 +196,7 @@ export async function pageSamples(page: Page, recording: boolean, reset: boolean
         g.sounds = [];
         g.presented = 0;
         g.unreadable = 0;
+        g.read = { plane: 0, canvas: 0 };
       }
       return out;
     },
@@ -342,7 +351,7 @@ export function soundFigures(inPage: Pick<GlassPageState, 'sounds'>, shown: Stag
  */
 function pageRow(pathName: string, state: GlassPageState, width: number): GlassRow {
   const { delays } = canvasFrames(state, width);
-  return { ...row(pathName, delays, state.presented, state.unreadable, width), otherLayerFrames: state.delays.length - delays.length };
+  return { ...row(pathName, delays, state.presented, state.unreadable, width), otherLayerFrames: state.delays.length - delays.length, stampsRead: state.read };
 }
 
 /** The page's frames read `width` wide (the canvas's layer). */
@@ -576,12 +585,12 @@ export async function runGlass(options: GlassOptions): Promise<GlassResult> {
       unloaded = await unloadedWindow();
     }
     const { inPage, buffersBefore, buffersAfter, boxProcess } = unloaded;
-    const meanMs = (kind: 'video' | 'audio') => {
+    const meanMs = (kind: 'video' | 'audio', figure: 'delay' | 'target' = 'delay') => {
       const emitted = buffersAfter[kind].emitted - buffersBefore[kind].emitted;
-      return emitted > 0 ? Math.round(((buffersAfter[kind].delay - buffersBefore[kind].delay) / emitted) * 1000) : 0;
+      return emitted > 0 ? Math.round(((buffersAfter[kind][figure] - buffersBefore[kind][figure]) / emitted) * 1000) : 0;
     };
     const inside = STAGES.map((stage) => stageRow(stages, stage.name, stage.path, size.width));
-    const glass = { ...pageRow('glass: camera → pipeline → SFU → Chromium shown', inPage, size.width), jitterBufferMs: { video: meanMs('video'), audio: meanMs('audio') } };
+    const glass = { ...pageRow('glass: camera → pipeline → SFU → Chromium shown', inPage, size.width), jitterBufferMs: { video: meanMs('video'), audio: meanMs('audio'), audioTarget: meanMs('audio', 'target') } };
     const shown = canvasFrames(inPage, size.width);
     const chain = withShares([...inside, { row: glass, frames: shown }]);
     const droppedUnloaded = unloaded.dropped;
@@ -720,8 +729,11 @@ export function formatGlass(result: GlassResult): string {
     lines.push(`${r.path} | ${width} | ${r.frames} | ${r.presented} | ${r.unreadable} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.max} | ${shareCell(r)}`);
   }
   for (const r of rows) {
-    if (r.jitterBufferMs) lines.push(`in the page, mean wait in Chromium's jitter buffer: video ${r.jitterBufferMs.video} ms, audio ${r.jitterBufferMs.audio} ms`);
+    if (r.jitterBufferMs) lines.push(`in the page, mean wait in Chromium's jitter buffer: video ${r.jitterBufferMs.video} ms, audio ${r.jitterBufferMs.audio} ms (its target ${r.jitterBufferMs.audioTarget} ms)`);
   }
+  const read = rows.flatMap((r) => (r.stampsRead ? [r.stampsRead] : []));
+  const sum = (via: 'plane' | 'canvas') => read.reduce((n, r) => n + (r[via] ?? 0), 0);
+  if (read.length > 0) lines.push(`the pages' windows read each shown frame's stamp from its luma plane: ${sum('plane')} frames; through a canvas: ${sum('canvas')}`);
   const share = (s: Share) => (s.frames > 0 ? `p50 ${s.p50} ms, p95 ${s.p95} ms (${s.frames} frames)` : 'no frame read at both');
   lines.push(`classcast's share, frame by frame (shown in the page − the camera decoded directly): ${share(result.classcastShare.unloaded)}; under the busy loop ${share(result.classcastShare.underLoad)}`);
   const sound = (f: SoundFigures) =>

@@ -21,7 +21,7 @@ function bench(args: string[]): Promise<{ code: number | null; stdout: string; s
   });
 }
 
-interface Row { path: string; frames: number; presented: number; unreadable: number; width: number; otherLayerFrames?: number; p50: number; p95: number; p99: number; shareMs?: number; shareP95Ms?: number }
+interface Row { path: string; frames: number; presented: number; unreadable: number; width: number; otherLayerFrames?: number; stampsRead?: { plane: number; canvas: number }; jitterBufferMs?: { video: number; audio: number; audioTarget: number }; p50: number; p95: number; p99: number; shareMs?: number; shareP95Ms?: number }
 interface Share { p50: number; p95: number; frames: number }
 interface JoinRow { path: string; loads: number; failed: number; p50: number; p95: number; max: number; slowest: { firstFrame: number; earlyJoin: number; failed?: string }; htmlRanP50: number; socketOpenP50: number; offerReadyP50: number; certificateReadyP50: number; earlyJoinP50: number | null; boxJoinInP50: number; boxAnswerOutP50: number; boxJoinP50: number; answeredP50: number; receiversP50: number | null; connectedP50: number; askedP50: number | null; idrOutP50: number | null; scriptP50: number | null; transferKb: number }
 
@@ -95,6 +95,9 @@ describe('classcast bench glass', () => {
     expect(heard.p95).toBeGreaterThanOrEqual(heard.p50);
     expect(heard.p95).toBeLessThan(1000);
     expect(glass.sound.unloaded.picture.frames).toBeGreaterThan(0);
+    // Chromium's audio jitter buffer: its mean wait and its mean target over the window.
+    expect(full.jitterBufferMs!.audio).toBeGreaterThan(0);
+    expect(full.jitterBufferMs!.audioTarget).toBeGreaterThan(0);
     // The box's part, timed packet by packet by the compositor's sender reports, is a part.
     const box = glass.sound.unloaded.box;
     expect(box.frames).toBeGreaterThan(0);
@@ -104,6 +107,9 @@ describe('classcast bench glass', () => {
     for (const row of glass.rows.filter((r) => /glass/.test(r.path) && !/HLS/.test(r.path))) {
       expect(row.width, row.path).toBe(640);
       expect(row.otherLayerFrames, row.path).toBeGreaterThanOrEqual(0);
+      // Each shown frame's stamp is copied out of its luma plane, none through a canvas (which
+      // converts the whole frame on the page's main thread and slows the page it measures).
+      expect(row.stampsRead, row.path).toEqual({ plane: row.presented, canvas: 0 });
     }
     // Tests run as root here: the classroom behind a shaped 1 Mbit/s link joins too.
     expect(glass.ruralLink).toMatch(/^1000 kbit\/s/);
