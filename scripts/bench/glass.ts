@@ -21,7 +21,7 @@ import { percentile, spread, stageShare, type Share, type StageFrames } from './
 import { GlassStages, type StageName } from './glass-stages.ts';
 import { formatJoin, joinRow, measureJoin, type JoinRow } from './join.ts';
 import { JoinWatch } from './join-watch.ts';
-import { memberBrowserFlags } from './member-browser.ts';
+import { HEADLESS_OFFLINE_FLAGS, memberBrowserFlags } from './member-browser.ts';
 import { idleKeyframeAnswers, KeyframeWatch } from './keyframe-watch.ts';
 import { SoundWatch } from './sound-watch.ts';
 import { ShapedLink } from './shaped-link.ts';
@@ -150,8 +150,8 @@ export function row(pathName: string, delays: readonly number[], presented: numb
  */
 async function browserArgs(origin: string, stock = false): Promise<string[]> {
   return [
-    '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', `--unsafely-treat-insecure-origin-as-secure=${origin}`,
+    ...HEADLESS_OFFLINE_FLAGS,
+    `--unsafely-treat-insecure-origin-as-secure=${origin}`,
     ...(stock ? MEMBER_PAGE_FLAGS : await memberBrowserFlags()),
   ];
 }
@@ -732,7 +732,7 @@ export function formatGlass(result: GlassResult): string {
     if (r.jitterBufferMs) lines.push(`in the page, mean wait in Chromium's jitter buffer: video ${r.jitterBufferMs.video} ms, audio ${r.jitterBufferMs.audio} ms (its target ${r.jitterBufferMs.audioTarget} ms)`);
   }
   const read = rows.flatMap((r) => (r.stampsRead ? [r.stampsRead] : []));
-  const sum = (via: 'plane' | 'canvas') => read.reduce((n, r) => n + (r[via] ?? 0), 0);
+  const sum = (via: 'plane' | 'canvas') => read.reduce((n, r) => n + r[via], 0);
   if (read.length > 0) lines.push(`the pages' windows read each shown frame's stamp from its luma plane: ${sum('plane')} frames; through a canvas: ${sum('canvas')}`);
   const share = (s: Share) => (s.frames > 0 ? `p50 ${s.p50} ms, p95 ${s.p95} ms (${s.frames} frames)` : 'no frame read at both');
   lines.push(`classcast's share, frame by frame (shown in the page − the camera decoded directly): ${share(result.classcastShare.unloaded)}; under the busy loop ${share(result.classcastShare.underLoad)}`);

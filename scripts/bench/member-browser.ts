@@ -4,6 +4,19 @@ import { KIOSK_FEATURES_OFF, MEMBER_BROWSER_FLAGS } from '../../daemon/web/class
 
 const DISABLE_FEATURES = '--disable-features=';
 
+/**
+ * A headless Chromium for the benches and the tests, kept off the network it would otherwise
+ * reach for at start (Debian's Chromium, no GPU, no sandbox as root).
+ */
+export const HEADLESS_OFFLINE_FLAGS: readonly string[] = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
 let playwrightsOwn: Promise<string[]> | undefined;
 
 /**

@@ -1,5 +1,5 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { memberBrowserFlags } from '../../scripts/bench/member-browser.ts';
+import { HEADLESS_OFFLINE_FLAGS, memberBrowserFlags } from '../../scripts/bench/member-browser.ts';
 
 /**
  * The flags of the tests' Chromium: headless, kept off the network it would otherwise reach
@@ -8,12 +8,7 @@ import { memberBrowserFlags } from '../../scripts/bench/member-browser.ts';
  */
 export async function chromiumArgs(extraArgs: string[] = []): Promise<string[]> {
   return [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
+    ...HEADLESS_OFFLINE_FLAGS,
     '--use-fake-ui-for-media-stream',
     ...(await memberBrowserFlags()),
     ...extraArgs,
