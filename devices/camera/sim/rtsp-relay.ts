@@ -15,9 +15,23 @@ export interface RtspRelayOptions {
  * (20000) whenever a connection ends while nothing is mounted (`housekeeping`), so the
  * --rtp_start_port flag alone is forgotten and every relay collides on 20000; and $| = 1,
  * so its log lines reach us as they happen rather than when Perl's pipe buffer fills.
+ *
+ * And one the camera it stands in for needs: its UDP socket for the pushed RTP gets a
+ * receive buffer of RECEIVE_BUFFER_BYTES instead of the kernel's default 208 KiB. The relay
+ * reads one packet per turn of its Perl event loop; on a busy machine it does not get a core
+ * in time for a 720p keyframe's burst, and the kernel dropped the rest (about ten packets a
+ * second under `bench glass`, every consumer's picture then smeared until the camera's next
+ * keyframe). A real camera loses nothing between its encoder and its RTSP server. The size is
+ * forced past `net.core.rmem_max` where the relay may (SO_RCVBUFFORCE, 33 on Linux: root),
+ * else capped at it.
  */
+const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 const RELAY_PROGRAM = [
   '$| = 1;',
+  'require RTSP::Server::RTPListener;',
+  '{ no warnings "redefine"; my $listen = \\&RTSP::Server::RTPListener::listen;',
+  '*RTSP::Server::RTPListener::listen = sub { my $ok = $listen->(@_); my $sock = $_[0]->socket;',
+  `setsockopt($sock, Socket::SOL_SOCKET(), 33, ${RECEIVE_BUFFER_BYTES}) or setsockopt($sock, Socket::SOL_SOCKET(), Socket::SO_RCVBUF(), ${RECEIVE_BUFFER_BYTES}) if $ok && $sock; $ok }; }`,
   '$RTSP::Server::RTP_START_PORT = shift @ARGV;',
   'my $server = RTSP::Server->new_with_options();',
   '$server->listen;',
@@ -50,6 +64,11 @@ export class RtspRelay {
 
   get sourcePort(): number {
     return this.#sourcePort;
+  }
+
+  /** The relay's process, while it runs. */
+  get pid(): number | undefined {
+    return this.#supervisor?.pid;
   }
 
   /** Where a publisher pushes `path`. */
