@@ -1,7 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RtspRelay } from '../../devices/camera/sim/rtsp-relay.ts';
 import type { Supervisor } from '../../config/foundation/process/supervisor.ts';
 import { startRtspPush } from '../helpers/rtsp-source.ts';
@@ -78,9 +78,15 @@ describe('the camera simulator\'s RTSP relay', () => {
 
   it('holds a keyframe-sized burst that arrives while it is not scheduled, instead of dropping it', async () => {
     const pid = relay.pid!;
-    // Its sockets for the pushed stream (RTP and RTCP) exist once the source records.
-    const sockets = await udpSocketsOf(pid);
-    expect(sockets.length).toBeGreaterThanOrEqual(2);
+    // Its sockets for the pushed stream (RTP and RTCP), made as the source sets up its recording.
+    const sockets = await vi.waitFor(
+      async () => {
+        const found = await udpSocketsOf(pid);
+        expect(found.length).toBeGreaterThanOrEqual(2);
+        return found;
+      },
+      { timeout: 10_000, interval: 50 },
+    );
     const before = new Map(sockets.map((s) => [s.port, s.drops]));
     // 600 KB, three times the kernel's default receive buffer, while the relay cannot read:
     // a 720p keyframe's burst on a machine whose cores are busy elsewhere.
