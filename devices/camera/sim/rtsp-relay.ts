@@ -22,7 +22,7 @@ export interface RtspRelayOptions {
  * in time for a 720p keyframe's burst, and the kernel dropped the rest (about ten packets a
  * second under `bench glass`, every consumer's picture then smeared until the camera's next
  * keyframe). A real camera loses nothing between its encoder and its RTSP server. The size is
- * forced past `net.core.rmem_max` where the relay may (SO_RCVBUFFORCE, 33 on Linux: root),
+ * forced past `net.core.rmem_max` where the relay may (SO_RCVBUFFORCE: as root),
  * else capped at it.
  */
 const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -31,7 +31,7 @@ const RELAY_PROGRAM = [
   'require RTSP::Server::RTPListener;',
   '{ no warnings "redefine"; my $listen = \\&RTSP::Server::RTPListener::listen;',
   '*RTSP::Server::RTPListener::listen = sub { my $ok = $listen->(@_); my $sock = $_[0]->socket;',
-  `setsockopt($sock, Socket::SOL_SOCKET(), 33, ${RECEIVE_BUFFER_BYTES}) or setsockopt($sock, Socket::SOL_SOCKET(), Socket::SO_RCVBUF(), ${RECEIVE_BUFFER_BYTES}) if $ok && $sock; $ok }; }`,
+  `setsockopt($sock, Socket::SOL_SOCKET(), Socket::SO_RCVBUFFORCE(), ${RECEIVE_BUFFER_BYTES}) or setsockopt($sock, Socket::SOL_SOCKET(), Socket::SO_RCVBUF(), ${RECEIVE_BUFFER_BYTES}) if $ok && $sock; $ok }; }`,
   '$RTSP::Server::RTP_START_PORT = shift @ARGV;',
   'my $server = RTSP::Server->new_with_options();',
   '$server->listen;',
